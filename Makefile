@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# kpr: make (build), make check (every test), make demo (the netns lab),
+# make bench, make install (PREFIX, DESTDIR), make deps (Debian packages).
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= gcc
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
+
+BUILD   := build
+ARCH    := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -I$(BUILD) -Icommon \
+	   -DKPR_VERSION='"$(VERSION)"'
+LDLIBS  := -lbpf -lelf -lz -lmnl -ljansson
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall \
+	      -I/usr/include/$(MULTIARCH) -Ibpf
+
+TOOLS      := $(basename $(notdir $(wildcard cmd/*.c)))
+BINS       := $(addprefix $(BUILD)/,$(TOOLS))
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(patsubst common/%.c,$(BUILD)/common/%.o,$(COMMON_SRC))
+BPF_SRC    := $(wildcard bpf/*.bpf.c)
+BPF_OBJ    := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRC))
+SKELS      := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRC))
+BPF_HDRS   := $(wildcard bpf/*.h bpf/lib/*.h)
+COMMON_HDR := $(wildcard common/*.h) bpf/kpr_maps.h
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+# Debian 12 packages: build, then what the tests and the lab use.
+DEPS_BUILD := make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev \
+	      zlib1g-dev libmnl-dev libjansson-dev
+DEPS_TEST  := bats bats-assert bats-support jq iproute2 iptables ipset nftables \
+	      curl socat ethtool kmod procps util-linux
+DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
+
+.PHONY: all deps deps-check check unit demo bench install clean
+
+all: deps-check $(BINS)
+
+# Installs what is missing (apt-get; needs root). The check is cheap, so
+# make, make check and make demo run it every time.
+deps:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS)
+
+deps-check:
+	@missing=$$(dpkg-query -W -f='$${Package} $${Status}\n' $(DEPS) 2>&1 | \
+		grep -v ' ok installed$$' | awk '{print $$1}' | sed 's/^dpkg-query://'); \
+	if [ -n "$$missing" ]; then \
+		echo "kpr: installing missing packages: $$missing"; \
+		$(MAKE) --no-print-directory deps; \
+	fi
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/common/%.o: common/%.c $(COMMON_HDR) $(SKELS) | $(BUILD)/common
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libkpr.a: $(COMMON_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/%: cmd/%.c $(BUILD)/libkpr.a $(COMMON_HDR) $(SKELS)
+	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/libkpr.a $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkpr.a $(COMMON_HDR) | $(BUILD)/tests
+	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/libkpr.a $(LDLIBS)
+
+$(BUILD)/bpf $(BUILD)/common $(BUILD)/tests:
+	mkdir -p $@
+
+unit: all $(UNIT_BINS)
+
+# Every test: C unit tests and the bats suites, one closing line of counts.
+check: all $(UNIT_BINS)
+	@KPR_BIN=$(CURDIR)/$(BUILD) tests/run.sh
+
+demo: all
+	@KPR_BIN=$(CURDIR)/$(BUILD) tests/demo.sh
+
+bench: all
+	@KPR_BIN=$(CURDIR)/$(BUILD) tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/man/man7 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7/
+	install -m 0644 $(filter-out completions/kpr-common,$(wildcard completions/*)) \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/
+	install -m 0644 completions/kpr-common \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/
+
+clean:
+	rm -rf $(BUILD)
+
+.SECONDARY: $(BPF_OBJ) $(SKELS)

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Keys and values of every pinned map. This is the one definition shared by
+ * the datapath (bpf/) and the tools (common/): change a layout here, bump
+ * KPR_LAYOUT_VERSION, and old pins are refused instead of misread.
+ *
+ * Addresses of both families live in the same maps, as in Katran: 16 bytes,
+ * IPv4 in the first four, with a family byte beside them. Ports are kept in
+ * network byte order so the datapath compares them without swapping.
+ */
+#ifndef KPR_MAPS_H
+#define KPR_MAPS_H
+
+#include <linux/types.h>
+
+#define KPR_MAGIC		0x6b707231	/* "kpr1" */
+#define KPR_LAYOUT_VERSION	1
+
+/* Default sizes, chosen at creation; lb-mode shows the ones in force. */
+#define KPR_MAX_SERVICES	131072
+#define KPR_MAX_BACKENDS	262144
+#define KPR_MAX_SLOTS		1048576	/* svc_backends: both generations */
+#define KPR_MAX_CT		262144
+#define KPR_MAX_NAT		262144
+#define KPR_MAX_AFFINITY	65536
+#define KPR_MAX_NODE_ADDRS	256
+#define KPR_MAX_NATIVE_CIDRS	1024
+#define KPR_MAX_STATS		(KPR_MAX_SERVICES + KPR_MAX_BACKENDS)
+#define KPR_MAX_SOCK_REVNAT	65536
+#define KPR_MAGLEV_INNER_MAX	131071	/* the largest table size */
+
+#define KPR_MAX_BACKENDS_PER_SVC 65535
+
+enum kpr_family {
+	KPR_FAM_ANY = 0,	/* "*:PORT" NodePort frontends: every node address */
+	KPR_FAM_V4 = 4,
+	KPR_FAM_V6 = 6,
+};
+
+union kpr_addr {
+	__u8 b[16];
+	__u32 w[4];
+	__u32 v4;		/* network order, in w[0] */
+};
+
+/* An endpoint: the common prefix of frontends and backends. */
+struct kpr_l4addr {
+	union kpr_addr addr;
+	__be16 port;
+	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family;		/* enum kpr_family */
+};
+
+enum kpr_svc_type {
+	KPR_SVC_CLUSTERIP = 1,
+	KPR_SVC_NODEPORT,
+	KPR_SVC_LOADBALANCER,
+	KPR_SVC_EXTERNALIP,
+};
+
+enum kpr_scope {
+	KPR_SCOPE_EXT = 0,
+	KPR_SCOPE_INT = 1,	/* Cilium's internal-traffic-policy frontend */
+};
+
+/* 0 means "what lb-mode says" for both. */
+enum kpr_alg {
+	KPR_ALG_DEFAULT = 0,
+	KPR_ALG_RANDOM,
+	KPR_ALG_MAGLEV,
+};
+
+enum kpr_mode {
+	KPR_MODE_DEFAULT = 0,
+	KPR_MODE_SNAT,
+	KPR_MODE_DSR,
+	KPR_MODE_HYBRID,	/* lb-mode only: DSR for TCP, SNAT for UDP */
+};
+
+enum kpr_backend_state {
+	KPR_BE_ACTIVE = 0,
+	KPR_BE_TERMINATING,
+	KPR_BE_QUARANTINED,
+	KPR_BE_MAINTENANCE,
+};
+
+/* services: frontend -> service */
+struct kpr_svc_key {
+	struct kpr_l4addr fe;
+	__u8 scope;		/* enum kpr_scope */
+	__u8 pad[3];
+};
+
+/*
+ * Slots of a service live in svc_backends under one of two generations. A
+ * writer fills the generation not in use, then flips KPR_SVC_F_GEN here with a
+ * single map update, then deletes the old generation: a packet sees either
+ * the old backend set or the new one, never a mix.
+ *
+ * Slots [0, active) hold the backends that take new flows; [active, total)
+ * the terminating, quarantined and maintenance ones, kept so that listing and
+ * established flows still find them.
+ */
+#define KPR_SVC_F_GEN		0x01
+#define KPR_SLOT_GEN_BIT	0x80000000u
+
+struct kpr_svc {
+	__u32 id;
+	__u16 active;
+	__u16 total;
+	__u8 type;		/* enum kpr_svc_type */
+	__u8 flags;		/* KPR_SVC_F_* */
+	__u8 algorithm;		/* enum kpr_alg */
+	__u8 mode;		/* enum kpr_mode */
+	__u32 affinity_timeout;	/* seconds; 0: no client affinity */
+};
+
+/* backends: backend id -> backend. Ids are shared by every service that
+ * names the same address:port/protocol. */
+struct kpr_backend {
+	struct kpr_l4addr be;
+	__u8 state;		/* enum kpr_backend_state */
+	__u8 pad;
+	__u16 weight;		/* 1 when not given */
+};
+
+/* backend_idx: address:port/protocol -> id and reference count. Control
+ * plane only: without a daemon, the index that finds a backend's id must be
+ * pinned state too. */
+struct kpr_backend_ref {
+	__u32 id;
+	__u32 refcnt;
+};
+
+/* svc_backends: (service, generation | slot) -> backend id */
+struct kpr_slot_key {
+	__u32 svc_id;
+	__u32 slot;
+};
+
+/* maglev: service id -> inner ARRAY of M backend ids (BPF_F_INNER_MAP). */
+
+/* revnat: service id -> frontend (struct kpr_svc_key). */
+
+/* ct: a flow as the node received it -> where it went. */
+enum kpr_ct_dir {
+	KPR_CT_FWD = 0,		/* client -> frontend */
+	KPR_CT_REV,		/* backend -> node (after SNAT) */
+};
+
+struct kpr_flow_key {
+	union kpr_addr saddr;
+	union kpr_addr daddr;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 family;
+	__u8 dir;		/* enum kpr_ct_dir */
+	__u8 pad;
+};
+
+#define KPR_CT_F_SYN_SEEN	0x01
+#define KPR_CT_F_FIN_SEEN	0x02
+#define KPR_CT_F_DSR		0x04
+#define KPR_CT_F_SNAT		0x08
+
+struct kpr_ct {
+	__u64 last_seen;	/* bpf_ktime_get_ns() */
+	__u32 backend_id;
+	__u32 svc_id;
+	__u32 flags;		/* KPR_CT_F_* */
+	__be16 nat_port;	/* the node port chosen for SNAT */
+	__u16 pad;
+};
+
+/* nat: the one SNAT table shared by node-port SNAT and masquerade. Each
+ * translation has a forward and a reverse entry keyed by struct
+ * kpr_flow_key; the value is the tuple to rewrite to. */
+struct kpr_nat {
+	union kpr_addr addr;
+	__be16 port;
+	__u8 flags;
+	__u8 pad;
+	__u32 svc_id;		/* 0 for masquerade */
+	__u64 last_seen;
+};
+
+/* affinity: (client, service) -> backend */
+struct kpr_affinity_key {
+	union kpr_addr client;
+	__u32 svc_id;
+	__u8 family;
+	__u8 pad[3];
+};
+
+struct kpr_affinity {
+	__u64 last_used;	/* bpf_ktime_get_ns() */
+	__u32 backend_id;
+	__u32 pad;
+};
+
+/* config: ARRAY[1]. Magic and layout come first so that any later layout can
+ * still read them. */
+#define KPR_CFG_EXTERNAL_CLUSTERIP	0x01
+#define KPR_CFG_SOCKET_LB		0x02
+#define KPR_CFG_SOCK_HOSTNS_ONLY	0x04
+#define KPR_CFG_ICMP_ECHO		0x08
+
+#define KPR_MAGLEV_DEFAULT_SIZE	16381
+#define KPR_SEED_LEN		12
+
+struct kpr_config {
+	__u32 magic;		/* KPR_MAGIC */
+	__u32 layout;		/* KPR_LAYOUT_VERSION */
+	__u8 mode;		/* enum kpr_mode, never DEFAULT */
+	__u8 algorithm;		/* enum kpr_alg, never DEFAULT */
+	__u16 pad0;
+	__u32 flags;		/* KPR_CFG_* */
+	__u32 maglev_size;
+	__u8 maglev_seed[KPR_SEED_LEN];
+	__u64 hostns_cookie;
+	__u16 nat_port_min;	/* host order */
+	__u16 nat_port_max;
+	__u32 ct_timeout_tcp;	/* seconds */
+	__u32 ct_timeout_udp;
+	/* allocation hints of the control plane: where to look for a free id */
+	__u32 next_svc_id;
+	__u32 next_backend_id;
+	__u32 pad1;
+};
+
+/* node_addrs: the node's addresses (NodePort frontends on every one). */
+struct kpr_node_addr_key {
+	union kpr_addr addr;
+	__u8 family;
+	__u8 pad[3];
+};
+
+struct kpr_node_addr {
+	__u32 ifindex;
+	__u32 flags;
+};
+
+/* masq: ARRAY[1] of switches; masq_native: LPM_TRIE of native-routing CIDRs
+ * whose destinations keep the pod's source. */
+#define KPR_MASQ_V4	0x01
+#define KPR_MASQ_V6	0x02
+
+struct kpr_masq {
+	__u32 flags;		/* KPR_MASQ_* */
+	__u32 ifindex;		/* 0: every attached device */
+	union kpr_addr masq_ip4;	/* zero: the device's address */
+	union kpr_addr masq_ip6;
+};
+
+struct kpr_lpm_key {
+	__u32 prefixlen;	/* of family byte + address */
+	__u8 family;
+	__u8 addr[16];
+};
+
+/* stats: PERCPU_HASH, per service and per backend */
+enum kpr_stats_kind {
+	KPR_STATS_SVC = 1,
+	KPR_STATS_BACKEND,
+};
+
+struct kpr_stats_key {
+	__u32 kind;
+	__u32 id;
+};
+
+struct kpr_stats {
+	__u64 packets;
+	__u64 bytes;
+	__u64 flows;
+	__u64 drops;
+};
+
+/* sock_revnat: (socket cookie, backend) -> frontend, for UDP socket LB */
+struct kpr_sock_revnat_key {
+	__u64 cookie;
+	union kpr_addr addr;
+	__be16 port;
+	__u8 family;
+	__u8 pad[5];
+};
+
+#endif /* KPR_MAPS_H */

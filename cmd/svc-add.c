@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* svc-add: create or update services in the pinned maps. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "opts.h"
+#include "out.h"
+#include "state.h"
+#include "svc.h"
+#include "util.h"
+
+enum { OPT_FILE = 100, OPT_REPLACE };
+
+struct args {
+	struct kpr_svc_spec sp;
+	const char *file;
+	bool replace;
+};
+
+static const struct kpr_opt opts[] = {
+	{ "file", 'f', "FILE", "read one service per line from FILE ('-': stdin); all or nothing", OPT_FILE },
+	{ "replace", 0, NULL, "with -f: delete every service that FILE does not name", OPT_REPLACE },
+	{ NULL },
+};
+
+static int handle(void *priv, int id, const char *arg)
+{
+	struct args *a = priv;
+	char err[KPR_ERRLEN];
+
+	switch (id) {
+	case OPT_FILE:
+		a->file = arg;
+		return 0;
+	case OPT_REPLACE:
+		a->replace = true;
+		return 0;
+	}
+	if (kpr_svc_set_opt(&a->sp, id, arg, err, sizeof(err))) {
+		kpr_err("%s", err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct kpr_tool_desc tool = {
+	.name = "svc-add",
+	.usage = "[OPTIONS] FRONTEND [BACKEND...]\n[OPTIONS] -f FILE|- [--replace]",
+	.summary = "Create or update services: FRONTEND is ADDR:PORT[/tcp|/udp] ([IPv6]:PORT, or *:PORT\n"
+		   "for a NodePort on every node address); a BACKEND may add ,weight=N and\n"
+		   ",state=active|terminating|quarantined|maintenance. The same command twice\n"
+		   "changes nothing.",
+	.opts = opts,
+	.opts2 = kpr_svc_opts,
+	.flags = KPR_T_MUTATE,
+	.handle = handle,
+};
+
+int main(int argc, char **argv)
+{
+	struct kpr_svc_spec *specs = NULL;
+	struct kpr_batch_result res;
+	struct kpr_state st = { .lock_fd = -1 };
+	struct kpr_ctx ctx;
+	struct args a;
+	char err[KPR_ERRLEN];
+	size_t n = 0;
+	int ret;
+
+	kpr_svc_spec_init(&a.sp);
+	a.file = NULL;
+	a.replace = false;
+	ret = kpr_parse_args(&tool, &a, argc, argv, &ctx);
+	if (ret)
+		goto out;
+
+	if (a.file) {
+		if (ctx.argc || a.sp.id || a.sp.affinity || a.sp.algorithm || a.sp.mode ||
+		    a.sp.type != KPR_SVC_CLUSTERIP) {
+			kpr_err("-f takes the services from FILE: give no FRONTEND or service options beside it");
+			ret = -EINVAL;
+			goto out;
+		}
+		ret = kpr_svc_parse_file(a.file, &specs, &n);
+		if (ret)
+			goto out;
+	} else {
+		if (a.replace) {
+			kpr_err("--replace goes with -f FILE");
+			ret = -EINVAL;
+			goto out;
+		}
+		if (kpr_svc_set_endpoints(&a.sp, ctx.argc, ctx.argv, err, sizeof(err))) {
+			kpr_err("%s", err);
+			ret = -EINVAL;
+			goto out;
+		}
+		specs = &a.sp;
+		n = 1;
+	}
+
+	ret = kpr_state_open(&st, &ctx, KPR_OPEN_WRITE);
+	if (ret)
+		goto out;
+	out_arr_open("services");
+	ret = kpr_svc_apply(&st, specs, n, a.replace, ctx.dry_run, kpr_svc_report, &res);
+	out_arr_close();
+	if (!ret)
+		kpr_svc_report_summary(&res, ctx.dry_run);
+out:
+	kpr_state_close(&st);
+	if (specs != &a.sp)
+		kpr_svc_specs_free(specs, n);
+	kpr_svc_spec_free(&a.sp);
+	return out_finish(ret == KPR_PARSE_DONE ? 0 : ret);
+}

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* svc-del: delete services by frontend, by id, or all of them. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "opts.h"
+#include "out.h"
+#include "state.h"
+#include "svc.h"
+#include "util.h"
+
+enum { OPT_ID = 100, OPT_ALL };
+
+struct args {
+	bool by_id;
+	bool all;
+};
+
+static const struct kpr_opt opts[] = {
+	{ "id", 0, NULL, "the arguments are service ids, not frontends", OPT_ID },
+	{ "all", 0, NULL, "delete every service", OPT_ALL },
+	{ NULL },
+};
+
+static int handle(void *priv, int id, const char *arg)
+{
+	struct args *a = priv;
+
+	if (id == OPT_ID)
+		a->by_id = true;
+	else
+		a->all = true;
+	return 0;
+}
+
+static const struct kpr_tool_desc tool = {
+	.name = "svc-del",
+	.usage = "[OPTIONS] FRONTEND...\n[OPTIONS] --id ID...\n[OPTIONS] --all",
+	.summary = "Delete services. Deleting a service that is not there succeeds and changes nothing.",
+	.opts = opts,
+	.flags = KPR_T_MUTATE,
+	.handle = handle,
+};
+
+/* Resolves every argument before anything is deleted: bad input changes nothing. */
+static int resolve(struct kpr_state *st, const struct args *a, const struct kpr_ctx *ctx,
+		   struct kpr_svc_key *keys, bool *present)
+{
+	char err[KPR_ERRLEN];
+
+	for (int i = 0; i < ctx->argc; i++) {
+		unsigned long id;
+
+		present[i] = true;
+		if (a->by_id) {
+			if (kpr_parse_uint(ctx->argv[i], 1, KPR_MAX_SERVICES - 1, &id)) {
+				kpr_err("bad service id '%s': use 1 to %u", ctx->argv[i], KPR_MAX_SERVICES - 1);
+				return -EINVAL;
+			}
+			if (kpr_svc_key_by_id(st, (__u32)id, &keys[i]))
+				present[i] = false;
+			continue;
+		}
+		memset(&keys[i], 0, sizeof(keys[i]));
+		if (kpr_parse_frontend(ctx->argv[i], true, &keys[i].fe, err, sizeof(err))) {
+			kpr_err("%s", err);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct kpr_state st = { .lock_fd = -1 };
+	struct kpr_batch_result res = {};
+	struct kpr_svc_info *all = NULL;
+	struct kpr_svc_key *keys = NULL;
+	bool *present = NULL;
+	struct kpr_ctx ctx;
+	struct args a = {};
+	size_t n = 0;
+	__u32 id;
+	int ret;
+
+	ret = kpr_parse_args(&tool, &a, argc, argv, &ctx);
+	if (ret)
+		goto out;
+	if (a.all == (ctx.argc > 0) || (a.all && a.by_id)) {
+		kpr_err(a.all ? "--all takes no arguments" :
+			"nothing to delete: give FRONTEND..., --id ID... or --all");
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = kpr_state_open(&st, &ctx, KPR_OPEN_WRITE);
+	if (ret)
+		goto out;
+
+	if (a.all) {
+		ret = kpr_svc_list(&st, &all, &n);
+		if (ret)
+			goto out;
+		keys = calloc(n + 1, sizeof(*keys));
+		present = calloc(n + 1, sizeof(*present));
+		if (!keys || !present) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++) {
+			keys[i] = all[i].key;
+			present[i] = true;
+		}
+	} else {
+		n = (size_t)ctx.argc;
+		keys = calloc(n, sizeof(*keys));
+		present = calloc(n, sizeof(*present));
+		if (!keys || !present) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		ret = resolve(&st, &a, &ctx, keys, present);
+		if (ret)
+			goto out;
+	}
+
+	out_arr_open("services");
+	for (size_t i = 0; i < n; i++) {
+		if (!present[i]) {
+			res.unchanged++;
+			continue;
+		}
+		ret = kpr_svc_delete(&st, &keys[i], ctx.dry_run, &id);
+		if (ret < 0)
+			break;
+		if (ret == KPR_DELETED)
+			res.deleted++;
+		else
+			res.unchanged++;
+		kpr_svc_report((enum kpr_change)ret, &keys[i], ret == KPR_DELETED ? id : 0);
+		ret = 0;
+	}
+	out_arr_close();
+	if (!ret)
+		kpr_svc_report_summary(&res, ctx.dry_run);
+out:
+	kpr_state_close(&st);
+	kpr_svc_info_free(all, n && all ? n : 0);
+	free(keys);
+	free(present);
+	return out_finish(ret == KPR_PARSE_DONE ? 0 : ret);
+}

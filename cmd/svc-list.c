@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* svc-list: the services in the pinned maps, as a table (Cilium's layout),
+ * JSON, or svc-add lines (-o save) that restore them. */
+#include <errno.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "opts.h"
+#include "out.h"
+#include "state.h"
+#include "svc.h"
+#include "util.h"
+
+enum { OPT_STATS = 100 };
+
+struct args {
+	bool stats;
+};
+
+static const struct kpr_opt opts[] = {
+	{ "stats", 0, NULL, "add packets, bytes, new flows and drops per service and backend", OPT_STATS },
+	{ NULL },
+};
+
+static int handle(void *priv, int id, const char *arg)
+{
+	((struct args *)priv)->stats = true;
+	return 0;
+}
+
+static const struct kpr_tool_desc tool = {
+	.name = "svc-list",
+	.usage = "[OPTIONS] [FRONTEND]",
+	.summary = "List services. -o save prints svc-add lines: svc-list -o save > f; svc-add -f f --replace\nrestores them exactly.",
+	.opts = opts,
+	.outputs = "table,json,save",
+	.handle = handle,
+};
+
+static void stats_text(const struct kpr_stats *s)
+{
+	out_text("  packets %llu bytes %llu flows %llu drops %llu",
+		 (unsigned long long)s->packets, (unsigned long long)s->bytes,
+		 (unsigned long long)s->flows, (unsigned long long)s->drops);
+}
+
+static void stats_json(const struct kpr_stats *s)
+{
+	out_obj_open("stats");
+	out_uint("packets", NULL, s->packets);
+	out_uint("bytes", NULL, s->bytes);
+	out_uint("flows", NULL, s->flows);
+	out_uint("drops", NULL, s->drops);
+	out_obj_close();
+}
+
+static void print_table(struct kpr_state *st, const struct kpr_svc_info *v, size_t n, bool stats)
+{
+	int wid = 2, wfe = 8, wty = 12;
+	char a[KPR_ADDRSTRLEN], num[16];
+	struct kpr_stats s;
+
+	for (size_t i = 0; i < n; i++) {
+		int l = snprintf(num, sizeof(num), "%u", v[i].svc.id);
+
+		wid = l > wid ? l : wid;
+		l = (int)strlen(kpr_fmt_l4addr(&v[i].key.fe, true, a, sizeof(a)));
+		wfe = l > wfe ? l : wfe;
+	}
+	out_text("%-*s   %-*s   %-*s   %s\n", wid, "ID", wfe, "Frontend", wty, "Service Type", "Backend");
+	for (size_t i = 0; i < n; i++) {
+		const struct kpr_svc_info *x = &v[i];
+
+		out_text("%-*u   %-*s   %-*s   ", wid, x->svc.id, wfe,
+			 kpr_fmt_l4addr(&x->key.fe, true, a, sizeof(a)), wty,
+			 kpr_svc_type_name(x->svc.type, true));
+		if (!x->svc.total)
+			out_text("(no backends)");
+		if (stats && !kpr_svc_stats(st, KPR_STATS_SVC, x->svc.id, &s)) {
+			stats_text(&s);
+			out_text("\n%*s", wid + wfe + wty + 9, "");
+		}
+		for (__u32 j = 0; j < x->svc.total; j++) {
+			if (j)
+				out_text("%*s", wid + wfe + wty + 9, "");
+			out_text("%u => %s (%s", j + 1, kpr_fmt_l4addr(&x->be[j].be, true, a, sizeof(a)),
+				 kpr_state_name(x->be[j].state));
+			if (x->be[j].weight != 1)
+				out_text(", weight %u", x->be[j].weight);
+			out_text(")");
+			if (stats && !kpr_svc_stats(st, KPR_STATS_BACKEND, x->be_ids[j], &s))
+				stats_text(&s);
+			if (j + 1 < x->svc.total)
+				out_text("\n");
+		}
+		out_text("\n");
+	}
+}
+
+static void print_json(struct kpr_state *st, const struct kpr_svc_info *v, size_t n, bool stats)
+{
+	char a[KPR_ADDRSTRLEN];
+	struct kpr_stats s;
+
+	out_arr_open("services");
+	for (size_t i = 0; i < n; i++) {
+		const struct kpr_svc_info *x = &v[i];
+
+		out_obj_open(NULL);
+		out_uint("id", NULL, x->svc.id);
+		out_str("frontend", NULL, kpr_fmt_l4addr(&x->key.fe, false, a, sizeof(a)));
+		out_str("address", NULL, kpr_fmt_addr(&x->key.fe.addr, x->key.fe.family, a, sizeof(a)));
+		out_uint("port", NULL, ntohs(x->key.fe.port));
+		out_str("protocol", NULL, kpr_proto_name(x->key.fe.proto, false));
+		out_str("type", NULL, kpr_svc_type_name(x->svc.type, false));
+		out_str("algorithm", NULL, kpr_alg_name(x->svc.algorithm));
+		out_str("mode", NULL, kpr_mode_name(x->svc.mode));
+		out_uint("affinity", NULL, x->svc.affinity_timeout);
+		out_uint("active", NULL, x->svc.active);
+		if (stats && !kpr_svc_stats(st, KPR_STATS_SVC, x->svc.id, &s))
+			stats_json(&s);
+		out_arr_open("backends");
+		for (__u32 j = 0; j < x->svc.total; j++) {
+			const struct kpr_backend *b = &x->be[j];
+
+			out_obj_open(NULL);
+			out_uint("id", NULL, x->be_ids[j]);
+			out_str("backend", NULL, kpr_fmt_l4addr(&b->be, false, a, sizeof(a)));
+			out_str("address", NULL, kpr_fmt_addr(&b->be.addr, b->be.family, a, sizeof(a)));
+			out_uint("port", NULL, ntohs(b->be.port));
+			out_str("protocol", NULL, kpr_proto_name(b->be.proto, false));
+			out_str("state", NULL, kpr_state_name(b->state));
+			out_uint("weight", NULL, b->weight);
+			if (stats && !kpr_svc_stats(st, KPR_STATS_BACKEND, x->be_ids[j], &s))
+				stats_json(&s);
+			out_obj_close();
+		}
+		out_arr_close();
+		out_obj_close();
+	}
+	out_arr_close();
+}
+
+int main(int argc, char **argv)
+{
+	struct kpr_state st = { .lock_fd = -1 };
+	struct kpr_svc_info *v = NULL, one;
+	struct kpr_ctx ctx;
+	struct args a = {};
+	char err[KPR_ERRLEN];
+	size_t n = 0;
+	int ret;
+
+	ret = kpr_parse_args(&tool, &a, argc, argv, &ctx);
+	if (ret)
+		goto out;
+	if (ctx.argc > 1) {
+		kpr_err("give at most one FRONTEND");
+		ret = -EINVAL;
+		goto out;
+	}
+	if (ctx.argc == 1) {
+		struct kpr_svc_key key = {};
+
+		if (kpr_parse_frontend(ctx.argv[0], true, &key.fe, err, sizeof(err))) {
+			kpr_err("%s", err);
+			ret = -EINVAL;
+			goto out;
+		}
+		ret = kpr_state_open(&st, &ctx, 0);
+		if (ret)
+			goto out;
+		ret = kpr_svc_get(&st, &key, &one);
+		if (ret == -ENOENT) {
+			kpr_err("no service %s", ctx.argv[0]);
+			goto out;
+		}
+		v = malloc(sizeof(*v));
+		if (!v) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		*v = one;
+		n = 1;
+	} else {
+		ret = kpr_state_open(&st, &ctx, 0);
+		if (!ret)
+			ret = kpr_svc_list(&st, &v, &n);
+	}
+	if (ret)
+		goto out;
+
+	if (!strcmp(ctx.output, "json")) {
+		print_json(&st, v, n, a.stats);
+	} else if (!strcmp(ctx.output, "save")) {
+		printf("# kpr services: svc-add -f FILE --replace restores them\n");
+		for (size_t i = 0; i < n; i++)
+			kpr_svc_save_line(&v[i], stdout);
+	} else {
+		print_table(&st, v, n, a.stats);
+	}
+out:
+	kpr_svc_info_free(v, n);
+	kpr_state_close(&st);
+	return out_finish(ret == KPR_PARSE_DONE ? 0 : ret);
+}

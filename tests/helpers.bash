@@ -1,0 +1,57 @@
+# Shared by every bats suite: load with `load helpers`.
+#
+# - needs_root: tests need root and BPF. Without them they skip, except under
+#   CI (CI=true), where lacking them is a failure.
+# - kpr_root_setup / kpr_root_teardown: a private pin root per test under
+#   /sys/fs/bpf, exported as KPR_PIN_ROOT, removed afterwards even on failure.
+# - maps_snapshot FILE: every pinned map's contents, to check "changed nothing"
+#   byte for byte.
+
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+: "${KPR_BIN:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)/build}"
+export PATH="$KPR_BIN:$PATH"
+
+needs_root() {
+	local why=
+	[ "$(id -u)" -eq 0 ] || why="needs root"
+	if [ -z "$why" ] && ! bpftool map list >/dev/null 2>&1; then
+		why="needs BPF (bpftool map list failed)"
+	fi
+	[ -z "$why" ] && return 0
+	if [ "${CI:-}" = true ]; then
+		fail "$why, and CI runs as root with BPF: this is a failure"
+	fi
+	skip "$why"
+}
+
+kpr_root_setup() {
+	needs_root
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+	KPR_PIN_ROOT=/sys/fs/bpf/kpr-test-$$-${BATS_TEST_NUMBER:-0}-$RANDOM
+	export KPR_PIN_ROOT
+	rm -rf "$KPR_PIN_ROOT"
+}
+
+kpr_root_teardown() {
+	[ -n "${KPR_PIN_ROOT:-}" ] && rm -rf "$KPR_PIN_ROOT"
+	return 0
+}
+
+# One text per map, in name order: bpftool's dump of every pinned map.
+maps_snapshot() {
+	local out=$1 m
+	: >"$out"
+	[ -d "$KPR_PIN_ROOT" ] || return 0
+	for m in $(ls "$KPR_PIN_ROOT" | sort); do
+		[ -f "$KPR_PIN_ROOT/$m" ] || continue
+		echo "== $m" >>"$out"
+		bpftool map dump pinned "$KPR_PIN_ROOT/$m" >>"$out" 2>&1
+	done
+}
+
+# Fails unless "$output" is one valid JSON document.
+assert_json() {
+	jq -e . >/dev/null <<<"$output" || fail "not valid JSON: $output"
+}
