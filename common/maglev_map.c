@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "maglev.h"
+#include "maglev_map.h"
+#include "svc.h"
+#include "util.h"
+
+bool kpr_maglev_wanted(__u8 alg, const struct kpr_config *cfg)
+{
+	return (alg ? alg : cfg->algorithm) == KPR_ALG_MAGLEV;
+}
+
+static void drop_table(struct kpr_state *st, __u32 svc_id)
+{
+	bpf_map_delete_elem(st->maglev, &svc_id);
+}
+
+/* Fills a new inner map with table[m] in one batch (per entry if the kernel
+ * has no batch for arrays). */
+static int fill_inner(int fd, const __u32 *keys, const __u32 *table, __u32 m)
+{
+	__u32 count = m;
+
+	if (!bpf_map_update_batch(fd, keys, table, &count, NULL))
+		return 0;
+	for (__u32 k = 0; k < m; k++)
+		if (bpf_map_update_elem(fd, &keys[k], &table[k], BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+static int write_table(struct kpr_state *st, __u32 svc_id, const struct kpr_maglev_be *mbe,
+		       const __u32 *be_ids, unsigned int n, const struct kpr_config *cfg)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
+	__u32 m = cfg->maglev_size, *table = NULL, *keys = NULL;
+	char name[BPF_OBJ_NAME_LEN];
+	int fd = -1, ret;
+
+	if (!n) {
+		drop_table(st, svc_id);
+		return 0;
+	}
+	if (!kpr_maglev_size_ok(m)) {
+		kpr_err("the config holds Maglev table size %u, which is not one of %s: set one with lb-mode --maglev-table-size",
+			m, kpr_maglev_sizes_str());
+		return -EINVAL;
+	}
+	table = malloc(m * sizeof(*table));
+	keys = malloc(m * sizeof(*keys));
+	if (!table || !keys) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = kpr_maglev_build(mbe, n, m, cfg->maglev_seed, table);
+	if (ret) {
+		kpr_err("cannot build the Maglev table of service %u: %s", svc_id, strerror(-ret));
+		goto out;
+	}
+	for (__u32 k = 0; k < m; k++) {
+		keys[k] = k;
+		table[k] = be_ids[table[k]];
+	}
+	snprintf(name, sizeof(name), "kpr_mg_%u", svc_id);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32), sizeof(__u32), m, &opts);
+	if (fd < 0) {
+		ret = -errno;
+		kpr_err("cannot create the Maglev table of service %u (%u entries): %s", svc_id, m,
+			strerror(errno));
+		goto out;
+	}
+	ret = fill_inner(fd, keys, table, m);
+	if (ret) {
+		kpr_err("cannot fill the Maglev table of service %u: %s", svc_id, strerror(-ret));
+		goto out;
+	}
+	/* The swap: one update points the service at the new table. */
+	if (bpf_map_update_elem(st->maglev, &svc_id, &fd, BPF_ANY)) {
+		ret = -errno;
+		kpr_err("cannot install the Maglev table of service %u in %s/maglev: %s", svc_id,
+			st->root, strerror(errno));
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(table);
+	free(keys);
+	return ret;
+}
+
+int kpr_maglev_write_service(struct kpr_state *st, __u32 svc_id, __u8 scope,
+			     const struct kpr_backend *be, const __u32 *be_ids,
+			     unsigned int n_active, const struct kpr_config *cfg)
+{
+	struct kpr_maglev_be *mbe = calloc(n_active + 1u, sizeof(*mbe));
+	int ret;
+
+	if (!mbe)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < n_active; i++) {
+		mbe[i].addr = be[i].be;
+		mbe[i].weight = be[i].weight;
+		mbe[i].scope = scope;
+	}
+	ret = write_table(st, svc_id, mbe, be_ids, n_active, cfg);
+	free(mbe);
+	return ret;
+}
+
+int kpr_maglev_write_specs(struct kpr_state *st, __u32 svc_id, __u8 scope,
+			   const struct kpr_be_spec *const *be, const __u32 *be_ids,
+			   unsigned int n_active, const struct kpr_config *cfg)
+{
+	struct kpr_maglev_be *mbe = calloc(n_active + 1u, sizeof(*mbe));
+	int ret;
+
+	if (!mbe)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < n_active; i++) {
+		mbe[i].addr = be[i]->addr;
+		mbe[i].weight = be[i]->weight;
+		mbe[i].scope = scope;
+	}
+	ret = write_table(st, svc_id, mbe, be_ids, n_active, cfg);
+	free(mbe);
+	return ret;
+}
+
+int kpr_maglev_regen_all(struct kpr_state *st, const struct kpr_config *cfg)
+{
+	struct kpr_svc_info *v = NULL;
+	struct kpr_config cur;
+	size_t n = 0;
+	int ret, written = 0;
+
+	if (!cfg) {
+		ret = kpr_config_read(st, &cur);
+		if (ret)
+			return ret;
+		cfg = &cur;
+	}
+	ret = kpr_svc_list(st, &v, &n);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < n; i++) {
+		const struct kpr_svc_info *x = &v[i];
+
+		if (!kpr_maglev_wanted(x->svc.algorithm, cfg)) {
+			drop_table(st, x->svc.id);
+			continue;
+		}
+		ret = kpr_maglev_write_service(st, x->svc.id, x->key.scope, x->be, x->be_ids,
+					       x->svc.active, cfg);
+		if (ret)
+			goto out;
+		written++;
+	}
+	ret = written;
+out:
+	kpr_svc_info_free(v, n);
+	return ret;
+}
+
+int kpr_maglev_read_service(struct kpr_state *st, __u32 svc_id, __u32 **table, __u32 *m)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), inner_id, *keys = NULL, *t = NULL, count, next;
+	int fd = -1, ret = 0;
+
+	*table = NULL;
+	*m = 0;
+	if (bpf_map_lookup_elem(st->maglev, &svc_id, &inner_id))
+		return errno == ENOENT ? -ENOENT : -errno;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		ret = -errno;
+		kpr_err("cannot open the Maglev table of service %u (map id %u): %s", svc_id,
+			inner_id, strerror(errno));
+		goto out;
+	}
+	keys = malloc((info.max_entries + 1u) * sizeof(*keys));
+	t = malloc((info.max_entries + 1u) * sizeof(*t));
+	if (!keys || !t) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	count = info.max_entries;
+	if (bpf_map_lookup_batch(fd, NULL, &next, keys, t, &count, NULL) &&
+	    (errno != ENOENT || count != info.max_entries)) {
+		for (__u32 k = 0; k < info.max_entries; k++) {
+			if (bpf_map_lookup_elem(fd, &k, &t[k])) {
+				ret = -errno;
+				kpr_err("cannot read the Maglev table of service %u: %s", svc_id,
+					strerror(errno));
+				goto out;
+			}
+		}
+	}
+	*table = t;
+	*m = info.max_entries;
+	t = NULL;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(keys);
+	free(t);
+	return ret;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Per-service Maglev tables in the pinned `maglev` map (ARRAY_OF_MAPS:
+ * service id -> inner ARRAY of M backend ids). A new table is a fresh inner
+ * map, filled first and then swapped into the service's slot with one update,
+ * so the datapath sees the old table or the new one, never a mix. Inner maps
+ * carry BPF_F_INNER_MAP, so tables of any of the ten sizes fit one outer map.
+ */
+#ifndef KPR_MAGLEV_MAP_H
+#define KPR_MAGLEV_MAP_H
+
+#include <stdbool.h>
+
+#include "addr.h"
+#include "state.h"
+
+/* Whether a service of algorithm alg (KPR_ALG_DEFAULT: the config's) uses Maglev. */
+bool kpr_maglev_wanted(__u8 alg, const struct kpr_config *cfg);
+
+/*
+ * Writes the table of service svc_id over its active backends be[0..n_active)
+ * (be_ids[i] is be[i]'s id), hashed with the frontend's scope, at the size and
+ * seed of cfg. With no active backend the service's table is removed.
+ */
+int kpr_maglev_write_service(struct kpr_state *st, __u32 svc_id, __u8 scope,
+			     const struct kpr_backend *be, const __u32 *be_ids,
+			     unsigned int n_active, const struct kpr_config *cfg);
+/* The same from the parsed backends of svc-add. */
+int kpr_maglev_write_specs(struct kpr_state *st, __u32 svc_id, __u8 scope,
+			   const struct kpr_be_spec *const *be, const __u32 *be_ids,
+			   unsigned int n_active, const struct kpr_config *cfg);
+
+/*
+ * Rewrites the table of every service whose algorithm is Maglev, and removes
+ * those of the others, at cfg's size and seed (NULL: the config map's).
+ * Returns the number of tables written or -errno.
+ */
+int kpr_maglev_regen_all(struct kpr_state *st, const struct kpr_config *cfg);
+
+/* The live table of a service: *table (free it) gets *m backend ids.
+ * -ENOENT when the service has no table. */
+int kpr_maglev_read_service(struct kpr_state *st, __u32 svc_id, __u32 **table, __u32 *m);
+
+#endif
