@@ -97,10 +97,7 @@ install: all
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7/
-	install -m 0644 $(filter-out completions/kpr-common,$(wildcard completions/*)) \
-		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/
-	install -m 0644 completions/kpr-common \
-		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/
+	cp -P completions/* $(DESTDIR)$(PREFIX)/share/bash-completion/completions/
 
 clean:
 	rm -rf $(BUILD)

@@ -125,13 +125,19 @@ void kpr_print_help(const struct kpr_tool_desc *t)
 	       "3 lock not obtained in time, 4 kpr state missing or of another layout.\n");
 }
 
-static int add_opts(struct option *lo, int *n, char *so, const struct kpr_opt *o)
+#define LONG_BASE 0x20000	/* above every char, so getopt's values never clash */
+
+/* Every option of the tool in one flat list; getopt_long returns LONG_BASE+i
+ * for a long option and the letter for a short one. */
+static void add_opts(const struct kpr_opt **flat, struct option *lo, int *n, char *so,
+		     const struct kpr_opt *o)
 {
 	for (; o->name; o++) {
+		flat[*n] = o;
 		lo[*n].name = o->name;
 		lo[*n].has_arg = o->arg ? required_argument : no_argument;
 		lo[*n].flag = NULL;
-		lo[*n].val = o->id;
+		lo[*n].val = LONG_BASE + *n;
 		(*n)++;
 		if (o->short_name) {
 			char s[3] = { (char)o->short_name, o->arg ? ':' : '\0', '\0' };
@@ -139,33 +145,17 @@ static int add_opts(struct option *lo, int *n, char *so, const struct kpr_opt *o
 			strcat(so, s);
 		}
 	}
-	return 0;
 }
 
-static int find_short(const struct kpr_opt *o, int c)
+static int option_id(const struct kpr_opt **flat, int n, int c)
 {
-	for (; o->name; o++)
-		if (o->short_name == c)
-			return o->id;
+	if (c >= LONG_BASE && c < LONG_BASE + n)
+		return flat[c - LONG_BASE]->id;
+	/* The tool's own options come first, so they may reuse a letter. */
+	for (int i = 0; i < n; i++)
+		if (flat[i]->short_name == c)
+			return flat[i]->id;
 	return -1;
-}
-
-/* The tool's own options come first, so they may reuse a common letter. */
-static int short_id(const struct kpr_tool_desc *t, int c)
-{
-	int id = -1;
-
-	if (t->opts)
-		id = find_short(t->opts, c);
-	if (id < 0 && t->opts2)
-		id = find_short(t->opts2, c);
-	if (id < 0 && (t->flags & KPR_T_MUTATE))
-		id = find_short(mutate_opts, c);
-	if (id < 0 && (t->flags & KPR_T_NETNS))
-		id = find_short(netns_opts, c);
-	if (id < 0)
-		id = find_short(common_opts, c);
-	return id;
 }
 
 /* -o json must shape even the errors of parsing itself, so look for it first. */
@@ -187,6 +177,7 @@ static void prescan_json(int argc, char **argv)
 int kpr_parse_args(const struct kpr_tool_desc *t, void *priv, int argc,
 		   char **argv, struct kpr_ctx *ctx)
 {
+	const struct kpr_opt *flat[64];
 	struct option lo[64];
 	char so[128];
 	const char *env;
@@ -206,20 +197,20 @@ int kpr_parse_args(const struct kpr_tool_desc *t, void *priv, int argc,
 	 * so permute; "--" still ends them. */
 	strcpy(so, ":");
 	if (t->opts)
-		add_opts(lo, &n, so, t->opts);
+		add_opts(flat, lo, &n, so, t->opts);
 	if (t->opts2)
-		add_opts(lo, &n, so, t->opts2);
+		add_opts(flat, lo, &n, so, t->opts2);
 	if (t->flags & KPR_T_MUTATE)
-		add_opts(lo, &n, so, mutate_opts);
+		add_opts(flat, lo, &n, so, mutate_opts);
 	if (t->flags & KPR_T_NETNS)
-		add_opts(lo, &n, so, netns_opts);
-	add_opts(lo, &n, so, common_opts);
+		add_opts(flat, lo, &n, so, netns_opts);
+	add_opts(flat, lo, &n, so, common_opts);
 	memset(&lo[n], 0, sizeof(lo[n]));
 
 	opterr = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
-		int id = c;
+		int id;
 
 		if (c == '?') {
 			if (optopt)
@@ -234,8 +225,7 @@ int kpr_parse_args(const struct kpr_tool_desc *t, void *priv, int argc,
 				argv[optind - 1], t->name);
 			return -EINVAL;
 		}
-		if (c > 0 && c < 256)
-			id = short_id(t, c);
+		id = option_id(flat, n, c);
 		switch (id) {
 		case OPT_HELP:
 			kpr_print_help(t);

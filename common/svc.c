@@ -113,19 +113,6 @@ static int backend_put(struct kpr_state *st, __u32 id)
 	return 0;
 }
 
-static int backend_get(struct kpr_state *st, __u32 id)
-{
-	struct kpr_backend be;
-	struct kpr_backend_ref ref;
-
-	if (lookup(st->backends, &id, &be) || lookup(st->backend_idx, &be.be, &ref)) {
-		kpr_err("backend %u vanished from the maps", id);
-		return -EIO;
-	}
-	ref.refcnt++;
-	return update(st->backend_idx, &be.be, &ref, "backend_idx");
-}
-
 static bool has_id(const __u32 *ids, __u32 n, __u32 id)
 {
 	for (__u32 i = 0; i < n; i++)
@@ -161,6 +148,7 @@ int kpr_svc_upsert(struct kpr_state *st, const struct kpr_svc_spec *sp, bool dry
 		   __u32 *id_out)
 {
 	const struct kpr_be_spec **ord = NULL;
+	struct kpr_backend_ref *refs = NULL;
 	__u32 *old_ids = NULL, *new_ids = NULL, max_svc;
 	struct kpr_svc old = {}, nv = {};
 	struct kpr_svc_key owner;
@@ -194,8 +182,9 @@ int kpr_svc_upsert(struct kpr_state *st, const struct kpr_svc_spec *sp, bool dry
 
 	ord = calloc(sp->n_be + 1, sizeof(*ord));
 	new_ids = calloc(sp->n_be + 1, sizeof(*new_ids));
+	refs = calloc(sp->n_be + 1, sizeof(*refs));
 	old_ids = calloc(exists ? old.total + 1u : 1u, sizeof(*old_ids));
-	if (!ord || !new_ids || !old_ids) {
+	if (!ord || !new_ids || !old_ids || !refs) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -213,19 +202,18 @@ int kpr_svc_upsert(struct kpr_state *st, const struct kpr_svc_spec *sp, bool dry
 	       nv.algorithm == old.algorithm && nv.mode == old.mode &&
 	       nv.affinity_timeout == old.affinity_timeout;
 	for (unsigned int i = 0; i < sp->n_be; i++) {
-		struct kpr_backend_ref ref;
 		struct kpr_backend cur, want;
 
-		if (lookup(st->backend_idx, &ord[i]->addr, &ref)) {
+		if (lookup(st->backend_idx, &ord[i]->addr, &refs[i])) {
 			new_ids[i] = 0;
 			same = false;
 			continue;
 		}
-		new_ids[i] = ref.id;
+		new_ids[i] = refs[i].id;
 		backend_value(ord[i], &want);
-		if (lookup(st->backends, &ref.id, &cur) || memcmp(&cur, &want, sizeof(cur)))
+		if (lookup(st->backends, &refs[i].id, &cur) || memcmp(&cur, &want, sizeof(cur)))
 			same = false;
-		if (same && old_ids[i] != ref.id)
+		if (same && old_ids[i] != refs[i].id)
 			same = false;
 	}
 	if (same) {
@@ -239,35 +227,30 @@ int kpr_svc_upsert(struct kpr_state *st, const struct kpr_svc_spec *sp, bool dry
 		goto out;
 	}
 
-	/* 1. backends: new ones, and new state or weight of known ones */
+	/* 1. backends: new ones, new state or weight of known ones, and one
+	 * more reference from each backend this service did not use before */
 	for (unsigned int i = 0; i < sp->n_be; i++) {
-		struct kpr_backend want;
-		struct kpr_backend_ref ref = { .refcnt = 0 };
-		int err;
+		bool gains = !(exists && old.id == nv.id && has_id(old_ids, old.total, new_ids[i]));
+		struct kpr_backend want, cur;
+		int err = 0;
 
 		backend_value(ord[i], &want);
 		if (!new_ids[i]) {
 			err = alloc_id(st->backends, &cfg.next_backend_id,
 				       kpr_map_size(st->backends), &new_ids[i], "backend");
-			if (!err)
-				err = update(st->backends, &new_ids[i], &want, "backends");
-			ref.id = new_ids[i];
-			if (!err)
-				err = update(st->backend_idx, &ord[i]->addr, &ref, "backend_idx");
-		} else {
+			refs[i].id = new_ids[i];
+			refs[i].refcnt = 0;
+		}
+		if (!err && (lookup(st->backends, &new_ids[i], &cur) || memcmp(&cur, &want, sizeof(cur))))
 			err = update(st->backends, &new_ids[i], &want, "backends");
+		if (!err && gains) {
+			refs[i].refcnt++;
+			err = update(st->backend_idx, &ord[i]->addr, &refs[i], "backend_idx");
 		}
 		if (err) {
 			ret = err;
 			goto out;
 		}
-	}
-	for (unsigned int i = 0; i < sp->n_be; i++) {
-		if (exists && old.id == nv.id && has_id(old_ids, old.total, new_ids[i]))
-			continue;
-		ret = backend_get(st, new_ids[i]);
-		if (ret)
-			goto out;
 	}
 
 	/* 2. slots of the generation not in use */
@@ -311,6 +294,7 @@ int kpr_svc_upsert(struct kpr_state *st, const struct kpr_svc_spec *sp, bool dry
 	*id_out = nv.id;
 out:
 	free(ord);
+	free(refs);
 	free(new_ids);
 	free(old_ids);
 	return ret;

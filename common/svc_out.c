@@ -23,7 +23,10 @@ void kpr_svc_report(enum kpr_change c, const struct kpr_svc_key *key, __u32 id)
 	out_obj_open(NULL);
 	out_str("action", "%s", change_names[c]);
 	out_str("frontend", " %s", a);
-	out_uint("id", " id %llu\n", id);
+	if (id)
+		out_uint("id", " id %llu\n", id);
+	else
+		out_str("id", " (new id)\n", NULL);
 	out_obj_close();
 }
 

@@ -172,6 +172,7 @@ static void build_line_opts(struct option *lo, char *so)
 {
 	int n = 0;
 
+	memset(lo, 0, sizeof(*lo) * KPR_SVC_OPT_MAX);
 	strcpy(so, ":");
 	for (int i = 0; kpr_svc_opts[i].name; i++) {
 		lo[n].name = kpr_svc_opts[i].name;
