@@ -108,6 +108,14 @@ void out_int(const char *key, const char *fmt, int64_t val)
 		printf(fmt, (long long)val);
 }
 
+void out_float(const char *key, const char *fmt, double val)
+{
+	if (fmt_mode == OUT_JSON && key)
+		json_add(key, json_real(val));
+	else if (text_on(fmt))
+		printf(fmt, val);
+}
+
 void out_bool(const char *key, const char *fmt, bool val)
 {
 	if (fmt_mode == OUT_JSON && key)
@@ -155,7 +163,7 @@ int out_finish(int rc)
 					    json_string(error_msg ? error_msg : strerror(-rc)));
 			json_object_set_new(stack[0], "exit_code", json_integer(code));
 		}
-		json_dumpf(stack[0], stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		json_dumpf(stack[0], stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
 		fputc('\n', stdout);
 		json_decref(stack[0]);
 		stack[0] = NULL;

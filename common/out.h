@@ -31,6 +31,7 @@ void out_arr_close(void);
 void out_str(const char *key, const char *fmt, const char *val);
 void out_uint(const char *key, const char *fmt, uint64_t val);
 void out_int(const char *key, const char *fmt, int64_t val);
+void out_float(const char *key, const char *fmt, double val);
 void out_bool(const char *key, const char *fmt, bool val);
 void out_null(const char *key);
 /* Text mode only, printf-like; suppressed by -q. */

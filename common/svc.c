@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "maglev_map.h"
 #include "svc.h"
 #include "util.h"
 
@@ -272,6 +273,13 @@ int kpr_svc_upsert(struct kpr_state *st, const struct kpr_svc_spec *sp, bool dry
 			goto out;
 	}
 
+	/* 2b. the Maglev table the flipped service will use */
+	if (kpr_maglev_wanted(nv.algorithm, &cfg)) {
+		ret = kpr_maglev_write_specs(st, nv.id, sp->key.scope, ord, new_ids, nv.active, &cfg);
+		if (ret)
+			goto out;
+	}
+
 	/* 3. the flip */
 	ret = update(st->revnat, &nv.id, &sp->key, "revnat");
 	if (!ret)
@@ -280,10 +288,13 @@ int kpr_svc_upsert(struct kpr_state *st, const struct kpr_svc_spec *sp, bool dry
 		goto out;
 
 	/* 4. the old generation, and what only it used */
+	if (!kpr_maglev_wanted(nv.algorithm, &cfg))
+		del(st->maglev, &nv.id);
 	if (exists) {
 		delete_slots(st, &old);
 		if (old.id != nv.id) {
 			del(st->revnat, &old.id);
+			del(st->maglev, &old.id);
 			stats_forget(st, KPR_STATS_SVC, old.id);
 		}
 		for (__u32 i = 0; i < old.total; i++)

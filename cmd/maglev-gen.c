@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * maglev-gen: print a Maglev table identical to Cilium's for the same
+ * backends, seed and size; compare two backend sets; make a seed; check the
+ * live table of a loaded service against the one it should be.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "maglev.h"
+#include "maglev_map.h"
+#include "opts.h"
+#include "out.h"
+#include "state.h"
+#include "svc.h"
+#include "util.h"
+
+enum { OPT_SIZE = 100, OPT_SEED, OPT_COMPARE, OPT_NEW_SEED, OPT_SERVICE };
+
+struct args {
+	__u32 size;
+	bool size_set, seed_set, new_seed;
+	__u8 seed[KPR_SEED_LEN];
+	const char *compare;
+	const char *service;
+};
+
+static const struct kpr_opt opts[] = {
+	{ "size", 0, "M", "table size, a prime: 251 509 1021 2039 4093 8191 16381 (default) 32749 65521 131071", OPT_SIZE },
+	{ "seed", 0, "SEED", "base64 of 12 bytes (default " KPR_MAGLEV_DEFAULT_SEED ", Cilium's)", OPT_SEED },
+	{ "compare", 0, "OLD,OLD,...", "print the share of slots that move from the OLD backends to BACKEND...", OPT_COMPARE },
+	{ "new-seed", 0, NULL, "print a fresh random seed and exit", OPT_NEW_SEED },
+	{ "service", 0, "FRONTEND", "print the live table of a loaded service; exit 1 unless it is the expected one", OPT_SERVICE },
+	{ NULL },
+};
+
+static int handle(void *priv, int id, const char *arg)
+{
+	struct args *a = priv;
+	unsigned long v;
+
+	switch (id) {
+	case OPT_SIZE:
+		if (kpr_parse_uint(arg, 0, ~0U, &v) || !kpr_maglev_size_ok((__u32)v)) {
+			kpr_err("bad --size '%s': use one of the primes %s", arg, kpr_maglev_sizes_str());
+			return -EINVAL;
+		}
+		a->size = (__u32)v;
+		a->size_set = true;
+		return 0;
+	case OPT_SEED:
+		if (kpr_maglev_seed_parse(arg, a->seed)) {
+			kpr_err("bad --seed '%s': give base64 of exactly 12 bytes (16 characters), as 'maglev-gen --new-seed' prints",
+				arg);
+			return -EINVAL;
+		}
+		a->seed_set = true;
+		return 0;
+	case OPT_COMPARE:
+		a->compare = arg;
+		return 0;
+	case OPT_NEW_SEED:
+		a->new_seed = true;
+		return 0;
+	case OPT_SERVICE:
+		a->service = arg;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static const struct kpr_tool_desc tool = {
+	.name = "maglev-gen",
+	.usage = "[OPTIONS] BACKEND...\n--compare OLD,OLD,... [OPTIONS] BACKEND...\n--new-seed\n--service FRONTEND [OPTIONS]",
+	.summary = "Print the Maglev table Cilium builds for BACKENDs (ADDR:PORT[/tcp|/udp][,weight=N][,state=STATE];\n"
+		   "only active backends get slots). -o counts: slots and share per backend; -o table: line k names\n"
+		   "the backend owning slot k, as given; -o json: {\"size\", \"seed\", \"backends\", \"table\"}.",
+	.opts = opts,
+	.outputs = "counts,table,json",
+	.handle = handle,
+};
+
+/* A set of backends and its table. */
+struct set {
+	unsigned int n, n_active;
+	char **names;			/* as given */
+	struct kpr_be_spec *spec;
+	struct kpr_maglev_be *mbe;	/* the active ones */
+	unsigned int *act;		/* mbe[i] is spec[act[i]] */
+	__u32 *table;			/* indexes into names */
+	unsigned int *slots;
+};
+
+static void set_free(struct set *s)
+{
+	free(s->names);
+	free(s->spec);
+	free(s->mbe);
+	free(s->act);
+	free(s->table);
+	free(s->slots);
+	memset(s, 0, sizeof(*s));
+}
+
+static int set_parse(struct set *s, char **names, unsigned int n, const char *what)
+{
+	char err[KPR_ERRLEN];
+	unsigned long wsum = 0;
+	bool uneven = false;
+
+	memset(s, 0, sizeof(*s));
+	if (!n) {
+		kpr_err("no %s given: expected at least one ADDR:PORT[/tcp|/udp][,weight=N]", what);
+		return -EINVAL;
+	}
+	s->n = n;
+	s->names = calloc(n, sizeof(*s->names));
+	s->spec = calloc(n, sizeof(*s->spec));
+	s->mbe = calloc(n, sizeof(*s->mbe));
+	s->act = calloc(n, sizeof(*s->act));
+	s->slots = calloc(n, sizeof(*s->slots));
+	if (!s->names || !s->spec || !s->mbe || !s->act || !s->slots)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < n; i++) {
+		s->names[i] = names[i];
+		if (kpr_parse_backend(names[i], IPPROTO_TCP, &s->spec[i], err, sizeof(err))) {
+			kpr_err("%s", err);
+			return -EINVAL;
+		}
+		for (unsigned int j = 0; j < i; j++) {
+			if (!memcmp(&s->spec[j].addr, &s->spec[i].addr, sizeof(s->spec[i].addr))) {
+				kpr_err("backend '%s' is given twice (as '%s')", names[i], names[j]);
+				return -EINVAL;
+			}
+		}
+		if (s->spec[i].state != KPR_BE_ACTIVE)
+			continue;
+		s->mbe[s->n_active].addr = s->spec[i].addr;
+		s->mbe[s->n_active].weight = s->spec[i].weight;
+		s->act[s->n_active++] = i;
+	}
+	if (!s->n_active) {
+		kpr_err("none of the %s is active: only active backends get slots", what);
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < s->n_active; i++)
+		wsum += s->mbe[i].weight;
+	for (unsigned int i = 1; i < s->n_active; i++)
+		uneven |= s->mbe[i].weight != s->mbe[0].weight;
+	if (uneven && wsum / s->n_active <= 1)
+		kpr_warn("weights of %s ignored: as in Cilium, they count only when their sum (%lu) divided by the number of active backends (%u) is above 1",
+			 what, wsum, s->n_active);
+	return 0;
+}
+
+static int set_build(struct set *s, __u32 m, const __u8 *seed)
+{
+	int ret;
+
+	s->table = malloc(m * sizeof(*s->table));
+	if (!s->table)
+		return -ENOMEM;
+	ret = kpr_maglev_build(s->mbe, s->n_active, m, seed, s->table);
+	if (ret) {
+		kpr_err("cannot build the Maglev table: %s", strerror(-ret));
+		return ret;
+	}
+	for (__u32 k = 0; k < m; k++) {
+		s->table[k] = s->act[s->table[k]];
+		s->slots[s->table[k]]++;
+	}
+	return 0;
+}
+
+/* "OLD,OLD,..." where ",weight=N" and ",state=S" belong to the backend before. */
+static int split_list(char *list, char ***out, unsigned int *n)
+{
+	unsigned int cnt = 0, cap = 1;
+	char **v, *p;
+
+	for (p = list; *p; p++)
+		cap += *p == ',';
+	v = calloc(cap, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (p = strtok(list, ","); p; p = strtok(NULL, ",")) {
+		if ((!strncmp(p, "weight=", 7) || !strncmp(p, "state=", 6)) && cnt) {
+			p[-1] = ',';	/* glue it back to its backend */
+			continue;
+		}
+		v[cnt++] = p;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+static double pct(unsigned long part, unsigned long whole)
+{
+	double v = whole ? 100.0 * (double)part / (double)whole : 0;
+
+	return (double)(long)(v * 100 + 0.5) / 100;	/* two decimals, in JSON too */
+}
+
+static int name_width(char *const *names, unsigned int n)
+{
+	int w = 8;
+
+	for (unsigned int i = 0; i < n; i++)
+		w = (int)strlen(names[i]) > w ? (int)strlen(names[i]) : w;
+	return w;
+}
+
+/* -o counts: a line per backend. */
+static void print_counts(char *const *names, const struct kpr_be_spec *spec,
+			 const unsigned int *slots, unsigned int n, __u32 m)
+{
+	int w = name_width(names, n);
+
+	for (unsigned int i = 0; i < n; i++) {
+		out_text("%-*s  %6u slots  %6.2f%%", w, names[i], slots[i], pct(slots[i], m));
+		if (spec && spec[i].state != KPR_BE_ACTIVE)
+			out_text("  (%s: not in the table)", kpr_state_name(spec[i].state));
+		out_text("\n");
+	}
+}
+
+/* -o table / -o json: the owner of each slot. */
+static void print_table(const char *output, char *const *names, unsigned int n,
+			const __u32 *table, const __u32 *ids, __u32 m, const __u8 *seed)
+{
+	char s[KPR_SEED_STRLEN];
+
+	if (strcmp(output, "json")) {
+		for (__u32 k = 0; k < m; k++) {
+			if (table[k] < n)
+				out_text("%s\n", names[table[k]]);
+			else
+				out_text("unknown backend id %u\n", ids ? ids[k] : 0);
+		}
+		return;
+	}
+	out_uint("size", NULL, m);
+	out_str("seed", NULL, kpr_maglev_seed_fmt(seed, s, sizeof(s)));
+	out_arr_open("backends");
+	for (unsigned int i = 0; i < n; i++)
+		out_str("backend", NULL, names[i]);	/* keys vanish in arrays */
+	out_arr_close();
+	out_arr_open("table");
+	for (__u32 k = 0; k < m; k++)
+		out_int("slot", NULL, table[k] < n ? (int64_t)table[k] : -1);
+	out_arr_close();
+}
+
+static int compare(struct args *a, const char *output, struct set *nw, char *list)
+{
+	unsigned long changed = 0, removed = 0, surv = 0, moved = 0;
+	struct set old = {};
+	char **names = NULL;
+	unsigned int n;
+	int ret;
+
+	if (!strcmp(output, "table")) {
+		kpr_err("--compare prints figures, not a table: use -o counts or -o json");
+		return -EINVAL;
+	}
+	ret = split_list(list, &names, &n);
+	if (!ret)
+		ret = set_parse(&old, names, n, "--compare backends");
+	if (!ret)
+		ret = set_build(&old, a->size, a->seed);
+	if (ret)
+		goto out;
+	for (__u32 k = 0; k < a->size; k++) {
+		const struct kpr_l4addr *was = &old.spec[old.table[k]].addr;
+		const struct kpr_l4addr *is = &nw->spec[nw->table[k]].addr;
+		bool survives = false;
+
+		for (unsigned int i = 0; i < nw->n_active && !survives; i++)
+			survives = !memcmp(&nw->spec[nw->act[i]].addr, was, sizeof(*was));
+		if (memcmp(was, is, sizeof(*was)))
+			changed++;
+		if (!survives) {
+			removed++;
+			continue;
+		}
+		surv++;
+		moved += !!memcmp(was, is, sizeof(*was));
+	}
+	out_uint("size", "size %llu", a->size);
+	{
+		char s[KPR_SEED_STRLEN];
+
+		out_str("seed", ", seed %s", kpr_maglev_seed_fmt(a->seed, s, sizeof(s)));
+	}
+	out_uint("old_backends", ": %llu old backends", old.n_active);
+	out_uint("new_backends", " -> %llu new (active)\n", nw->n_active);
+	out_uint("changed_slots", "slots that change owner: %llu", changed);
+	out_text(" of %u", a->size);
+	out_float("changed_pct", " (%.2f%%)\n", pct(changed, a->size));
+	out_uint("removed_slots", "  of them slots of backends that left: %llu\n", removed);
+	out_uint("surviving_slots", "slots of surviving backends: %llu", surv);
+	out_uint("surviving_moved", ", of which move: %llu", moved);
+	out_float("surviving_moved_pct", " (%.2f%%)\n", pct(moved, surv));
+out:
+	set_free(&old);
+	free(names);
+	return ret;
+}
+
+/* The canonical svc-add spelling of a service's backend. */
+static char *backend_name(const struct kpr_backend *b)
+{
+	char a[KPR_ADDRSTRLEN], buf[KPR_ADDRSTRLEN + 48];
+	int l = (int)strlen(kpr_fmt_l4addr(&b->be, false, a, sizeof(a)));
+
+	memcpy(buf, a, (size_t)l + 1);
+	if (b->weight != 1)
+		l += snprintf(buf + l, sizeof(buf) - (size_t)l, ",weight=%u", b->weight);
+	if (b->state != KPR_BE_ACTIVE)
+		snprintf(buf + l, sizeof(buf) - (size_t)l, ",state=%s", kpr_state_name(b->state));
+	return strdup(buf);
+}
+
+static int check_service(const struct kpr_ctx *ctx, struct args *a)
+{
+	struct kpr_state st = { .lock_fd = -1 };
+	struct kpr_svc_key key = {};
+	struct kpr_svc_info info = {};
+	struct kpr_config cfg;
+	struct kpr_maglev_be *mbe = NULL;
+	__u32 *live = NULL, *want = NULL, *idx = NULL, m = 0, diff = 0, first = 0;
+	char **names = NULL, err[KPR_ERRLEN], s[KPR_SEED_STRLEN];
+	unsigned int *slots = NULL, n = 0;
+	int ret;
+
+	if (ctx->argc || a->compare || a->size_set || a->seed_set) {
+		kpr_err("--service takes the backends, size and seed of the loaded service: give no BACKEND, --compare, --size or --seed");
+		return -EINVAL;
+	}
+	if (kpr_parse_frontend(a->service, true, &key.fe, err, sizeof(err))) {
+		kpr_err("%s", err);
+		return -EINVAL;
+	}
+	ret = kpr_state_open(&st, ctx, 0);
+	if (ret)
+		goto out;
+	ret = kpr_config_read(&st, &cfg);
+	if (ret)
+		goto out;
+	ret = kpr_svc_get(&st, &key, &info);
+	if (ret == -ENOENT) {
+		kpr_err("no service %s under %s", a->service, st.root);
+		goto out;
+	}
+	if (ret)
+		goto out;
+	if (!kpr_maglev_wanted(info.svc.algorithm, &cfg)) {
+		kpr_err("service %s (id %u) uses the random algorithm and has no Maglev table: svc-add --algorithm maglev, or lb-mode --algorithm maglev",
+			a->service, info.svc.id);
+		ret = -ENOENT;
+		goto out;
+	}
+	n = info.svc.total;
+	names = calloc(n + 1u, sizeof(*names));
+	slots = calloc(n + 1u, sizeof(*slots));
+	mbe = calloc(n + 1u, sizeof(*mbe));
+	if (!names || !slots || !mbe) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		names[i] = backend_name(&info.be[i]);
+		if (!names[i]) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		mbe[i].addr = info.be[i].be;
+		mbe[i].weight = info.be[i].weight;
+		mbe[i].scope = key.scope;
+	}
+
+	ret = kpr_maglev_read_service(&st, info.svc.id, &live, &m);
+	if (ret == -ENOENT && !info.svc.active) {
+		out_uint("service", NULL, info.svc.id);
+		out_str("frontend", "service %s: ", a->service);
+		out_text("no active backend, so no Maglev table, as expected\n");
+		out_bool("match", NULL, true);
+		ret = 0;
+		goto out;
+	}
+	if (ret == -ENOENT) {
+		kpr_err("service %s (id %u) has no Maglev table in %s/maglev: rewrite it with svc-add",
+			a->service, info.svc.id, st.root);
+		goto out;
+	}
+	if (ret)
+		goto out;
+
+	/* The table it should be, in backend ids. */
+	if (info.svc.active && kpr_maglev_size_ok(cfg.maglev_size)) {
+		want = malloc(cfg.maglev_size * sizeof(*want));
+		if (!want) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		ret = kpr_maglev_build(mbe, info.svc.active, cfg.maglev_size, cfg.maglev_seed, want);
+		if (ret)
+			goto out;
+		for (__u32 k = 0; k < cfg.maglev_size; k++)
+			want[k] = info.be_ids[want[k]];
+	}
+	idx = malloc((m + 1u) * sizeof(*idx));
+	if (!idx) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (__u32 k = 0; k < m; k++) {
+		idx[k] = ~0U;
+		for (unsigned int i = 0; i < n; i++) {
+			if (info.be_ids[i] == live[k]) {
+				idx[k] = i;
+				slots[i]++;
+				break;
+			}
+		}
+		if (!want || m != cfg.maglev_size || want[k] != live[k]) {
+			if (!diff)
+				first = k;
+			diff++;
+		}
+	}
+
+	if (!strcmp(ctx->output, "counts")) {
+		out_text("service %s (id %u): size %u, seed %s\n", a->service, info.svc.id, m,
+			 kpr_maglev_seed_fmt(cfg.maglev_seed, s, sizeof(s)));
+		print_counts(names, NULL, slots, n, m);
+	} else {
+		if (out_json()) {
+			out_uint("service", NULL, info.svc.id);
+			out_str("frontend", NULL, a->service);
+		}
+		print_table(ctx->output, names, n, idx, live, m, cfg.maglev_seed);
+	}
+	out_bool("match", NULL, !diff);
+	out_uint("mismatched_slots", NULL, diff);
+	if (!diff) {
+		if (!strcmp(ctx->output, "counts"))
+			out_text("the live table is the expected one\n");
+		goto out;
+	}
+	if (m != cfg.maglev_size)
+		kpr_err("the Maglev table of service %s has %u slots, the config says %u: rewrite it by updating the service (svc-add)",
+			a->service, m, cfg.maglev_size);
+	else
+		kpr_err("the Maglev table of service %s differs from the expected one in %u of %u slots (first: slot %u holds backend id %u, expected %u): it was changed outside kpr; rewrite it by updating the service (svc-add)",
+			a->service, diff, m, first, live[first], want ? want[first] : 0);
+	ret = -EIO;
+out:
+	for (unsigned int i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
+	free(slots);
+	free(mbe);
+	free(live);
+	free(want);
+	free(idx);
+	free(info.be_ids);
+	free(info.be);
+	kpr_state_close(&st);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = { .size = KPR_MAGLEV_DEFAULT_SIZE };
+	struct set nw = {};
+	struct kpr_ctx ctx;
+	char *list = NULL;
+	int ret;
+
+	kpr_maglev_seed_parse(KPR_MAGLEV_DEFAULT_SEED, a.seed);
+	ret = kpr_parse_args(&tool, &a, argc, argv, &ctx);
+	if (ret)
+		goto out;
+
+	if (a.new_seed) {
+		char s[KPR_SEED_STRLEN];
+
+		if (ctx.argc || a.compare || a.service || a.seed_set) {
+			kpr_err("--new-seed stands alone: give no BACKEND, --compare, --service or --seed");
+			ret = -EINVAL;
+			goto out;
+		}
+		ret = kpr_maglev_seed_new(a.seed);
+		if (ret) {
+			kpr_err("cannot read random bytes: %s", strerror(-ret));
+			goto out;
+		}
+		out_str("seed", "%s\n", kpr_maglev_seed_fmt(a.seed, s, sizeof(s)));
+		goto out;
+	}
+	if (a.service) {
+		ret = check_service(&ctx, &a);
+		goto out;
+	}
+
+	ret = set_parse(&nw, ctx.argv, (unsigned int)ctx.argc, "BACKEND");
+	if (!ret)
+		ret = set_build(&nw, a.size, a.seed);
+	if (ret)
+		goto out;
+	if (a.compare) {
+		list = strdup(a.compare);
+		ret = list ? compare(&a, ctx.output, &nw, list) : -ENOMEM;
+	} else if (!strcmp(ctx.output, "counts")) {
+		print_counts(nw.names, nw.spec, nw.slots, nw.n, a.size);
+	} else {
+		print_table(ctx.output, nw.names, nw.n, nw.table, NULL, a.size, a.seed);
+	}
+out:
+	free(list);
+	set_free(&nw);
+	return out_finish(ret == KPR_PARSE_DONE ? 0 : ret);
+}
