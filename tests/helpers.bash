@@ -7,6 +7,8 @@
 # - maps_snapshot FILE: every pinned map's contents, to check "changed nothing"
 #   byte for byte.
 
+bats_require_minimum_version 1.5.0	# run --separate-stderr
+
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 
@@ -50,6 +52,9 @@ maps_snapshot() {
 		bpftool map dump pinned "$KPR_PIN_ROOT/$m" >>"$out" 2>&1
 	done
 }
+
+# A pinned map's entries as bpftool decodes them from BTF: [{key, value}].
+dump() { bpftool -j map dump pinned "$KPR_PIN_ROOT/$1" | jq '[.[].formatted]'; }
 
 # Fails unless "$output" is one valid JSON document.
 assert_json() {
