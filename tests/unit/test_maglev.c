@@ -268,6 +268,16 @@ static void test_weights(void)
 	ok(!kpr_maglev_build(eq1, 50, m, seed, t) && !kpr_maglev_build(eq100, 50, m, seed, t2) &&
 	   !memcmp(t, t2, m * sizeof(*t)), "all weights 100 give the same table as no weights");
 
+	/* Cilium weighs only when sum / count > 1: 1, 1, 3 is 5 / 3 = 1. */
+	eq1[2].weight = 3;
+	ok(!kpr_maglev_build(eq1, 3, 251, seed, t) && (eq1[2].weight = 1, 1) &&
+	   !kpr_maglev_build(eq1, 3, 251, seed, t2) && !memcmp(t, t2, 251 * sizeof(*t)),
+	   "weights 1, 1, 3 are ignored, as in Cilium (5 / 3 is not above 1)");
+	eq1[2].weight = 4;
+	ok(!kpr_maglev_build(eq1, 3, 251, seed, t) && (eq1[2].weight = 1, 1) &&
+	   !kpr_maglev_build(eq1, 3, 251, seed, t2) && memcmp(t, t2, 251 * sizeof(*t)),
+	   "weights 1, 1, 4 count (6 / 3 is above 1)");
+
 	ok(kpr_maglev_build(be, 5, 16383, seed, t) == -EINVAL, "size 16383 refused");
 	ok(kpr_maglev_build(be, 5, 250, seed, t) == -EINVAL, "size 250 refused");
 	ok(kpr_maglev_build(be, 0, 251, seed, t) == -EINVAL, "no backends refused");
