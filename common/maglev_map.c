@@ -145,6 +145,11 @@ int kpr_maglev_regen_all(struct kpr_state *st, const struct kpr_config *cfg)
 			return ret;
 		cfg = &cur;
 	}
+	/* Refuse before touching any service. */
+	if (!kpr_maglev_size_ok(cfg->maglev_size)) {
+		kpr_err("Maglev table size %u is not one of %s", cfg->maglev_size, kpr_maglev_sizes_str());
+		return -EINVAL;
+	}
 	ret = kpr_svc_list(st, &v, &n);
 	if (ret)
 		return ret;
