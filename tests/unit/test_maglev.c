@@ -242,6 +242,110 @@ static void test_balance(void)
 	}
 }
 
+/*
+ * The doc's algorithm written the plain way, as an oracle for the fast one:
+ * preference lists computed as (offset + j * skip) % M with a division per
+ * probe, no bitmap, no endgame.
+ */
+struct naive_be {
+	char name[KPR_MAGLEV_HASHSTRLEN];
+	unsigned int orig;
+};
+
+static int naive_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct naive_be *)a)->name, ((const struct naive_be *)b)->name);
+}
+
+static void naive_build(const struct kpr_maglev_be *be, unsigned int n, __u32 m, __u32 *table)
+{
+	struct naive_be *s = calloc(n, sizeof(*s));
+	__u64 *off = calloc(n, sizeof(*off)), *skip = calloc(n, sizeof(*skip));
+	__u64 *next = calloc(n, sizeof(*next)), wsum = 0;
+	double *cntr = calloc(n, sizeof(*cntr));
+	__u32 mseed = (__u32)seed[0] << 24 | (__u32)seed[1] << 16 | (__u32)seed[2] << 8 | seed[3];
+
+	for (unsigned int i = 0; i < n; i++) {
+		kpr_maglev_hash_string(&be[i], s[i].name, sizeof(s[i].name));
+		s[i].orig = i;
+		wsum += be[i].weight;
+	}
+	qsort(s, n, sizeof(*s), naive_cmp);
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t h1, h2;
+
+		kpr_murmur3_x64_128(s[i].name, strlen(s[i].name), mseed, &h1, &h2);
+		off[i] = h1 % m;
+		skip[i] = h2 % (m - 1) + 1;
+		cntr[i] = (double)be[s[i].orig].weight / n;
+	}
+	for (__u32 k = 0; k < m; k++)
+		table[k] = ~0U;
+	for (__u64 k = 0; k < m; k++) {
+		unsigned int i = (unsigned int)(k % n);
+		__u64 c;
+
+		for (;;) {
+			if (wsum / n > 1) {
+				if ((k + 1) * be[s[i].orig].weight < (__u64)cntr[i]) {
+					i = (i + 1) % n;
+					continue;
+				}
+				cntr[i] += (double)wsum;
+			}
+			c = (off[i] + next[i] * skip[i]) % m;
+			while (table[c] != ~0U) {
+				next[i]++;
+				c = (off[i] + next[i] * skip[i]) % m;
+			}
+			table[c] = s[i].orig;
+			next[i]++;
+			break;
+		}
+	}
+	free(s);
+	free(off);
+	free(skip);
+	free(next);
+	free(cntr);
+}
+
+static void test_oracle(void)
+{
+	__u32 *t = malloc(131071 * sizeof(*t)), *t2 = malloc(131071 * sizeof(*t2));
+	unsigned int bad = 0, runs = 0;
+
+	srand(4242);
+	for (int r = 0; r < 60; r++) {
+		__u32 m = kpr_maglev_sizes[rand() % KPR_MAGLEV_NSIZES];
+		unsigned int n = 1 + (unsigned int)rand() % (r < 30 ? 12 : 400);
+		struct kpr_maglev_be *be = synthetic(n, 0);
+		bool v6 = rand() % 3 == 0;
+
+		for (unsigned int i = 0; i < n; i++) {
+			be[i].weight = (__u16)(r % 2 ? 1 + rand() % 50 : 1);
+			be[i].addr.port = htons((__u16)(1 + rand() % 65535));
+			be[i].scope = (__u8)(rand() % 4 == 0);
+			if (v6) {
+				be[i].addr.family = KPR_FAM_V6;
+				be[i].addr.addr.b[0] = 0xfd;
+				be[i].addr.addr.b[15] = (__u8)i;
+				be[i].addr.addr.b[14] = (__u8)(i >> 8);
+			}
+		}
+		naive_build(be, n, m, t);
+		if (kpr_maglev_build(be, n, m, seed, t2) || memcmp(t, t2, m * sizeof(*t))) {
+			bad++;
+			printf("# differs: M=%u N=%u %s\n", m, n, v6 ? "IPv6" : "IPv4");
+		}
+		runs++;
+		free(be);
+	}
+	ok(!bad, "the fast build equals the plain algorithm on %u random sets (sizes, weights, IPv6, scope)", runs);
+	free(t);
+	free(t2);
+}
+
 static void test_weights(void)
 {
 	static const unsigned int w[] = { 1, 2, 3, 4, 10 };
@@ -300,5 +404,6 @@ int main(void)
 	test_reference();
 	test_balance();
 	test_weights();
+	test_oracle();
 	return tap_done();
 }
