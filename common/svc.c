@@ -258,6 +258,9 @@ int kpr_svc_upsert(struct kpr_state *st, const struct kpr_svc_spec *sp, bool dry
 		ret = alloc_id(st->revnat, &cfg.next_svc_id, max_svc, &nv.id, "service");
 		if (ret)
 			goto out;
+	} else if (nv.id >= cfg.next_svc_id) {
+		/* as auto-increment does: a restore then hands out the same ids */
+		cfg.next_svc_id = nv.id + 1;
 	}
 	if (exists && old.id == nv.id)
 		nv.flags = (old.flags & KPR_SVC_F_GEN) ^ KPR_SVC_F_GEN;
