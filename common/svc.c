@@ -686,38 +686,143 @@ static int list_keys(struct kpr_state *st, struct kpr_svc_key **out, size_t *n)
 	return 0;
 }
 
+/*
+ * Listing reads each map once with batch walks. A reader takes no lock, so a
+ * service flipped meanwhile may miss slots of the generation it was read
+ * with: such a service is read again on its own.
+ */
+struct list_ctx {
+	struct kpr_svc_info *v;
+	__u32 *filled;
+	size_t n, cap;
+	__u32 *by_id;			/* index + 1 into v */
+	__u32 svc_max;
+	struct kpr_backend *be;		/* by backend id */
+	__u8 *be_ok;
+	__u32 be_max;
+};
+
+static int list_svc(const void *k, const void *val, void *ctx)
+{
+	const struct kpr_svc *svc = val;
+	struct list_ctx *c = ctx;
+	struct kpr_svc_info *x;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 1024;
+		struct kpr_svc_info *nv = realloc(c->v, cap * sizeof(*nv));
+		__u32 *nf;
+
+		if (!nv)
+			return -ENOMEM;
+		c->v = nv;
+		nf = realloc(c->filled, cap * sizeof(*nf));
+		if (!nf)
+			return -ENOMEM;
+		c->filled = nf;
+		c->cap = cap;
+	}
+	x = &c->v[c->n];
+	memset(x, 0, sizeof(*x));
+	x->key = *(const struct kpr_svc_key *)k;
+	x->svc = *svc;
+	c->filled[c->n] = 0;
+	x->be_ids = calloc(svc->total + 1u, sizeof(*x->be_ids));
+	x->be = calloc(svc->total + 1u, sizeof(*x->be));
+	c->n++;
+	if (!x->be_ids || !x->be)
+		return -ENOMEM;
+	if (svc->id < c->svc_max)
+		c->by_id[svc->id] = (__u32)c->n;
+	return 0;
+}
+
+static int list_slot(const void *k, const void *val, void *ctx)
+{
+	const struct kpr_slot_key *sk = k;
+	struct list_ctx *c = ctx;
+	struct kpr_svc_info *x;
+	__u32 i, slot;
+
+	if (sk->svc_id >= c->svc_max || !c->by_id[sk->svc_id])
+		return 0;
+	i = c->by_id[sk->svc_id] - 1;
+	x = &c->v[i];
+	slot = sk->slot & ~KPR_SLOT_GEN_BIT;
+	if (!(sk->slot & KPR_SLOT_GEN_BIT) != !(x->svc.flags & KPR_SVC_F_GEN) ||
+	    slot >= x->svc.total)
+		return 0;
+	x->be_ids[slot] = *(const __u32 *)val;
+	c->filled[i]++;
+	return 0;
+}
+
+static int list_backend(const void *k, const void *val, void *ctx)
+{
+	struct list_ctx *c = ctx;
+	__u32 id = *(const __u32 *)k;
+
+	if (id < c->be_max) {
+		c->be[id] = *(const struct kpr_backend *)val;
+		c->be_ok[id] = 1;
+	}
+	return 0;
+}
+
 int kpr_svc_list(struct kpr_state *st, struct kpr_svc_info **out, size_t *n)
 {
-	struct kpr_svc_info *v;
-	struct kpr_svc_key *keys;
-	size_t cnt, got = 0;
+	struct list_ctx c = {
+		.svc_max = kpr_map_size(st->maglev),
+		.be_max = kpr_map_size(st->backends),
+	};
+	size_t got = 0;
 	int ret;
 
-	ret = list_keys(st, &keys, &cnt);
-	if (ret)
-		return ret;
-	v = calloc(cnt + 1, sizeof(*v));
-	if (!v) {
-		free(keys);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < cnt; i++) {
-		ret = kpr_svc_get(st, &keys[i], &v[got]);
-		if (ret == -ENOENT) {		/* deleted meanwhile */
-			kpr_svc_info_free(&v[got], 0);
-			continue;
+	c.by_id = calloc(c.svc_max + 1, sizeof(*c.by_id));
+	c.be = calloc(c.be_max + 1, sizeof(*c.be));
+	c.be_ok = calloc(c.be_max + 1, 1);
+	ret = !c.by_id || !c.be || !c.be_ok ? -ENOMEM : 0;
+	if (!ret)
+		ret = kpr_map_walk(st->services, list_svc, &c);
+	if (!ret)
+		ret = kpr_map_walk(st->svc_backends, list_slot, &c);
+	if (!ret)
+		ret = kpr_map_walk(st->backends, list_backend, &c);
+
+	for (size_t i = 0; !ret && i < c.n; i++) {
+		struct kpr_svc_info *x = &c.v[i];
+		bool whole = c.filled[i] == x->svc.total;
+
+		for (__u32 j = 0; whole && j < x->svc.total; j++) {
+			whole = x->be_ids[j] < c.be_max && c.be_ok[x->be_ids[j]];
+			if (whole)
+				x->be[j] = c.be[x->be_ids[j]];
 		}
-		got++;
-		if (ret)
-			break;
+		if (!whole) {
+			struct kpr_svc_key key = x->key;
+
+			free(x->be_ids);
+			free(x->be);
+			ret = kpr_svc_get(st, &key, x);
+			if (ret == -ENOENT) {	/* deleted meanwhile */
+				free(x->be_ids);
+				free(x->be);
+				ret = 0;
+				continue;
+			}
+		}
+		c.v[got++] = *x;
 	}
-	free(keys);
-	if (ret && ret != -ENOENT) {
-		kpr_svc_info_free(v, got);
+	free(c.by_id);
+	free(c.be);
+	free(c.be_ok);
+	free(c.filled);
+	if (ret) {
+		kpr_svc_info_free(c.v, c.n);
 		return ret;
 	}
-	qsort(v, got, sizeof(*v), cmp_info);
-	*out = v;
+	qsort(c.v, got, sizeof(*c.v), cmp_info);
+	*out = c.v;
 	*n = got;
 	return 0;
 }
