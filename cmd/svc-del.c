@@ -81,7 +81,6 @@ int main(int argc, char **argv)
 	struct kpr_ctx ctx;
 	struct args a = {};
 	size_t n = 0;
-	__u32 id;
 	int ret;
 
 	ret = kpr_parse_args(&tool, &a, argc, argv, &ctx);
@@ -124,22 +123,15 @@ int main(int argc, char **argv)
 			goto out;
 	}
 
-	out_arr_open("services");
-	for (size_t i = 0; i < n; i++) {
-		if (!present[i]) {
-			res.unchanged++;
-			continue;
-		}
-		ret = kpr_svc_delete(&st, &keys[i], ctx.dry_run, &id);
-		if (ret < 0)
-			break;
-		if (ret == KPR_DELETED)
-			res.deleted++;
+	/* ids that name no service are unchanged; the rest go */
+	for (size_t i = 0, j = 0; i < n; i++) {
+		if (present[i])
+			keys[j++] = keys[i];
 		else
 			res.unchanged++;
-		kpr_svc_report((enum kpr_change)ret, &keys[i], ret == KPR_DELETED ? id : 0);
-		ret = 0;
 	}
+	out_arr_open("services");
+	ret = kpr_svc_delete_keys(&st, keys, n - res.unchanged, ctx.dry_run, kpr_svc_report, &res);
 	out_arr_close();
 	if (!ret)
 		kpr_svc_report_summary(&res, ctx.dry_run);

@@ -134,11 +134,13 @@ static int check_pin(struct kpr_state *st, struct bpf_map *map)
 		goto out;
 	}
 	if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
-	    info.value_size != bpf_map__value_size(map)) {
-		kpr_err("pinned map %s has another layout (type %u, key %u, value %u bytes; this kpr expects %u, %u, %u): "
+	    info.value_size != bpf_map__value_size(map) ||
+	    info.map_flags != bpf_map__map_flags(map)) {
+		kpr_err("pinned map %s has another layout (type %u, key %u, value %u bytes, flags %#x; this kpr expects %u, %u, %u, %#x): "
 			"it was made by another kpr version; remove %s (svc-del --all, xdp-attach --detach) with that version first",
-			path, info.type, info.key_size, info.value_size, bpf_map__type(map),
-			bpf_map__key_size(map), bpf_map__value_size(map), st->root);
+			path, info.type, info.key_size, info.value_size, info.map_flags,
+			bpf_map__type(map), bpf_map__key_size(map), bpf_map__value_size(map),
+			bpf_map__map_flags(map), st->root);
 		err = -EPROTO;
 		goto out;
 	}

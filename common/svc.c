@@ -8,6 +8,7 @@
  * Backend ids are shared by every service naming the same address:port/proto
  * and reference-counted in backend_idx.
  */
+#define _GNU_SOURCE
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -16,7 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <search.h>
+
 #include "maglev_map.h"
+#include "mapio.h"
 #include "svc.h"
 #include "util.h"
 
@@ -42,21 +46,197 @@ static void del(int fd, const void *key)
 	bpf_map_delete_elem(fd, key);
 }
 
-static int alloc_id(int fd, __u32 *hint, __u32 max, __u32 *out, const char *what)
+/*
+ * A transaction: the writes of one tool run. For a batch it mirrors the
+ * backend index, the backends and the used ids in memory (read with a few
+ * BPF_MAP_LOOKUP_BATCH calls), so that each service costs a handful of
+ * syscalls instead of one per lookup; a single service goes to the kernel
+ * directly. Each service is still written in the order above.
+ */
+struct idx_node {
+	struct kpr_l4addr addr;
+	struct kpr_backend_ref ref;
+};
+
+struct txn {
+	struct kpr_state *st;
+	struct kpr_config cfg;
+	bool cached;
+	void *idx;			/* tsearch tree of struct idx_node */
+	struct kpr_backend *be;		/* by backend id */
+	__u8 *be_used;
+	__u8 *svc_used;
+	__u32 be_max;
+	__u32 svc_max;
+};
+
+static int cmp_l4(const void *a, const void *b)
 {
-	__u32 id = *hint, tries;
+	return memcmp(a, b, sizeof(struct kpr_l4addr));
+}
+
+static int idx_put_node(struct txn *t, const struct kpr_l4addr *a, const struct kpr_backend_ref *ref)
+{
+	struct idx_node *n = malloc(sizeof(*n)), **found;
+
+	if (!n)
+		return -ENOMEM;
+	n->addr = *a;
+	n->ref = *ref;
+	found = tsearch(n, &t->idx, cmp_l4);
+	if (!found) {
+		free(n);
+		return -ENOMEM;
+	}
+	if (*found != n) {
+		(*found)->ref = *ref;
+		free(n);
+	}
+	return 0;
+}
+
+static int walk_idx(const void *k, const void *v, void *ctx)
+{
+	return idx_put_node(ctx, k, v);
+}
+
+static int walk_backends(const void *k, const void *v, void *ctx)
+{
+	struct txn *t = ctx;
+	__u32 id = *(const __u32 *)k;
+
+	if (id < t->be_max) {
+		t->be[id] = *(const struct kpr_backend *)v;
+		t->be_used[id] = 1;
+	}
+	return 0;
+}
+
+static int walk_revnat(const void *k, const void *v, void *ctx)
+{
+	struct txn *t = ctx;
+	__u32 id = *(const __u32 *)k;
+
+	if (id < t->svc_max)
+		t->svc_used[id] = 1;
+	return 0;
+}
+
+static void txn_free(struct txn *t)
+{
+	tdestroy(t->idx, free);
+	t->idx = NULL;
+	free(t->be);
+	free(t->be_used);
+	free(t->svc_used);
+	t->be = NULL;
+	t->be_used = t->svc_used = NULL;
+}
+
+static int txn_begin(struct txn *t, struct kpr_state *st, bool cached)
+{
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	t->st = st;
+	t->be_max = kpr_map_size(st->backends);
+	t->svc_max = kpr_map_size(st->maglev);
+	ret = kpr_config_read(st, &t->cfg);
+	if (ret || !cached)
+		return ret;
+	t->cached = true;
+	t->be = calloc(t->be_max, sizeof(*t->be));
+	t->be_used = calloc(t->be_max, 1);
+	t->svc_used = calloc(t->svc_max, 1);
+	if (!t->be || !t->be_used || !t->svc_used)
+		ret = -ENOMEM;
+	if (!ret)
+		ret = kpr_map_walk(st->backend_idx, walk_idx, t);
+	if (!ret)
+		ret = kpr_map_walk(st->backends, walk_backends, t);
+	if (!ret)
+		ret = kpr_map_walk(st->revnat, walk_revnat, t);
+	if (ret)
+		txn_free(t);
+	return ret;
+}
+
+static int txn_end(struct txn *t, bool write)
+{
+	int ret = write ? kpr_config_write(t->st, &t->cfg) : 0;
+
+	txn_free(t);
+	return ret;
+}
+
+static int idx_find(struct txn *t, const struct kpr_l4addr *a, struct kpr_backend_ref *ref)
+{
+	struct idx_node **n;
+
+	if (!t->cached)
+		return lookup(t->st->backend_idx, a, ref);
+	n = tfind(a, &t->idx, cmp_l4);
+	if (!n)
+		return -ENOENT;
+	*ref = (*n)->ref;
+	return 0;
+}
+
+static int be_find(struct txn *t, __u32 id, struct kpr_backend *be)
+{
+	if (!t->cached)
+		return lookup(t->st->backends, &id, be);
+	if (id >= t->be_max || !t->be_used[id])
+		return -ENOENT;
+	*be = t->be[id];
+	return 0;
+}
+
+/* Writes a backend's index entry; refcnt 0 deletes it and the backend. */
+static int idx_write(struct txn *t, const struct kpr_l4addr *a, const struct kpr_backend_ref *ref)
+{
+	if (ref->refcnt) {
+		if (t->cached && idx_put_node(t, a, ref))
+			return -ENOMEM;
+		return update(t->st->backend_idx, a, ref, "backend_idx");
+	}
+	if (t->cached) {
+		struct idx_node **n = tfind(a, &t->idx, cmp_l4), *node;
+
+		if (n) {
+			node = *n;
+			tdelete(a, &t->idx, cmp_l4);
+			free(node);
+		}
+		if (ref->id < t->be_max)
+			t->be_used[ref->id] = 0;
+	}
+	del(t->st->backends, &ref->id);
+	del(t->st->backend_idx, a);
+	return 0;
+}
+
+static int alloc_id(struct txn *t, bool svc, __u32 *out)
+{
+	__u32 *hint = svc ? &t->cfg.next_svc_id : &t->cfg.next_backend_id;
+	__u32 max = svc ? t->svc_max : t->be_max, id = *hint;
+	int fd = svc ? t->st->revnat : t->st->backends;
+	__u8 *used = svc ? t->svc_used : t->be_used;
 	__u8 buf[64];
 
-	for (tries = 0; tries < max; tries++, id++) {
+	for (__u32 tries = 0; tries < max; tries++, id++) {
 		if (id == 0 || id >= max)
 			id = 1;
-		if (bpf_map_lookup_elem(fd, &id, buf) && errno == ENOENT) {
+		if (t->cached ? !used[id] :
+		    (bpf_map_lookup_elem(fd, &id, buf) && errno == ENOENT)) {
+			if (t->cached)
+				used[id] = 1;
 			*out = id;
 			*hint = id + 1;
 			return 0;
 		}
 	}
-	kpr_err("no free %s id: all %u are in use", what, max - 1);
+	kpr_err("no free %s id: all %u are in use", svc ? "service" : "backend", max - 1);
 	return -ENOSPC;
 }
 
@@ -76,15 +256,21 @@ static int read_slots(struct kpr_state *st, const struct kpr_svc *svc, __u32 *id
 	return 0;
 }
 
-static void delete_slots(struct kpr_state *st, const struct kpr_svc *svc)
+static int delete_slots(struct kpr_state *st, const struct kpr_svc *svc)
 {
-	struct kpr_slot_key k = { .svc_id = svc->id };
 	__u32 gen = (svc->flags & KPR_SVC_F_GEN) ? KPR_SLOT_GEN_BIT : 0;
+	struct kpr_slot_key *k = calloc(svc->total + 1u, sizeof(*k));
+	int ret;
 
+	if (!k)
+		return -ENOMEM;
 	for (__u32 i = 0; i < svc->total; i++) {
-		k.slot = gen | i;
-		del(st->svc_backends, &k);
+		k[i].svc_id = svc->id;
+		k[i].slot = gen | i;
 	}
+	ret = kpr_map_delete_n(st->svc_backends, k, svc->total);
+	free(k);
+	return ret;
 }
 
 static void stats_forget(struct kpr_state *st, __u32 kind, __u32 id)
@@ -95,23 +281,17 @@ static void stats_forget(struct kpr_state *st, __u32 kind, __u32 id)
 }
 
 /* Drops one reference; the last one frees the backend. */
-static int backend_put(struct kpr_state *st, __u32 id)
+static int backend_put(struct txn *t, __u32 id)
 {
-	struct kpr_backend be;
 	struct kpr_backend_ref ref;
+	struct kpr_backend be;
 
-	if (lookup(st->backends, &id, &be))
+	if (be_find(t, id, &be) || idx_find(t, &be.be, &ref) || ref.id != id)
 		return 0;
-	if (lookup(st->backend_idx, &be.be, &ref) || ref.id != id)
-		return 0;
-	if (ref.refcnt > 1) {
-		ref.refcnt--;
-		return update(st->backend_idx, &be.be, &ref, "backend_idx");
-	}
-	del(st->backends, &id);
-	del(st->backend_idx, &be.be);
-	stats_forget(st, KPR_STATS_BACKEND, id);
-	return 0;
+	ref.refcnt--;
+	if (!ref.refcnt)
+		stats_forget(t->st, KPR_STATS_BACKEND, id);
+	return idx_write(t, &be.be, &ref);
 }
 
 static bool has_id(const __u32 *ids, __u32 n, __u32 id)
@@ -145,22 +325,51 @@ static void backend_value(const struct kpr_be_spec *b, struct kpr_backend *v)
 	v->weight = b->weight;
 }
 
-int kpr_svc_upsert(struct kpr_state *st, const struct kpr_svc_spec *sp, bool dry_run,
-		   __u32 *id_out)
+/* What one upsert writes, gathered so that each map takes one batch. */
+struct writes {
+	__u32 *be_ids;
+	struct kpr_backend *be_vals;
+	struct kpr_l4addr *idx_keys;
+	struct kpr_backend_ref *idx_vals;
+	struct kpr_slot_key *slot_keys;
+	__u32 n_be, n_idx;
+};
+
+static void writes_free(struct writes *w)
 {
+	free(w->be_ids);
+	free(w->be_vals);
+	free(w->idx_keys);
+	free(w->idx_vals);
+	free(w->slot_keys);
+}
+
+static int writes_alloc(struct writes *w, unsigned int n)
+{
+	memset(w, 0, sizeof(*w));
+	w->be_ids = calloc(n + 1, sizeof(*w->be_ids));
+	w->be_vals = calloc(n + 1, sizeof(*w->be_vals));
+	w->idx_keys = calloc(n + 1, sizeof(*w->idx_keys));
+	w->idx_vals = calloc(n + 1, sizeof(*w->idx_vals));
+	w->slot_keys = calloc(n + 1, sizeof(*w->slot_keys));
+	if (w->be_ids && w->be_vals && w->idx_keys && w->idx_vals && w->slot_keys)
+		return 0;
+	writes_free(w);
+	return -ENOMEM;
+}
+
+static int upsert(struct txn *t, const struct kpr_svc_spec *sp, bool dry_run, __u32 *id_out)
+{
+	struct kpr_state *st = t->st;
 	const struct kpr_be_spec **ord = NULL;
 	struct kpr_backend_ref *refs = NULL;
-	__u32 *old_ids = NULL, *new_ids = NULL, max_svc;
+	__u32 *old_ids = NULL, *new_ids = NULL;
 	struct kpr_svc old = {}, nv = {};
 	struct kpr_svc_key owner;
-	struct kpr_config cfg;
+	struct writes w = {};
 	bool exists, same;
 	int ret;
 
-	ret = kpr_config_read(st, &cfg);
-	if (ret)
-		return ret;
-	max_svc = kpr_map_size(st->maglev);
 	exists = !lookup(st->services, &sp->key, &old);
 
 	nv.type = sp->type;
@@ -169,8 +378,8 @@ int kpr_svc_upsert(struct kpr_state *st, const struct kpr_svc_spec *sp, bool dry
 	nv.affinity_timeout = sp->affinity;
 	nv.id = sp->id ? sp->id : (exists ? old.id : 0);
 
-	if (nv.id >= max_svc) {
-		kpr_err("service id %u is beyond this node's %u services (map size)", nv.id, max_svc);
+	if (nv.id >= t->svc_max) {
+		kpr_err("service id %u is beyond this node's %u services (map size)", nv.id, t->svc_max);
 		return -ERANGE;
 	}
 	if (nv.id && (!exists || nv.id != old.id) && !kpr_svc_key_by_id(st, nv.id, &owner)) {
@@ -185,7 +394,7 @@ int kpr_svc_upsert(struct kpr_state *st, const struct kpr_svc_spec *sp, bool dry
 	new_ids = calloc(sp->n_be + 1, sizeof(*new_ids));
 	refs = calloc(sp->n_be + 1, sizeof(*refs));
 	old_ids = calloc(exists ? old.total + 1u : 1u, sizeof(*old_ids));
-	if (!ord || !new_ids || !old_ids || !refs) {
+	if (!ord || !new_ids || !old_ids || !refs || writes_alloc(&w, sp->n_be)) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -205,16 +414,15 @@ int kpr_svc_upsert(struct kpr_state *st, const struct kpr_svc_spec *sp, bool dry
 	for (unsigned int i = 0; i < sp->n_be; i++) {
 		struct kpr_backend cur, want;
 
-		if (lookup(st->backend_idx, &ord[i]->addr, &refs[i])) {
-			new_ids[i] = 0;
+		if (idx_find(t, &ord[i]->addr, &refs[i])) {
 			same = false;
 			continue;
 		}
 		new_ids[i] = refs[i].id;
 		backend_value(ord[i], &want);
-		if (lookup(st->backends, &refs[i].id, &cur) || memcmp(&cur, &want, sizeof(cur)))
+		if (be_find(t, refs[i].id, &cur) || memcmp(&cur, &want, sizeof(cur)))
 			same = false;
-		if (same && old_ids[i] != refs[i].id)
+		if (old_ids[i] != refs[i].id)
 			same = false;
 	}
 	if (same) {
@@ -222,9 +430,9 @@ int kpr_svc_upsert(struct kpr_state *st, const struct kpr_svc_spec *sp, bool dry
 		ret = KPR_UNCHANGED;
 		goto out;
 	}
-	ret = exists ? KPR_UPDATED : KPR_ADDED;
 	if (dry_run) {
 		*id_out = nv.id;
+		ret = exists ? KPR_UPDATED : KPR_ADDED;
 		goto out;
 	}
 
@@ -233,49 +441,64 @@ int kpr_svc_upsert(struct kpr_state *st, const struct kpr_svc_spec *sp, bool dry
 	for (unsigned int i = 0; i < sp->n_be; i++) {
 		bool gains = !(exists && old.id == nv.id && has_id(old_ids, old.total, new_ids[i]));
 		struct kpr_backend want, cur;
-		int err = 0;
 
 		backend_value(ord[i], &want);
 		if (!new_ids[i]) {
-			err = alloc_id(st->backends, &cfg.next_backend_id,
-				       kpr_map_size(st->backends), &new_ids[i], "backend");
+			ret = alloc_id(t, false, &new_ids[i]);
+			if (ret)
+				goto out;
 			refs[i].id = new_ids[i];
 			refs[i].refcnt = 0;
 		}
-		if (!err && (lookup(st->backends, &new_ids[i], &cur) || memcmp(&cur, &want, sizeof(cur))))
-			err = update(st->backends, &new_ids[i], &want, "backends");
-		if (!err && gains) {
-			refs[i].refcnt++;
-			err = update(st->backend_idx, &ord[i]->addr, &refs[i], "backend_idx");
+		if (be_find(t, new_ids[i], &cur) || memcmp(&cur, &want, sizeof(cur))) {
+			w.be_ids[w.n_be] = new_ids[i];
+			w.be_vals[w.n_be++] = want;
+			if (t->cached) {
+				t->be[new_ids[i]] = want;
+				t->be_used[new_ids[i]] = 1;
+			}
 		}
-		if (err) {
-			ret = err;
-			goto out;
+		if (gains) {
+			refs[i].refcnt++;
+			w.idx_keys[w.n_idx] = ord[i]->addr;
+			w.idx_vals[w.n_idx++] = refs[i];
+			if (t->cached && idx_put_node(t, &ord[i]->addr, &refs[i])) {
+				ret = -ENOMEM;
+				goto out;
+			}
 		}
 	}
+	ret = kpr_map_update_n(st->backends, w.be_ids, w.be_vals, w.n_be, "backends");
+	if (!ret)
+		ret = kpr_map_update_n(st->backend_idx, w.idx_keys, w.idx_vals, w.n_idx, "backend_idx");
+	if (ret)
+		goto out;
 
 	/* 2. slots of the generation not in use */
 	if (!nv.id) {
-		ret = alloc_id(st->revnat, &cfg.next_svc_id, max_svc, &nv.id, "service");
+		ret = alloc_id(t, true, &nv.id);
 		if (ret)
 			goto out;
+	} else {
+		if (t->cached)
+			t->svc_used[nv.id] = 1;
+		/* as auto-increment does: a restore then hands out the same ids */
+		if (nv.id >= t->cfg.next_svc_id)
+			t->cfg.next_svc_id = nv.id + 1;
 	}
 	if (exists && old.id == nv.id)
 		nv.flags = (old.flags & KPR_SVC_F_GEN) ^ KPR_SVC_F_GEN;
 	for (__u32 i = 0; i < nv.total; i++) {
-		struct kpr_slot_key k = {
-			.svc_id = nv.id,
-			.slot = i | ((nv.flags & KPR_SVC_F_GEN) ? KPR_SLOT_GEN_BIT : 0),
-		};
-
-		ret = update(st->svc_backends, &k, &new_ids[i], "svc_backends");
-		if (ret)
-			goto out;
+		w.slot_keys[i].svc_id = nv.id;
+		w.slot_keys[i].slot = i | ((nv.flags & KPR_SVC_F_GEN) ? KPR_SLOT_GEN_BIT : 0);
 	}
+	ret = kpr_map_update_n(st->svc_backends, w.slot_keys, new_ids, nv.total, "svc_backends");
+	if (ret)
+		goto out;
 
 	/* 2b. the Maglev table the flipped service will use */
-	if (kpr_maglev_wanted(nv.algorithm, &cfg)) {
-		ret = kpr_maglev_write_specs(st, nv.id, sp->key.scope, ord, new_ids, nv.active, &cfg);
+	if (kpr_maglev_wanted(nv.algorithm, &t->cfg)) {
+		ret = kpr_maglev_write_specs(st, nv.id, sp->key.scope, ord, new_ids, nv.active, &t->cfg);
 		if (ret)
 			goto out;
 	}
@@ -288,7 +511,7 @@ int kpr_svc_upsert(struct kpr_state *st, const struct kpr_svc_spec *sp, bool dry
 		goto out;
 
 	/* 4. the old generation, and what only it used */
-	if (!kpr_maglev_wanted(nv.algorithm, &cfg))
+	if (exists && !kpr_maglev_wanted(nv.algorithm, &t->cfg))
 		del(st->maglev, &nv.id);
 	if (exists) {
 		delete_slots(st, &old);
@@ -296,14 +519,17 @@ int kpr_svc_upsert(struct kpr_state *st, const struct kpr_svc_spec *sp, bool dry
 			del(st->revnat, &old.id);
 			del(st->maglev, &old.id);
 			stats_forget(st, KPR_STATS_SVC, old.id);
+			if (t->cached)
+				t->svc_used[old.id] = 0;
 		}
 		for (__u32 i = 0; i < old.total; i++)
 			if (old.id != nv.id || !has_id(new_ids, nv.total, old_ids[i]))
-				backend_put(st, old_ids[i]);
+				backend_put(t, old_ids[i]);
 	}
-	ret = kpr_config_write(st, &cfg) ?: (exists ? KPR_UPDATED : KPR_ADDED);
+	ret = exists ? KPR_UPDATED : KPR_ADDED;
 	*id_out = nv.id;
 out:
+	writes_free(&w);
 	free(ord);
 	free(refs);
 	free(new_ids);
@@ -311,9 +537,21 @@ out:
 	return ret;
 }
 
-int kpr_svc_delete(struct kpr_state *st, const struct kpr_svc_key *key, bool dry_run,
+int kpr_svc_upsert(struct kpr_state *st, const struct kpr_svc_spec *sp, bool dry_run,
 		   __u32 *id_out)
 {
+	struct txn t;
+	int ret = txn_begin(&t, st, false);
+
+	if (ret)
+		return ret;
+	ret = upsert(&t, sp, dry_run, id_out);
+	return txn_end(&t, ret > 0 && !dry_run) ?: ret;
+}
+
+static int svc_delete(struct txn *t, const struct kpr_svc_key *key, bool dry_run, __u32 *id_out)
+{
+	struct kpr_state *st = t->st;
 	struct kpr_svc svc;
 	__u32 *ids;
 	int ret;
@@ -335,14 +573,58 @@ int kpr_svc_delete(struct kpr_state *st, const struct kpr_svc_key *key, bool dry
 	}
 	del(st->revnat, &svc.id);
 	del(st->maglev, &svc.id);
+	if (t->cached && svc.id < t->svc_max)
+		t->svc_used[svc.id] = 0;
 	delete_slots(st, &svc);
 	stats_forget(st, KPR_STATS_SVC, svc.id);
 	if (!ret)
 		for (__u32 i = 0; i < svc.total; i++)
-			backend_put(st, ids[i]);
+			backend_put(t, ids[i]);
 	ret = KPR_DELETED;
 out:
 	free(ids);
+	return ret;
+}
+
+int kpr_svc_delete(struct kpr_state *st, const struct kpr_svc_key *key, bool dry_run,
+		   __u32 *id_out)
+{
+	struct txn t;
+	int ret = txn_begin(&t, st, false);
+
+	if (ret)
+		return ret;
+	ret = svc_delete(&t, key, dry_run, id_out);
+	txn_end(&t, false);
+	return ret;
+}
+
+/* Below this many services a batch goes straight to the kernel; above it,
+ * reading the maps once is cheaper than a lookup per backend. */
+#define TXN_CACHE_MIN 32
+
+int kpr_svc_delete_keys(struct kpr_state *st, const struct kpr_svc_key *keys, size_t n,
+			bool dry_run, kpr_change_fn report, struct kpr_batch_result *res)
+{
+	struct txn t;
+	__u32 id = 0;
+	int ret;
+
+	ret = txn_begin(&t, st, n >= TXN_CACHE_MIN);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < n; i++) {
+		ret = svc_delete(&t, &keys[i], dry_run, &id);
+		if (ret < 0)
+			break;
+		if (ret == KPR_DELETED)
+			res->deleted++;
+		else
+			res->unchanged++;
+		report((enum kpr_change)ret, &keys[i], ret == KPR_DELETED ? id : 0);
+		ret = 0;
+	}
+	txn_end(&t, false);
 	return ret;
 }
 
@@ -414,38 +696,143 @@ static int list_keys(struct kpr_state *st, struct kpr_svc_key **out, size_t *n)
 	return 0;
 }
 
+/*
+ * Listing reads each map once with batch walks. A reader takes no lock, so a
+ * service flipped meanwhile may miss slots of the generation it was read
+ * with: such a service is read again on its own.
+ */
+struct list_ctx {
+	struct kpr_svc_info *v;
+	__u32 *filled;
+	size_t n, cap;
+	__u32 *by_id;			/* index + 1 into v */
+	__u32 svc_max;
+	struct kpr_backend *be;		/* by backend id */
+	__u8 *be_ok;
+	__u32 be_max;
+};
+
+static int list_svc(const void *k, const void *val, void *ctx)
+{
+	const struct kpr_svc *svc = val;
+	struct list_ctx *c = ctx;
+	struct kpr_svc_info *x;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 1024;
+		struct kpr_svc_info *nv = realloc(c->v, cap * sizeof(*nv));
+		__u32 *nf;
+
+		if (!nv)
+			return -ENOMEM;
+		c->v = nv;
+		nf = realloc(c->filled, cap * sizeof(*nf));
+		if (!nf)
+			return -ENOMEM;
+		c->filled = nf;
+		c->cap = cap;
+	}
+	x = &c->v[c->n];
+	memset(x, 0, sizeof(*x));
+	x->key = *(const struct kpr_svc_key *)k;
+	x->svc = *svc;
+	c->filled[c->n] = 0;
+	x->be_ids = calloc(svc->total + 1u, sizeof(*x->be_ids));
+	x->be = calloc(svc->total + 1u, sizeof(*x->be));
+	c->n++;
+	if (!x->be_ids || !x->be)
+		return -ENOMEM;
+	if (svc->id < c->svc_max)
+		c->by_id[svc->id] = (__u32)c->n;
+	return 0;
+}
+
+static int list_slot(const void *k, const void *val, void *ctx)
+{
+	const struct kpr_slot_key *sk = k;
+	struct list_ctx *c = ctx;
+	struct kpr_svc_info *x;
+	__u32 i, slot;
+
+	if (sk->svc_id >= c->svc_max || !c->by_id[sk->svc_id])
+		return 0;
+	i = c->by_id[sk->svc_id] - 1;
+	x = &c->v[i];
+	slot = sk->slot & ~KPR_SLOT_GEN_BIT;
+	if (!(sk->slot & KPR_SLOT_GEN_BIT) != !(x->svc.flags & KPR_SVC_F_GEN) ||
+	    slot >= x->svc.total)
+		return 0;
+	x->be_ids[slot] = *(const __u32 *)val;
+	c->filled[i]++;
+	return 0;
+}
+
+static int list_backend(const void *k, const void *val, void *ctx)
+{
+	struct list_ctx *c = ctx;
+	__u32 id = *(const __u32 *)k;
+
+	if (id < c->be_max) {
+		c->be[id] = *(const struct kpr_backend *)val;
+		c->be_ok[id] = 1;
+	}
+	return 0;
+}
+
 int kpr_svc_list(struct kpr_state *st, struct kpr_svc_info **out, size_t *n)
 {
-	struct kpr_svc_info *v;
-	struct kpr_svc_key *keys;
-	size_t cnt, got = 0;
+	struct list_ctx c = {
+		.svc_max = kpr_map_size(st->maglev),
+		.be_max = kpr_map_size(st->backends),
+	};
+	size_t got = 0;
 	int ret;
 
-	ret = list_keys(st, &keys, &cnt);
-	if (ret)
-		return ret;
-	v = calloc(cnt + 1, sizeof(*v));
-	if (!v) {
-		free(keys);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < cnt; i++) {
-		ret = kpr_svc_get(st, &keys[i], &v[got]);
-		if (ret == -ENOENT) {		/* deleted meanwhile */
-			kpr_svc_info_free(&v[got], 0);
-			continue;
+	c.by_id = calloc(c.svc_max + 1, sizeof(*c.by_id));
+	c.be = calloc(c.be_max + 1, sizeof(*c.be));
+	c.be_ok = calloc(c.be_max + 1, 1);
+	ret = !c.by_id || !c.be || !c.be_ok ? -ENOMEM : 0;
+	if (!ret)
+		ret = kpr_map_walk(st->services, list_svc, &c);
+	if (!ret)
+		ret = kpr_map_walk(st->svc_backends, list_slot, &c);
+	if (!ret)
+		ret = kpr_map_walk(st->backends, list_backend, &c);
+
+	for (size_t i = 0; !ret && i < c.n; i++) {
+		struct kpr_svc_info *x = &c.v[i];
+		bool whole = c.filled[i] == x->svc.total;
+
+		for (__u32 j = 0; whole && j < x->svc.total; j++) {
+			whole = x->be_ids[j] < c.be_max && c.be_ok[x->be_ids[j]];
+			if (whole)
+				x->be[j] = c.be[x->be_ids[j]];
 		}
-		got++;
-		if (ret)
-			break;
+		if (!whole) {
+			struct kpr_svc_key key = x->key;
+
+			free(x->be_ids);
+			free(x->be);
+			ret = kpr_svc_get(st, &key, x);
+			if (ret == -ENOENT) {	/* deleted meanwhile */
+				free(x->be_ids);
+				free(x->be);
+				ret = 0;
+				continue;
+			}
+		}
+		c.v[got++] = *x;
 	}
-	free(keys);
-	if (ret && ret != -ENOENT) {
-		kpr_svc_info_free(v, got);
+	free(c.by_id);
+	free(c.be);
+	free(c.be_ok);
+	free(c.filled);
+	if (ret) {
+		kpr_svc_info_free(c.v, c.n);
 		return ret;
 	}
-	qsort(v, got, sizeof(*v), cmp_info);
-	*out = v;
+	qsort(c.v, got, sizeof(*c.v), cmp_info);
+	*out = c.v;
 	*n = got;
 	return 0;
 }
@@ -531,7 +918,9 @@ int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 		  struct kpr_batch_result *res)
 {
 	struct kpr_svc_key *sorted, *keys = NULL;
+	bool in_txn = false;
 	size_t nkeys = 0;
+	struct txn t;
 	__u32 id;
 	int ret;
 
@@ -542,6 +931,10 @@ int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 	ret = validate(st, sp, n, replace, sorted);
 	if (ret)
 		goto out;
+	ret = txn_begin(&t, st, n >= TXN_CACHE_MIN || replace);
+	if (ret)
+		goto out;
+	in_txn = true;
 
 	/* Deletions first: they free ids that the batch may give out again. */
 	if (replace) {
@@ -551,7 +944,7 @@ int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 		for (size_t i = 0; i < nkeys; i++) {
 			if (bsearch(&keys[i], sorted, n, sizeof(*sorted), cmp_key))
 				continue;
-			ret = kpr_svc_delete(st, &keys[i], dry_run, &id);
+			ret = svc_delete(&t, &keys[i], dry_run, &id);
 			if (ret < 0)
 				goto out;
 			res->deleted++;
@@ -575,7 +968,7 @@ int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 				id = sp[i].id;
 				ret = lookup(st->services, &sp[i].key, &cur) ? KPR_ADDED : KPR_UPDATED;
 			} else {
-				ret = kpr_svc_upsert(st, &sp[i], dry_run, &id);
+				ret = upsert(&t, &sp[i], dry_run, &id);
 			}
 			if (ret < 0)
 				goto out;
@@ -589,6 +982,11 @@ int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 	}
 	ret = 0;
 out:
+	if (in_txn) {
+		int err = txn_end(&t, !ret && !dry_run);
+
+		ret = ret ?: err;
+	}
 	free(keys);
 	free(sorted);
 	return ret;

@@ -99,6 +99,10 @@ void kpr_svc_save_line(const struct kpr_svc_info *info, FILE *f);
 
 
 
+/* Deletes services by key (absent ones count as unchanged), reporting each. */
+int kpr_svc_delete_keys(struct kpr_state *st, const struct kpr_svc_key *keys, size_t n,
+			bool dry_run, kpr_change_fn report, struct kpr_batch_result *res);
+
 /* Reporting changes the same way in svc-add and svc-del: a text line each,
  * or an entry of the JSON "services" array. */
 void kpr_svc_report(enum kpr_change c, const struct kpr_svc_key *key, __u32 id);

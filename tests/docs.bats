@@ -24,18 +24,26 @@ help_opts() { "$KPR_BIN/$1" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u; 
 	[ "$bad" -eq 0 ]
 }
 
+# What the completion offers for a command line: complete_words TOOL WORD...
+# (the last word is the one being completed).
+complete_words() {
+	local tool=$1
+	shift
+	bash -c '
+		PATH=$1:$PATH
+		source "$2/completions/$3"
+		shift 3
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		fn=$(complete -p "$1" | sed -n "s/.*-F \([^ ]*\) .*/\1/p")
+		"$fn" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+		printf "%s\n" "${COMPREPLY[@]}"' _ "$KPR_BIN" "$BATS_TEST_DIRNAME/.." "$tool" "$tool" "$@"
+}
+
 @test "every --help option is offered by the bash completion" {
-	local t o bad=0
+	local t o got bad=0
 	for t in $(tools); do
 		[ -e "$BATS_TEST_DIRNAME/../completions/$t" ] || { echo "no completions/$t"; bad=1; continue; }
-		local got
-		got=$(bash -c '
-			PATH=$1:$PATH
-			source "$2"
-			COMP_WORDS=("$3" "--"); COMP_CWORD=1
-			fn=$(complete -p "$3" | sed -n "s/.*-F \([^ ]*\) .*/\1/p")
-			"$fn" "$3" "--" "$3"
-			printf "%s\n" "${COMPREPLY[@]}"' _ "$KPR_BIN" "$BATS_TEST_DIRNAME/../completions/$t" "$t")
+		got=$(complete_words "$t" --)
 		for o in $(help_opts "$t"); do
 			grep -qx -- "$o" <<<"$got" || { echo "$t: completion lacks $o"; bad=1; }
 		done
@@ -48,21 +56,9 @@ help_opts() { "$KPR_BIN/$1" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u; 
 }
 
 @test "the completion completes option values" {
-	local got
-	got=$(bash -c '
-		PATH=$1:$PATH
-		source "$2"
-		COMP_WORDS=(svc-add -t ""); COMP_CWORD=2
-		_kpr svc-add "" -t
-		echo "${COMPREPLY[*]}"' _ "$KPR_BIN" "$BATS_TEST_DIRNAME/../completions/svc-add")
-	[ "$got" = "clusterip nodeport loadbalancer externalip" ]
-	got=$(bash -c '
-		PATH=$1:$PATH
-		source "$2"
-		COMP_WORDS=(svc-list -o ""); COMP_CWORD=2
-		_kpr svc-list "" -o
-		echo "${COMPREPLY[*]}"' _ "$KPR_BIN" "$BATS_TEST_DIRNAME/../completions/svc-list")
-	[ "$got" = "table json save" ]
+	[ "$(complete_words svc-add -t "" | xargs)" = "clusterip nodeport loadbalancer externalip" ]
+	[ "$(complete_words svc-list -o "" | xargs)" = "table json save" ]
+	[ "$(complete_words svc-add --algorithm m | xargs)" = "maglev" ]
 }
 
 @test "man pages render without warnings" {
@@ -71,4 +67,17 @@ help_opts() { "$KPR_BIN/$1" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u; 
 		run bash -c "LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l '$m' 2>&1 >/dev/null"
 		[ -z "$output" ] || { echo "$m: $output"; false; }
 	done
+}
+
+@test "make install honours DESTDIR and PREFIX: binaries, man pages, completions" {
+	local d=$BATS_TEST_TMPDIR/root
+	run make -s -C "$BATS_TEST_DIRNAME/.." install DESTDIR="$d" PREFIX=/usr
+	assert_success
+	local t
+	for t in $(tools); do
+		[ -x "$d/usr/sbin/$t" ] || { echo "no $t"; false; }
+		[ -f "$d/usr/share/man/man8/$t.8" ] || { echo "no $t.8"; false; }
+		[ -e "$d/usr/share/bash-completion/completions/$t" ] || { echo "no completion $t"; false; }
+	done
+	[ -f "$d/usr/share/man/man7/kpr.7" ]
 }
