@@ -106,11 +106,44 @@ static void set_free(struct set *s)
 	memset(s, 0, sizeof(*s));
 }
 
+static const struct kpr_be_spec *sort_base;
+
+static int cmp_addr(const void *a, const void *b)
+{
+	unsigned int x = *(const unsigned int *)a, y = *(const unsigned int *)b;
+	int c = memcmp(&sort_base[x].addr, &sort_base[y].addr, sizeof(sort_base[x].addr));
+
+	return c ? c : (x > y) - (x < y);
+}
+
+/* A backend given twice, found by sorting: thousands of backends stay cheap. */
+static int check_twice(const struct set *s)
+{
+	unsigned int *ord = malloc(s->n * sizeof(*ord));
+	int ret = 0;
+
+	if (!ord)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < s->n; i++)
+		ord[i] = i;
+	sort_base = s->spec;
+	qsort(ord, s->n, sizeof(*ord), cmp_addr);
+	for (unsigned int i = 1; i < s->n && !ret; i++) {
+		if (memcmp(&s->spec[ord[i - 1]].addr, &s->spec[ord[i]].addr, sizeof(s->spec[0].addr)))
+			continue;
+		kpr_err("backend '%s' is given twice (as '%s')", s->names[ord[i]], s->names[ord[i - 1]]);
+		ret = -EINVAL;
+	}
+	free(ord);
+	return ret;
+}
+
 static int set_parse(struct set *s, char **names, unsigned int n, const char *what)
 {
 	char err[KPR_ERRLEN];
 	unsigned long wsum = 0;
 	bool uneven = false;
+	int ret;
 
 	memset(s, 0, sizeof(*s));
 	if (!n) {
@@ -131,18 +164,15 @@ static int set_parse(struct set *s, char **names, unsigned int n, const char *wh
 			kpr_err("%s", err);
 			return -EINVAL;
 		}
-		for (unsigned int j = 0; j < i; j++) {
-			if (!memcmp(&s->spec[j].addr, &s->spec[i].addr, sizeof(s->spec[i].addr))) {
-				kpr_err("backend '%s' is given twice (as '%s')", names[i], names[j]);
-				return -EINVAL;
-			}
-		}
 		if (s->spec[i].state != KPR_BE_ACTIVE)
 			continue;
 		s->mbe[s->n_active].addr = s->spec[i].addr;
 		s->mbe[s->n_active].weight = s->spec[i].weight;
 		s->act[s->n_active++] = i;
 	}
+	ret = check_twice(s);
+	if (ret)
+		return ret;
 	if (!s->n_active) {
 		kpr_err("none of the %s is active: only active backends get slots", what);
 		return -EINVAL;
