@@ -487,7 +487,7 @@ static int check_service(const struct kpr_ctx *ctx, struct args *a)
 		kpr_err("the Maglev table of service %s has %u slots, the config says %u: rewrite it by updating the service (svc-add)",
 			a->service, m, cfg.maglev_size);
 	else
-		kpr_err("the Maglev table of service %s differs from the expected one in %u of %u slots (first: slot %u holds backend id %u, expected %u): it was changed outside kpr; rewrite it by updating the service (svc-add)",
+		kpr_err("the Maglev table of service %s differs from the expected one in %u of %u slots (first: slot %u holds backend id %u, expected %u): the table is stale (a weight or state changed through another service sharing a backend?) or was changed outside kpr; an svc-add that changes this service rewrites it",
 			a->service, diff, m, first, live[first], want ? want[first] : 0);
 	ret = -EIO;
 out:
