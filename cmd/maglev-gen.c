@@ -289,8 +289,9 @@ static void print_table(const char *output, char *const *names, unsigned int n,
 static int compare(struct args *a, const char *output, struct set *nw, char *list)
 {
 	unsigned long changed = 0, removed = 0, surv = 0, moved = 0;
+	char **names = NULL, s[KPR_SEED_STRLEN];
 	struct set old = {};
-	char **names = NULL;
+	bool *stays = NULL;
 	unsigned int n;
 	int ret;
 
@@ -303,30 +304,29 @@ static int compare(struct args *a, const char *output, struct set *nw, char *lis
 		ret = set_parse(&old, names, n, "--compare backends");
 	if (!ret)
 		ret = set_build(&old, a->size, a->seed);
+	if (!ret && !(stays = calloc(old.n, sizeof(*stays))))
+		ret = -ENOMEM;
 	if (ret)
 		goto out;
+	/* Which old backends take new flows in the new set too. */
+	for (unsigned int i = 0; i < old.n; i++)
+		for (unsigned int j = 0; j < nw->n_active && !stays[i]; j++)
+			stays[i] = !memcmp(&nw->spec[nw->act[j]].addr, &old.spec[i].addr,
+					   sizeof(old.spec[i].addr));
 	for (__u32 k = 0; k < a->size; k++) {
 		const struct kpr_l4addr *was = &old.spec[old.table[k]].addr;
-		const struct kpr_l4addr *is = &nw->spec[nw->table[k]].addr;
-		bool survives = false;
+		bool moves = memcmp(was, &nw->spec[nw->table[k]].addr, sizeof(*was));
 
-		for (unsigned int i = 0; i < nw->n_active && !survives; i++)
-			survives = !memcmp(&nw->spec[nw->act[i]].addr, was, sizeof(*was));
-		if (memcmp(was, is, sizeof(*was)))
-			changed++;
-		if (!survives) {
+		changed += moves;
+		if (!stays[old.table[k]]) {
 			removed++;
 			continue;
 		}
 		surv++;
-		moved += !!memcmp(was, is, sizeof(*was));
+		moved += moves;
 	}
 	out_uint("size", "size %llu", a->size);
-	{
-		char s[KPR_SEED_STRLEN];
-
-		out_str("seed", ", seed %s", kpr_maglev_seed_fmt(a->seed, s, sizeof(s)));
-	}
+	out_str("seed", ", seed %s", kpr_maglev_seed_fmt(a->seed, s, sizeof(s)));
 	out_uint("old_backends", ": %llu old backends", old.n_active);
 	out_uint("new_backends", " -> %llu new (active)\n", nw->n_active);
 	out_uint("changed_slots", "slots that change owner: %llu", changed);
@@ -338,6 +338,7 @@ static int compare(struct args *a, const char *output, struct set *nw, char *lis
 	out_float("surviving_moved_pct", " (%.2f%%)\n", pct(moved, surv));
 out:
 	set_free(&old);
+	free(stays);
 	free(names);
 	return ret;
 }
