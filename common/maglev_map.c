@@ -35,8 +35,45 @@ static int fill_inner(int fd, const __u32 *keys, const __u32 *table, __u32 m)
 	return 0;
 }
 
+/*
+ * Tables made but not swapped in yet. Every update of a map-in-map from user
+ * space waits for an RCU grace period (about 10 ms on this kernel), once per
+ * syscall: regen_all swaps its tables in batches of these, one wait each.
+ */
+#define KPR_MG_QUEUE 128
+
+struct mg_queue {
+	__u32 ids[KPR_MG_QUEUE];
+	__u32 fds[KPR_MG_QUEUE];
+	unsigned int n;
+};
+
+/* The swap: one update per service points it at its new table. */
+static int queue_flush(struct kpr_state *st, struct mg_queue *q)
+{
+	__u32 done = q->n;
+	int ret = 0;
+
+	if (q->n && bpf_map_update_batch(st->maglev, q->ids, q->fds, &done, NULL)) {
+		/* a kernel without batches for map-in-maps: one by one */
+		for (__u32 i = done < q->n ? done : 0; i < q->n && !ret; i++) {
+			if (bpf_map_update_elem(st->maglev, &q->ids[i], &q->fds[i], BPF_ANY)) {
+				ret = -errno;
+				kpr_err("cannot install the Maglev table of service %u in %s/maglev: %s",
+					q->ids[i], st->root, strerror(errno));
+			}
+		}
+	}
+	for (unsigned int i = 0; i < q->n; i++)
+		close((int)q->fds[i]);
+	q->n = 0;
+	return ret;
+}
+
+/* Builds the table of a service into a new inner map and queues it. */
 static int write_table(struct kpr_state *st, __u32 svc_id, const struct kpr_maglev_be *mbe,
-		       const __u32 *be_ids, unsigned int n, const struct kpr_config *cfg)
+		       const __u32 *be_ids, unsigned int n, const struct kpr_config *cfg,
+		       struct mg_queue *q)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
 	__u32 m = cfg->maglev_size, *table = NULL, *keys = NULL;
@@ -80,12 +117,11 @@ static int write_table(struct kpr_state *st, __u32 svc_id, const struct kpr_magl
 		kpr_err("cannot fill the Maglev table of service %u: %s", svc_id, strerror(-ret));
 		goto out;
 	}
-	/* The swap: one update points the service at the new table. */
-	if (bpf_map_update_elem(st->maglev, &svc_id, &fd, BPF_ANY)) {
-		ret = -errno;
-		kpr_err("cannot install the Maglev table of service %u in %s/maglev: %s", svc_id,
-			st->root, strerror(errno));
-	}
+	q->ids[q->n] = svc_id;
+	q->fds[q->n++] = (__u32)fd;
+	fd = -1;	/* the queue owns it */
+	if (q->n == KPR_MG_QUEUE)
+		ret = queue_flush(st, q);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -94,21 +130,38 @@ out:
 	return ret;
 }
 
-int kpr_maglev_write_service(struct kpr_state *st, __u32 svc_id, __u8 scope,
-			     const struct kpr_backend *be, const __u32 *be_ids,
-			     unsigned int n_active, const struct kpr_config *cfg)
+/* One service now: queued and swapped in at once. */
+static int write_one(struct kpr_state *st, __u32 svc_id, const struct kpr_maglev_be *mbe,
+		     const __u32 *be_ids, unsigned int n, const struct kpr_config *cfg)
 {
-	struct kpr_maglev_be *mbe = calloc(n_active + 1u, sizeof(*mbe));
-	int ret;
+	struct mg_queue q = { .n = 0 };
+	int ret = write_table(st, svc_id, mbe, be_ids, n, cfg, &q);
 
-	if (!mbe)
-		return -ENOMEM;
-	for (unsigned int i = 0; i < n_active; i++) {
+	return queue_flush(st, &q) ?: ret;
+}
+
+static struct kpr_maglev_be *mbe_of(const struct kpr_backend *be, unsigned int n, __u8 scope)
+{
+	struct kpr_maglev_be *mbe = calloc(n + 1u, sizeof(*mbe));
+
+	for (unsigned int i = 0; mbe && i < n; i++) {
 		mbe[i].addr = be[i].be;
 		mbe[i].weight = be[i].weight;
 		mbe[i].scope = scope;
 	}
-	ret = write_table(st, svc_id, mbe, be_ids, n_active, cfg);
+	return mbe;
+}
+
+int kpr_maglev_write_service(struct kpr_state *st, __u32 svc_id, __u8 scope,
+			     const struct kpr_backend *be, const __u32 *be_ids,
+			     unsigned int n_active, const struct kpr_config *cfg)
+{
+	struct kpr_maglev_be *mbe = mbe_of(be, n_active, scope);
+	int ret;
+
+	if (!mbe)
+		return -ENOMEM;
+	ret = write_one(st, svc_id, mbe, be_ids, n_active, cfg);
 	free(mbe);
 	return ret;
 }
@@ -127,7 +180,7 @@ int kpr_maglev_write_specs(struct kpr_state *st, __u32 svc_id, __u8 scope,
 		mbe[i].weight = be[i]->weight;
 		mbe[i].scope = scope;
 	}
-	ret = write_table(st, svc_id, mbe, be_ids, n_active, cfg);
+	ret = write_one(st, svc_id, mbe, be_ids, n_active, cfg);
 	free(mbe);
 	return ret;
 }
@@ -135,9 +188,10 @@ int kpr_maglev_write_specs(struct kpr_state *st, __u32 svc_id, __u8 scope,
 int kpr_maglev_regen_all(struct kpr_state *st, const struct kpr_config *cfg)
 {
 	struct kpr_svc_info *v = NULL;
+	struct mg_queue q = { .n = 0 };
 	struct kpr_config cur;
 	size_t n = 0;
-	int ret, written = 0;
+	int ret, err, written = 0;
 
 	if (!cfg) {
 		ret = kpr_config_read(st, &cur);
@@ -155,21 +209,25 @@ int kpr_maglev_regen_all(struct kpr_state *st, const struct kpr_config *cfg)
 		return ret;
 	for (size_t i = 0; i < n; i++) {
 		const struct kpr_svc_info *x = &v[i];
+		struct kpr_maglev_be *mbe;
 
 		if (!kpr_maglev_wanted(x->svc.algorithm, cfg)) {
 			drop_table(st, x->svc.id);
 			continue;
 		}
-		ret = kpr_maglev_write_service(st, x->svc.id, x->key.scope, x->be, x->be_ids,
-					       x->svc.active, cfg);
+		mbe = mbe_of(x->be, x->svc.active, x->key.scope);
+		ret = mbe ? write_table(st, x->svc.id, mbe, x->be_ids, x->svc.active, cfg, &q) : -ENOMEM;
+		free(mbe);
 		if (ret)
 			goto out;
 		written++;
 	}
 	ret = written;
 out:
+	/* What is queued was built for cfg: swap it in, even after an error. */
+	err = queue_flush(st, &q);
 	kpr_svc_info_free(v, n);
-	return ret;
+	return ret < 0 ? ret : err ?: ret;
 }
 
 int kpr_maglev_read_service(struct kpr_state *st, __u32 svc_id, __u32 **table, __u32 *m)
