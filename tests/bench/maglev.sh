@@ -8,7 +8,13 @@ set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 : "${KPR_BIN:=$top/build}"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+root=
+cleanup() {
+	rm -rf "$tmp"
+	[ -n "$root" ] && rm -rf "$root"
+	return 0
+}
+trap cleanup EXIT
 
 make -s -C "$top" all >/dev/null
 ${CC:-cc} -O2 -I"$top/common" -I"$top/build" "$top/tests/bench/maglev_bench.c" \
@@ -17,7 +23,22 @@ echo "# $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed '
 # one core, the last one: CPU 0 takes most interrupts on small VMs
 cpu=$(($(nproc) - 1))
 echo "# pinned to CPU $cpu"
-taskset -c "$cpu" "$tmp/maglev_bench" 2>/dev/null || "$tmp/maglev_bench"
+
+# With root: 100 Maglev services (10 backends each) in a private pin root,
+# timed as svc-add writes them and as regen_all rewrites them.
+if [ "$(id -u)" -eq 0 ]; then
+	root=/sys/fs/bpf/kpr-bench-maglev-$$
+	for ((i = 1; i <= 100; i++)); do
+		printf -- '--algorithm maglev 10.98.0.%d:80' "$i"
+		for ((j = 1; j <= 10; j++)); do printf ' 10.2.%d.%d:80' "$i" "$j"; done
+		echo
+	done >"$tmp/svcs"
+	start=$(date +%s%N)
+	KPR_PIN_ROOT=$root "$KPR_BIN/svc-add" -q -f "$tmp/svcs"
+	echo "# svc-add -f, 100 Maglev services x 10 backends, M=16381:" \
+		"$(( ($(date +%s%N) - start) / 1000000 )) ms"
+fi
+taskset -c "$cpu" "$tmp/maglev_bench" $root 2>/dev/null || "$tmp/maglev_bench" $root
 
 backends() { local i; for ((i = 0; i < $1; i++)); do echo "10.0.$((i >> 8)).$((i & 255)):8080"; done; }
 

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "maglev.h"
+#include "maglev_map.h"
+#include "out.h"
 
 static double now_ms(void)
 {
@@ -46,7 +48,33 @@ static long memlock(int fd)
 	return v;
 }
 
-int main(void)
+/* regen_all over the services under a pin root, at each size. */
+static void regen(const char *root)
+{
+	static const __u32 sizes[] = { 16381, 65521, 131071 };
+	struct kpr_ctx ctx = { .pin_root = root, .wait = 10 };
+	struct kpr_state st;
+	struct kpr_config cfg;
+
+	out_init(OUT_TEXT, true);
+	if (kpr_state_open(&st, &ctx, KPR_OPEN_WRITE) || kpr_config_read(&st, &cfg))
+		return;
+	printf("\n# kpr_maglev_regen_all() (lb-mode's size/seed change): build, create, fill, swap\n");
+	printf("%-8s %8s %10s %14s\n", "M", "tables", "total ms", "ms per table");
+	for (size_t s = 0; s < 3; s++) {
+		double t0;
+		int n;
+
+		cfg.maglev_size = sizes[s];
+		t0 = now_ms();
+		n = kpr_maglev_regen_all(&st, &cfg);
+		t0 = now_ms() - t0;
+		printf("%-8u %8d %10.1f %14.2f\n", sizes[s], n, t0, n > 0 ? t0 / n : 0);
+	}
+	kpr_state_close(&st);
+}
+
+int main(int argc, char **argv)
 {
 	static const __u32 sizes[] = { 16381, 65521, 131071 };
 	static const unsigned int counts[] = { 100, 1000 };
@@ -100,5 +128,7 @@ int main(void)
 		if (fd >= 0)
 			close(fd);
 	}
+	if (argc > 1)
+		regen(argv[1]);
 	return 0;
 }
