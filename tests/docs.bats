@@ -59,6 +59,9 @@ complete_words() {
 	[ "$(complete_words svc-add -t "" | xargs)" = "clusterip nodeport loadbalancer externalip" ]
 	[ "$(complete_words svc-list -o "" | xargs)" = "table json save" ]
 	[ "$(complete_words svc-add --algorithm m | xargs)" = "maglev" ]
+	[ "$(complete_words maglev-gen --size "" | xargs)" = "251 509 1021 2039 4093 8191 16381 32749 65521 131071" ]
+	[ "$(complete_words maglev-gen -o "" | xargs)" = "counts table json" ]
+	[ "$(complete_words maglev-gen --new | xargs)" = "--new-seed" ]
 }
 
 @test "man pages render without warnings" {
