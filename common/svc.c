@@ -68,6 +68,11 @@ struct txn {
 	__u8 *svc_used;
 	__u32 be_max;
 	__u32 svc_max;
+	/* Backends whose state or weight this run changed: every service that
+	 * shares one is re-partitioned and gets a new Maglev table (resync). */
+	__u32 *touched;
+	__u32 n_touched, cap_touched;
+	__u32 *done_seq;		/* by service id: n_touched + 1 when written */
 };
 
 static int cmp_l4(const void *a, const void *b)
@@ -129,8 +134,26 @@ static void txn_free(struct txn *t)
 	free(t->be);
 	free(t->be_used);
 	free(t->svc_used);
+	free(t->touched);
+	free(t->done_seq);
 	t->be = NULL;
 	t->be_used = t->svc_used = NULL;
+	t->touched = t->done_seq = NULL;
+}
+
+static int touch(struct txn *t, __u32 id)
+{
+	if (t->n_touched == t->cap_touched) {
+		__u32 cap = t->cap_touched ? t->cap_touched * 2 : 64, *n;
+
+		n = realloc(t->touched, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		t->touched = n;
+		t->cap_touched = cap;
+	}
+	t->touched[t->n_touched++] = id;
+	return 0;
 }
 
 static int txn_begin(struct txn *t, struct kpr_state *st, bool cached)
@@ -141,6 +164,9 @@ static int txn_begin(struct txn *t, struct kpr_state *st, bool cached)
 	t->st = st;
 	t->be_max = kpr_map_size(st->backends);
 	t->svc_max = kpr_map_size(st->maglev);
+	t->done_seq = calloc(t->svc_max + 1, sizeof(*t->done_seq));
+	if (!t->done_seq)
+		return -ENOMEM;
 	ret = kpr_config_read(st, &t->cfg);
 	if (ret || !cached)
 		return ret;
@@ -427,6 +453,7 @@ static int upsert(struct txn *t, const struct kpr_svc_spec *sp, bool dry_run, __
 	}
 	if (same) {
 		*id_out = old.id;
+		t->done_seq[old.id] = t->n_touched + 1;
 		ret = KPR_UNCHANGED;
 		goto out;
 	}
@@ -450,7 +477,12 @@ static int upsert(struct txn *t, const struct kpr_svc_spec *sp, bool dry_run, __
 			refs[i].id = new_ids[i];
 			refs[i].refcnt = 0;
 		}
-		if (be_find(t, new_ids[i], &cur) || memcmp(&cur, &want, sizeof(cur))) {
+		ret = be_find(t, new_ids[i], &cur);
+		if (!ret && memcmp(&cur, &want, sizeof(cur)) && touch(t, new_ids[i])) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		if (ret || memcmp(&cur, &want, sizeof(cur))) {
 			w.be_ids[w.n_be] = new_ids[i];
 			w.be_vals[w.n_be++] = want;
 			if (t->cached) {
@@ -528,6 +560,7 @@ static int upsert(struct txn *t, const struct kpr_svc_spec *sp, bool dry_run, __
 	}
 	ret = exists ? KPR_UPDATED : KPR_ADDED;
 	*id_out = nv.id;
+	t->done_seq[nv.id] = t->n_touched + 1;
 out:
 	writes_free(&w);
 	free(ord);
@@ -537,16 +570,89 @@ out:
 	return ret;
 }
 
-int kpr_svc_upsert(struct kpr_state *st, const struct kpr_svc_spec *sp, bool dry_run,
-		   __u32 *id_out)
+static int cmp_u32(const void *a, const void *b)
 {
-	struct txn t;
-	int ret = txn_begin(&t, st, false);
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
 
-	if (ret)
-		return ret;
-	ret = upsert(&t, sp, dry_run, id_out);
-	return txn_end(&t, ret > 0 && !dry_run) ?: ret;
+	return x < y ? -1 : x > y;
+}
+
+struct resync_ctx {
+	struct txn *t;
+	__u8 *mark;		/* by service id */
+};
+
+static int resync_slot(const void *k, const void *v, void *ctx)
+{
+	const struct kpr_slot_key *sk = k;
+	struct resync_ctx *c = ctx;
+
+	if (sk->svc_id < c->t->svc_max &&
+	    bsearch(v, c->t->touched, c->t->n_touched, sizeof(__u32), cmp_u32))
+		c->mark[sk->svc_id] = 1;
+	return 0;
+}
+
+/*
+ * A backend's state and weight are the backend's, whichever service named
+ * them: the other services that share a changed backend are written again
+ * from what their backends now are, so that their active slots and Maglev
+ * tables follow.
+ */
+static int resync(struct txn *t, kpr_change_fn report, struct kpr_batch_result *res)
+{
+	struct resync_ctx c = { .t = t };
+	int ret = 0;
+
+	if (!t->n_touched)
+		return 0;
+	qsort(t->touched, t->n_touched, sizeof(__u32), cmp_u32);
+	c.mark = calloc(t->svc_max + 1, 1);
+	if (!c.mark)
+		return -ENOMEM;
+	ret = kpr_map_walk(t->st->svc_backends, resync_slot, &c);
+	for (__u32 id = 1; !ret && id < t->svc_max; id++) {
+		struct kpr_svc_spec sp;
+		struct kpr_svc_info info;
+		__u32 got;
+
+		if (!c.mark[id] || t->done_seq[id] == t->n_touched + 1)
+			continue;
+		kpr_svc_spec_init(&sp);
+		if (kpr_svc_key_by_id(t->st, id, &sp.key) || kpr_svc_get(t->st, &sp.key, &info))
+			continue;	/* went away meanwhile */
+		sp.type = info.svc.type;
+		sp.algorithm = info.svc.algorithm;
+		sp.mode = info.svc.mode;
+		sp.affinity = info.svc.affinity_timeout;
+		sp.id = id;
+		sp.n_be = info.svc.total;
+		sp.be = calloc(sp.n_be + 1, sizeof(*sp.be));
+		if (!sp.be) {
+			ret = -ENOMEM;
+		} else {
+			for (__u32 i = 0; i < sp.n_be; i++) {
+				sp.be[i].addr = info.be[i].be;
+				sp.be[i].state = info.be[i].state;
+				sp.be[i].weight = info.be[i].weight;
+			}
+			ret = upsert(t, &sp, false, &got);
+			/* The slots may not move while the weights still do. */
+			if (ret == KPR_UNCHANGED && kpr_maglev_wanted(info.svc.algorithm, &t->cfg))
+				ret = kpr_maglev_write_service(t->st, id, sp.key.scope, info.be, info.be_ids,
+							       info.svc.active, &t->cfg) ?: KPR_UPDATED;
+		}
+		if (ret > 0) {
+			res->updated++;
+			report(KPR_UPDATED, &sp.key, id);
+			ret = 0;
+		}
+		kpr_svc_spec_free(&sp);
+		free(info.be_ids);
+		free(info.be);
+	}
+	free(c.mark);
+	return ret;
 }
 
 static int svc_delete(struct txn *t, const struct kpr_svc_key *key, bool dry_run, __u32 *id_out)
@@ -583,19 +689,6 @@ static int svc_delete(struct txn *t, const struct kpr_svc_key *key, bool dry_run
 	ret = KPR_DELETED;
 out:
 	free(ids);
-	return ret;
-}
-
-int kpr_svc_delete(struct kpr_state *st, const struct kpr_svc_key *key, bool dry_run,
-		   __u32 *id_out)
-{
-	struct txn t;
-	int ret = txn_begin(&t, st, false);
-
-	if (ret)
-		return ret;
-	ret = svc_delete(&t, key, dry_run, id_out);
-	txn_end(&t, false);
 	return ret;
 }
 
@@ -980,7 +1073,7 @@ int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 			report((enum kpr_change)ret, &sp[i].key, id);
 		}
 	}
-	ret = 0;
+	ret = dry_run ? 0 : resync(&t, report, res);
 out:
 	if (in_txn) {
 		int err = txn_end(&t, !ret && !dry_run);

@@ -64,11 +64,6 @@ struct kpr_svc_info {
 	struct kpr_backend *be;
 };
 
-/* Returns enum kpr_change or -errno; *id_out gets the service id. */
-int kpr_svc_upsert(struct kpr_state *st, const struct kpr_svc_spec *sp, bool dry_run,
-		   __u32 *id_out);
-int kpr_svc_delete(struct kpr_state *st, const struct kpr_svc_key *key, bool dry_run,
-		   __u32 *id_out);
 int kpr_svc_key_by_id(struct kpr_state *st, __u32 id, struct kpr_svc_key *key);
 
 /* Every service, sorted by id. */

@@ -304,3 +304,37 @@ teardown() { kpr_root_teardown; }
 	[ ! -e "$KPR_PIN_ROOT/services" ]
 	rm -rf "$other"
 }
+
+@test "a backend's new state or weight reaches every service that shares it" {
+	svc-add -q --algorithm maglev 10.96.0.1:80 10.0.0.1:80 10.0.0.2:80 10.0.0.3:80
+	svc-add -q --algorithm maglev 10.96.0.2:80 10.0.0.1:80 10.0.0.4:80
+	svc-add -q 10.96.0.3:80 10.0.0.1:80 10.0.0.5:80
+	# through service 1, 10.0.0.1 turns terminating and heavier
+	run svc-add 10.96.0.1:80 --algorithm maglev '10.0.0.1:80,state=terminating,weight=5' 10.0.0.2:80 10.0.0.3:80
+	assert_success
+	assert_output --partial "updated 10.96.0.2:80/tcp id 2"
+	assert_output --partial "updated 10.96.0.3:80/tcp id 3"
+	run svc-list -o json
+	# the others no longer offer it to new flows: it moved behind their active slots
+	[ "$(jq -c '[.services[] | .active]' <<<"$output")" = "[2,1,1]" ]
+	[ "$(jq -r '.services[1].backends[0].backend' <<<"$output")" = 10.0.0.4:80/tcp ]
+	[ "$(jq -r '.services[2].backends[1].state' <<<"$output")" = terminating ]
+	# and the Maglev tables of both Maglev services are what they should be
+	maglev-gen --service 10.96.0.1:80
+	maglev-gen --service 10.96.0.2:80
+	# the same command again changes nothing anywhere
+	maps_snapshot "$BATS_TEST_TMPDIR/a"
+	run svc-add -j 10.96.0.1:80 --algorithm maglev '10.0.0.1:80,state=terminating,weight=5' 10.0.0.2:80 10.0.0.3:80
+	[ "$(jq .changed <<<"$output")" = false ]
+	maps_snapshot "$BATS_TEST_TMPDIR/b"
+	cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+	# back to active with another weight, through the random service: the
+	# Maglev services' partitions and tables follow
+	run svc-add 10.96.0.3:80 '10.0.0.1:80,weight=9' 10.0.0.5:80
+	assert_success
+	assert_output --partial "updated 10.96.0.1:80/tcp id 1"
+	assert_output --partial "updated 10.96.0.2:80/tcp id 2"
+	[ "$(svc-list -o json | jq -c '[.services[] | .active]')" = "[3,2,2]" ]
+	maglev-gen --service 10.96.0.1:80
+	maglev-gen --service 10.96.0.2:80
+}
