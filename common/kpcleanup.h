@@ -109,4 +109,32 @@ bool kpc_ipset_is_kube_proxy(const char *name);
  * *where gets "TABLE CHAIN" of the first such rule. */
 bool kpc_set_in_use(const struct kpc_dump *d, const char *name, char *where, size_t len);
 
+/* ---- running it (kpc_apply.c) ---- */
+
+struct kpc_opts {
+	unsigned int kinds;	/* enum kpc_kind */
+	bool dry_run;
+	bool force;		/* go on while kube-proxy runs */
+	const char *backup_dir;	/* NULL: KPC_BACKUP_ROOT/<UTC timestamp> */
+	int wait;		/* seconds to wait for the lock */
+};
+
+#define KPC_BACKUP_ROOT "/var/lib/kpr/backup"
+
+/*
+ * Removes kube-proxy's leftovers in the current network namespace: finds
+ * them, prints the plan (out.h), saves them under the backup directory, then
+ * removes IPVS services, iptables rules and chains (per table atomically),
+ * ipsets, nftables tables and the kube-ipvs0 link, in that order. Refuses
+ * with -EBUSY while a kube-proxy process runs (unless force). Reports
+ * "changed" (with dry_run, what would change). Returns 0 or -errno.
+ */
+int kpc_cleanup(const struct kpc_opts *o);
+
+/* Puts back what a backup directory holds and is missing now. */
+int kpc_restore(const struct kpc_opts *o, const char *dir);
+
+/* The pid of a running kube-proxy process, or 0. */
+int kpc_find_kube_proxy(void);
+
 #endif
