@@ -21,7 +21,7 @@ static struct nlmsghdr *genl_start(char *buf, uint16_t family, uint8_t cmd,
 	struct genlmsghdr *g;
 
 	nlh->nlmsg_type = family;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_flags = NLM_F_REQUEST | (flags ? flags : NLM_F_ACK);
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
 	g->cmd = cmd;
 	g->version = version;

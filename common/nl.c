@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include "nl.h"
@@ -9,12 +11,15 @@
 
 struct mnl_socket *kpr_nl_open(int bus)
 {
+	struct timeval tv = { .tv_sec = 10 };
 	struct mnl_socket *nl = mnl_socket_open(bus);
 	int err;
 
 	if (!nl)
 		return NULL;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	/* A request the kernel does not answer must fail, never hang. */
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		err = errno;
 		mnl_socket_close(nl);
 		errno = err;
@@ -37,8 +42,6 @@ int kpr_nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *
 	if (!seq)
 		seq = (unsigned int)time(NULL);
 	nlh->nlmsg_seq = ++seq;
-	if (!(nlh->nlmsg_flags & NLM_F_DUMP))
-		nlh->nlmsg_flags |= NLM_F_ACK;
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		ret = -errno;
 		goto out;
@@ -46,7 +49,7 @@ int kpr_nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *
 	do {
 		n = mnl_socket_recvfrom(nl, buf, KPR_NL_BUFSZ);
 		if (n < 0) {
-			ret = -errno;
+			ret = errno == EAGAIN ? -ETIMEDOUT : -errno;
 			goto out;
 		}
 		ret = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, portid, cb, data);

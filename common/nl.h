@@ -9,9 +9,11 @@
 struct mnl_socket *kpr_nl_open(int bus);
 
 /*
- * Sends NLH (sequence number and port are filled in) and reads the answer:
- * every data message goes to CB (may be NULL), until the acknowledgement or
- * the end of a dump. Returns 0 or the kernel's -errno.
+ * Sends NLH (the sequence number is filled in) and reads the answer: every
+ * data message goes to CB (may be NULL), until the acknowledgement or the end
+ * of a dump. A request that is no dump must carry NLM_F_ACK: NLM_F_DUMP
+ * shares bits with NLM_F_EXCL and NLM_F_REPLACE, so only the caller knows.
+ * Returns 0 or the kernel's -errno (-ETIMEDOUT after 10 s of silence).
  */
 int kpr_nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
 
