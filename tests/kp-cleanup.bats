@@ -38,18 +38,18 @@ canon() {
 }
 
 saved() {	# saved BACKEND [6]
-	ns "ip${2:-}tables-$1-save" | canon
+	ns "ip${2:-}tables-$1-save" 2>/dev/null | canon
 }
 
 # Everything kp-cleanup may touch, for "changed nothing" checks.
 snapshot() {
 	local b
 	for b in nft legacy; do
-		echo "== iptables-$b"; ns "iptables-$b-save" | canon
-		echo "== ip6tables-$b"; ns "ip6tables-$b-save" | canon
+		echo "== iptables-$b"; saved "$b"
+		echo "== ip6tables-$b"; saved "$b" 6
 	done
 	echo "== ipset"; ns ipset save
-	echo "== nft"; ns nft list tables
+	echo "== nft"; ns nft list tables | sort	# listed in creation order
 	local t
 	for t in "ip kube-proxy" "ip6 kube-proxy"; do
 		ns nft list table $t 2>/dev/null || true
@@ -397,6 +397,44 @@ EOF4
 	snapshot >"$TMP/after"
 	diff -u "$TMP/before" "$TMP/after"
 	[ ! -e "$BK" ]
+}
+
+@test "a table that changes under it is left as it was, never half cleaned (both backends)" {
+	local b t
+	for b in nft legacy; do
+		ns "iptables-$b-restore" <"$FX/kube-proxy-iptables-save.txt"
+		# Between kp-cleanup's reading and writing, someone deletes one of
+		# kube-proxy's jumps: its -D of that rule fails inside the restore.
+		mkdir -p "$TMP/bin-$b"
+		cat >"$TMP/bin-$b/iptables-$b-restore" <<EOS
+#!/bin/sh
+iptables-$b -t nat -D OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+exec /usr/sbin/iptables-$b-restore "\$@"
+EOS
+		chmod +x "$TMP/bin-$b/iptables-$b-restore"
+		ns "iptables-$b" -t nat -D OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+		saved $b >"$TMP/expected-nat-$b"
+		ns "iptables-$b-restore" <"$FX/kube-proxy-iptables-save.txt"
+		saved $b >"$TMP/before-$b"
+		PATH="$TMP/bin-$b:$PATH" run kp-cleanup -N "$NS" --backup-dir "$BK-$b"
+		[ "$status" -eq 1 ] || fail "exit $status: $output"
+		assert_output --partial "could not apply the change"
+		[ -f "$BK-$b/iptables-$b.save" ]
+		# every table is either as it was (less the rule deleted meanwhile)
+		# or exactly cleaned
+		for t in mangle filter nat; do
+			got=$(saved $b | awk -v t="*$t" '/^\*/ { on = ($0 == t) } on')
+			was=$(awk -v t="*$t" '/^\*/ { on = ($0 == t) } on' "$TMP/expected-nat-$b")
+			clean=$(oracle | awk -v t="*$t" '/^\*/ { on = ($0 == t) } on')
+			[ "$got" = "$was" ] || [ "$got" = "$clean" ] || fail "$b table $t is half changed: $got"
+		done
+		# nat could not change: its kube-proxy chains are all there
+		saved $b | grep -q '^:KUBE-SVC-NPX46M4PTMTKRN6Y - $'
+		run kp-cleanup -N "$NS" --backup-dir "$BK-$b-again"
+		assert_success
+		diff -u <(oracle) <(saved $b)
+		ns "iptables-$b-restore" <<<"$(printf '*filter\nCOMMIT\n*nat\nCOMMIT\n*mangle\nCOMMIT\n')"
+	done
 }
 
 @test "a backup directory that is not empty is refused before anything changes" {
