@@ -180,9 +180,17 @@ static int find_iptables(struct plan *p, const struct kpc_opts *o)
 		ret = kpc_dump_parse(p->ipt_text[i].s, &p->ipt[i]);
 		if (ret)
 			return ret == -EINVAL ? -EIO : ret;
-		if (o->kinds & KPC_IPTABLES)
-			p->ipt_n[i] = kpc_plan(&p->ipt[i]);
+		if (!(o->kinds & KPC_IPTABLES))
+			continue;
+		p->ipt_n[i] = kpc_plan(&p->ipt[i]);
 		p->total += p->ipt_n[i];
+		for (size_t j = 0; j < p->ipt[i].ntables; j++) {
+			int jumps, chains;
+
+			kpc_table_counts(&p->ipt[i].tables[j], &jumps, &chains);
+			p->rules += jumps;
+			p->chains += chains;
+		}
 	}
 	return 0;
 }
@@ -369,29 +377,31 @@ static int find_all(struct plan *p, const struct kpc_opts *o)
 
 /* ---- printing the plan ---- */
 
+/* One rule as iptables-save prints it, in text and JSON. */
+static void print_rule(const char *prefix, const struct kpc_rule *r)
+{
+	char *line;
+
+	if (asprintf(&line, "-A %s %s", r->chain, r->spec) < 0)
+		return;
+	out_text("%s%s\n", prefix, line);
+	out_str("rule", NULL, line);
+	free(line);
+}
+
 static void print_table(const struct ipt_variant *v, const struct kpc_table *t, const char *verb)
 {
+	char prefix[128];
+
 	out_obj_open(NULL);
 	out_str("backend", NULL, v->name);
 	out_str("family", NULL, v->family);
 	out_str("table", NULL, t->name);
+	snprintf(prefix, sizeof(prefix), "%s %s %s: %s rule ", v->name, v->family, t->name, verb);
 	out_arr_open("rules");
-	for (size_t i = 0; i < t->nrules; i++) {
-		const struct kpc_rule *r = &t->rules[i];
-
-		if (!r->remove)
-			continue;
-		out_text("%s %s %s: %s rule -A %s %s\n", v->name, v->family, t->name, verb,
-			 r->chain, r->spec);
-		if (out_json()) {
-			char *line;
-
-			if (asprintf(&line, "-A %s %s", r->chain, r->spec) > 0) {
-				out_str("rule", NULL, line);
-				free(line);
-			}
-		}
-	}
+	for (size_t i = 0; i < t->nrules; i++)
+		if (t->rules[i].remove)
+			print_rule(prefix, &t->rules[i]);
 	out_arr_close();
 	out_arr_open("chains");
 	for (size_t i = 0; i < t->nchains; i++) {
@@ -404,16 +414,9 @@ static void print_table(const struct ipt_variant *v, const struct kpc_table *t, 
 		out_text("%s %s %s: %s chain %s (%d rule%s)\n", v->name, v->family, t->name, verb,
 			 c->name, c->nrules, c->nrules == 1 ? "" : "s");
 		out_arr_open("rules");
-		for (size_t j = 0; j < t->nrules; j++) {
-			const struct kpc_rule *r = &t->rules[j];
-			char *line;
-
-			if (strcmp(r->chain, c->name) || asprintf(&line, "-A %s %s", r->chain, r->spec) < 0)
-				continue;
-			out_text("    %s\n", line);
-			out_str("rule", NULL, line);
-			free(line);
-		}
+		for (size_t j = 0; j < t->nrules; j++)
+			if (!strcmp(t->rules[j].chain, c->name))
+				print_rule("    ", &t->rules[j]);
 		out_arr_close();
 		out_obj_close();
 	}
@@ -421,7 +424,7 @@ static void print_table(const struct ipt_variant *v, const struct kpc_table *t, 
 	out_obj_close();
 }
 
-static void print_plan(struct plan *p, const char *verb)
+static void print_plan(const struct plan *p, const char *verb)
 {
 	out_arr_open("iptables");
 	for (size_t i = 0; i < NVARIANTS; i++) {
@@ -430,8 +433,6 @@ static void print_plan(struct plan *p, const char *verb)
 			int jumps, chains;
 
 			kpc_table_counts(t, &jumps, &chains);
-			p->rules += jumps;
-			p->chains += chains;
 			if (jumps || chains)
 				print_table(&variants[i], t, verb);
 		}
@@ -545,18 +546,14 @@ static int backup_nft(const struct plan *p, const char *dir)
 	int ret = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(nft_tables) && !ret; i++) {
-		char fam[8], *name;
+		char fam[8];
+		const char *argv[] = { "nft", "list", "table", fam, strchr(nft_tables[i], ' ') + 1, NULL };
 		struct kpr_buf out = {};
 
 		if (!p->nft[i])
 			continue;
 		snprintf(fam, sizeof(fam), "%.*s", (int)strcspn(nft_tables[i], " "), nft_tables[i]);
-		name = strchr(nft_tables[i], ' ') + 1;
-		{
-			const char *argv[] = { "nft", "list", "table", fam, name, NULL };
-
-			ret = run_tool(argv, NULL, 0, &out);
-		}
+		ret = run_tool(argv, NULL, 0, &out);
 		if (!ret)
 			ret = write_file(dir, nft_files[i], out.s, out.len);
 		kpr_buf_free(&out);
