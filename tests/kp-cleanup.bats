@@ -278,6 +278,12 @@ EOF4
 	[ -f "$BK/ip6tables-nft.save" ] && [ -f "$BK/ip6tables-legacy.save" ]
 	[ -f "$BK/ipset.save" ] && [ -f "$BK/nft-ip-kube-proxy.nft" ] && [ -f "$BK/nft-ip6-kube-proxy.nft" ]
 	[ "$(stat -c %a "$BK")" = 700 ]
+	run --separate-stderr kp-cleanup -N "$NS" --restore "$BK" -n -j
+	assert_success
+	[ "$(jq -r '.changed, .dry_run' <<<"$output" | tr '\n' ' ')" = "true true " ]
+	[ "$(jq -c .nft_tables <<<"$output")" = '["ip kube-proxy","ip6 kube-proxy"]' ]
+	snapshot >"$TMP/still-cleaned"
+	diff -u "$TMP/cleaned" "$TMP/still-cleaned"
 	run kp-cleanup -N "$NS" --restore "$BK"
 	assert_success
 	snapshot >"$TMP/after"
