@@ -195,7 +195,9 @@ static int find_iptables(struct plan *p, const struct kpc_opts *o)
 	return 0;
 }
 
-static int find_ipsets(struct plan *p)
+/* Kube-proxy's ipsets that no remaining rule uses; RULES_PLANNED: the
+ * iptables plan ran, so rules that go do not count as users. */
+static int find_ipsets(struct plan *p, bool rules_planned)
 {
 	const char *argv[] = { "ipset", "list", "-n", NULL };
 	struct kpr_buf out = {}, err = {};
@@ -230,8 +232,9 @@ static int find_ipsets(struct plan *p)
 		for (size_t i = 0; i < NVARIANTS && !used; i++)
 			used = kpc_set_in_use(&p->ipt[i], name, where, sizeof(where));
 		if (used) {
-			kpr_warn("keeping ipset %s: a rule that stays uses it (%s table %s)%s", name,
-				 "iptables", where, " - include iptables in --only to remove both");
+			kpr_warn("keeping ipset %s: a rule that stays matches on it (table and chain %s)%s",
+				 name, where, rules_planned ? "" :
+				 "; add iptables to --only to remove kube-proxy's rules first");
 			free(name);
 			continue;
 		}
@@ -350,7 +353,7 @@ static int find_all(struct plan *p, const struct kpc_opts *o)
 	int ret = find_iptables(p, o);
 
 	if (!ret && (o->kinds & KPC_IPSET))
-		ret = find_ipsets(p);
+		ret = find_ipsets(p, o->kinds & KPC_IPTABLES);
 	if (!ret && (o->kinds & KPC_NFT))
 		ret = find_nft(p);
 	/* The link and ipsets tell whether IPVS services are kube-proxy's. */
@@ -362,7 +365,7 @@ static int find_all(struct plan *p, const struct kpc_opts *o)
 		if (!(o->kinds & KPC_IPSET)) {
 			struct plan q = {};
 
-			find_ipsets(&q);
+			find_ipsets(&q, false);
 			sets = q.nsets > 0;
 			plan_free(&q);
 		}
@@ -811,7 +814,7 @@ static int restore_ipsets(const char *dir, bool dry_run, int *count)
 	if (ret == -ENOENT)
 		return 0;
 	if (!ret)
-		ret = find_ipsets(&now);
+		ret = find_ipsets(&now, false);
 	out_arr_open("ipsets");
 	for (const char *s = saved.s; !ret && *s; ) {
 		size_t len = strcspn(s, "\n");
