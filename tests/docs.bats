@@ -16,8 +16,8 @@ help_opts() { "$KPR_BIN/$1" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u; 
 	for t in $(tools); do
 		[ -f "$BATS_TEST_DIRNAME/../man/$t.8" ] || { echo "no man/$t.8"; bad=1; continue; }
 		for o in $(help_opts "$t"); do
-			# roff escapes dashes: \-\-pin\-root
-			grep -q -- "$(sed 's/-/\\\\-/g' <<<"$o")" "$BATS_TEST_DIRNAME/../man/$t.8" ||
+			# roff may escape any dash: \-\-pin\-root or \-\-pin-root
+			grep -qE -- "$(sed 's/-/\\\\?-/g' <<<"$o")" "$BATS_TEST_DIRNAME/../man/$t.8" ||
 				{ echo "$t: $o missing from man/$t.8"; bad=1; }
 		done
 	done

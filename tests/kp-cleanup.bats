@@ -492,13 +492,13 @@ EOS
 	comp=$(bash -c '
 		source "$1"
 		COMP_WORDS=(kp-cleanup --); COMP_CWORD=1; COMP_LINE="kp-cleanup --"; COMP_POINT=${#COMP_LINE}
-		_kp_cleanup kp-cleanup -- kp-cleanup
+		_kpr kp-cleanup -- kp-cleanup
 		printf "%s\n" "${COMPREPLY[@]}"' _ "$BATS_TEST_DIRNAME/../completions/kp-cleanup" | sort -u)
 	diff -u <(echo "$help_opts") <(echo "$comp")
 	only=$(bash -c '
 		source "$1"
 		COMP_WORDS=(kp-cleanup --only ip); COMP_CWORD=2
-		_kp_cleanup kp-cleanup ip --only
+		_kpr kp-cleanup ip --only
 		printf "%s\n" "${COMPREPLY[@]}"' _ "$BATS_TEST_DIRNAME/../completions/kp-cleanup" | LC_ALL=C sort | tr '\n' ' ')
 	[ "$only" = "ipset iptables ipvs " ]
 }
