@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Sending a translated packet on: bpf_fib_lookup, then a redirect to the
+ * egress device with the neighbour's MAC. Redirecting both ways keeps NATed
+ * packets away from the stack, where they would be martians (SNAT source is
+ * a local address), trip rp_filter (replies from a frontend with no route)
+ * or conntrack's INVALID drop (see DESIGN.md). Without a neighbour entry the
+ * packet goes to the stack, which resolves it for the next one.
+ */
+#ifndef KPR_LIB_FWD_H
+#define KPR_LIB_FWD_H
+
+#include "csum.h"
+#include "parse.h"
+
+#ifndef AF_INET
+#define AF_INET 2
+#endif
+#ifndef AF_INET6
+#define AF_INET6 10
+#endif
+
+/* Looks the route to daddr up as the packet p arrived; fills fib. */
+static __always_inline int kpr_fib(struct xdp_md *ctx, const struct kpr_pkt *p,
+				   const union kpr_addr *daddr, struct bpf_fib_lookup *fib)
+{
+	__builtin_memset(fib, 0, sizeof(*fib));
+	fib->l4_protocol = p->key.proto;
+	fib->ifindex = ctx->ingress_ifindex;
+	/* branch on the header pointers, not on key.family: the verifier
+	 * tracks a spilled pointer's NULL-ness, not a byte in a struct */
+	if (p->ip6) {
+		fib->family = AF_INET6;
+		fib->tot_len = bpf_ntohs(p->ip6->payload_len) + sizeof(struct ipv6hdr);
+		__builtin_memcpy(fib->ipv6_src, &p->key.saddr, 16);
+		__builtin_memcpy(fib->ipv6_dst, daddr, 16);
+	} else if (p->ip4) {
+		fib->family = AF_INET;
+		fib->tos = p->ip4->tos;
+		fib->tot_len = bpf_ntohs(p->ip4->tot_len);
+		fib->ipv4_src = p->key.saddr.v4;
+		fib->ipv4_dst = daddr->v4;
+	} else {
+		return -1;
+	}
+	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
+}
+
+/* After the rewrite: one hop less, the neighbour's MAC, out by egress. */
+static __always_inline int kpr_redirect(struct kpr_pkt *p, const struct bpf_fib_lookup *fib,
+					int rc)
+{
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return XDP_PASS;
+	if (p->ip6) {
+		if (p->ip6->hop_limit <= 1)
+			return XDP_PASS;	/* the stack sends time exceeded */
+		p->ip6->hop_limit--;
+	} else if (p->ip4) {
+		__u16 *w = (__u16 *)&p->ip4->ttl;
+		__u16 old = *w;
+
+		if (p->ip4->ttl <= 1)
+			return XDP_PASS;
+		p->ip4->ttl--;
+		kpr_csum_apply(&p->ip4->check, kpr_csum_diff16(0, old, *w));
+	}
+	__builtin_memcpy(p->eth->h_dest, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(p->eth->h_source, fib->smac, ETH_ALEN);
+	return bpf_redirect(fib->ifindex, 0);
+}
+
+#endif
