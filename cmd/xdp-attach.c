@@ -89,7 +89,7 @@ static void print_dev(const struct kpr_xdp_dev *d, const char *action)
 
 static int status(struct kpr_state *st)
 {
-	struct kpr_node_addr_key *addrs;
+	struct kpr_node_addr_ent *addrs;
 	struct kpr_xdp_dev *v;
 	size_t n;
 	int ret;
@@ -113,7 +113,7 @@ static int status(struct kpr_state *st)
 	for (size_t i = 0; i < n; i++) {
 		char a[KPR_ADDRSTRLEN];
 
-		kpr_fmt_addr(&addrs[i].addr, addrs[i].family, a, sizeof(a));
+		kpr_fmt_addr(&addrs[i].key.addr, addrs[i].key.family, a, sizeof(a));
 		out_obj_open(NULL);
 		out_str("addr", " %s", a);
 		out_obj_close();

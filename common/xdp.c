@@ -416,9 +416,10 @@ int kpr_node_ip_add(struct kpr_state *st, const char *addr, bool dry_run)
 	return KPR_ADDED;
 }
 
-int kpr_node_addrs_list(struct kpr_state *st, struct kpr_node_addr_key **out, size_t *n)
+int kpr_node_addrs_list(struct kpr_state *st, struct kpr_node_addr_ent **out, size_t *n)
 {
-	struct kpr_node_addr_key k, *prev = NULL, *v = NULL, *nv;
+	struct kpr_node_addr_ent *v = NULL, *nv;
+	struct kpr_node_addr_key k, *prev = NULL;
 	size_t cnt = 0;
 
 	while (!bpf_map_get_next_key(st->node_addrs, prev, &k)) {
@@ -428,8 +429,10 @@ int kpr_node_addrs_list(struct kpr_state *st, struct kpr_node_addr_key **out, si
 			return -ENOMEM;
 		}
 		v = nv;
-		v[cnt++] = k;
-		prev = &v[cnt - 1];
+		v[cnt].key = k;
+		memset(&v[cnt].val, 0, sizeof(v[cnt].val));
+		bpf_map_lookup_elem(st->node_addrs, &k, &v[cnt].val);
+		prev = &v[cnt++].key;
 	}
 	*out = v;
 	*n = cnt;

@@ -54,7 +54,12 @@ int kpr_dev_addrs_sync(struct kpr_state *st, const char *dev, unsigned int ifind
 /* An extra node address for NodePorts (--node-ip); ADDR is v4 or v6. */
 int kpr_node_ip_add(struct kpr_state *st, const char *addr, bool dry_run);
 
-/* Every node address (NodePort frontends), in map order. */
-int kpr_node_addrs_list(struct kpr_state *st, struct kpr_node_addr_key **out, size_t *n);
+/* Every node address (NodePort frontends), in map order, with the ifindex
+ * it came from (0: --node-ip). */
+struct kpr_node_addr_ent {
+	struct kpr_node_addr_key key;
+	struct kpr_node_addr val;
+};
+int kpr_node_addrs_list(struct kpr_state *st, struct kpr_node_addr_ent **out, size_t *n);
 
 #endif
