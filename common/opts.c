@@ -218,8 +218,13 @@ int kpr_parse_args(const struct kpr_tool_desc *t, void *priv, int argc,
 
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
-		int id = c;
+	for (;;) {
+		int li = -1, id;
+
+		c = getopt_long(argc, argv, so, lo, &li);
+		if (c == -1)
+			break;
+		id = c;
 
 		if (c == '?') {
 			if (optopt)
@@ -234,7 +239,9 @@ int kpr_parse_args(const struct kpr_tool_desc *t, void *priv, int argc,
 				argv[optind - 1], t->name);
 			return -EINVAL;
 		}
-		if (c > 0 && c < 256)
+		/* a long option's id may be below 256 too: only a short option
+		 * leaves li unset */
+		if (li < 0 && c > 0 && c < 256)
 			id = short_id(t, c);
 		switch (id) {
 		case OPT_HELP:

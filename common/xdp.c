@@ -165,6 +165,26 @@ static int accept_local(const char *dev)
 	return 0;
 }
 
+/*
+ * Detaches a pinned link now and removes its pin. Removing the pin alone
+ * detaches only once bpffs frees the inode, after an RCU grace period: an
+ * attach right after it would still find the device taken (EEXIST).
+ */
+static int unpin_link(const char *path)
+{
+	int fd = bpf_obj_get(path), err = 0;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	bpf_link_detach(fd);
+	if (unlink(path)) {
+		err = -errno;
+		kpr_err("cannot remove %s: %s", path, strerror(errno));
+	}
+	close(fd);
+	return err;
+}
+
 int kpr_xdp_attach(struct kpr_xdp *x, const char *dev, enum kpr_xdp_mode mode, bool dry_run,
 		   struct kpr_xdp_dev *out)
 {
@@ -204,8 +224,7 @@ int kpr_xdp_attach(struct kpr_xdp *x, const char *dev, enum kpr_xdp_mode mode, b
 	if (err)
 		return err;
 	link_path(x->st, dev, path, sizeof(path));
-	if (!access(path, F_OK))
-		unlink(path);	/* the old link goes, and with it its attachment */
+	unpin_link(path);	/* the old link, in another mode, or stale */
 	if (mode == KPR_XDP_GENERIC) {
 		fd = link_create(x, ifindex, XDP_FLAGS_SKB_MODE);
 	} else {
@@ -278,11 +297,8 @@ int kpr_xdp_detach(struct kpr_xdp *x, const char *dev, bool dry_run)
 	err = pinned_link(x->st, dev, &d);
 	if (dry_run)
 		return KPR_DELETED;
-	if (unlink(path)) {
-		err = -errno;
-		kpr_err("cannot remove %s: %s", path, strerror(errno));
-		return err;
-	}
+	if (unpin_link(path))
+		return -EIO;
 	if (!err)
 		dev_addrs_forget(x->st, d.ifindex);
 	return KPR_DELETED;

@@ -59,7 +59,10 @@ wait_for() {
 
 start() {	# NS NAME CMD...: a server in NS, its pid kept for `down`
 	local n=$1 name=$2; shift 2
-	nx "$n" setsid "$@" </dev/null >/dev/null 2>&1 &
+	# exec: the pid is the server's (nsenter execs it); no inherited fd
+	# beyond 0-2 may stay open, or a caller reading our output (bats)
+	# would wait for the servers to exit
+	(exec nsenter --net="/run/netns/$(ns "$n")" "$@" </dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-) &
 	echo $! >"$RUN/$n-$name.pid"
 }
 
@@ -140,8 +143,9 @@ down() {
 	if [ -d "$RUN" ]; then
 		for f in "$RUN"/*.pid; do
 			[ -f "$f" ] || continue
-			# setsid made each server a group leader: end the group
-			kill -- -"$(cat "$f")" 2>/dev/null || kill "$(cat "$f")" 2>/dev/null || true
+			# the listener; the children it forked per connection end
+			# with their connections
+			kill "$(cat "$f")" 2>/dev/null || true
 			rm -f "$f"
 		done
 		rmdir "$RUN" 2>/dev/null || true
