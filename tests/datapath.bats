@@ -225,3 +225,22 @@ conn_close() {
 	run ccurl -m 1 http://$VIP/
 	assert_failure
 }
+
+@test "no usable backend: TCP is reset, UDP gets port unreachable, IPv4 and IPv6; counted as drops" {
+	svc-add -q -t loadbalancer $VIP:80 "10.77.2.11:80,state=maintenance" "10.77.2.12:80,state=quarantined"
+	svc-add -q -t loadbalancer [$VIP6]:80
+	svc-add -q -t loadbalancer $VIP:5353/udp
+	svc-add -q -t loadbalancer [$VIP6]:5353/udp
+	run ccurl -m 2 http://$VIP/
+	assert_failure 7	# connection refused, not a timeout (28)
+	run ccurl -m 2 "http://[$VIP6]/"
+	assert_failure 7
+	run cudp $VIP 5353
+	assert_failure
+	assert_output --partial "Connection refused"
+	run cudp "[$VIP6]" 5353 6
+	assert_failure
+	assert_output --partial "Connection refused"
+	run svc-list --stats -j
+	[ "$(jq '[.services[].stats.drops] | add' <<<"$output")" -ge 4 ]
+}

@@ -19,6 +19,7 @@
 #include "nat.h"
 #include "fwd.h"
 #include "icmp.h"
+#include "reject.h"
 
 /* Values of a new flow are built here, not on the 512-byte stack, which
  * the program and its out-of-line helpers share. */
@@ -60,11 +61,16 @@ static __always_inline int kpr_reverse(struct xdp_md *ctx, struct kpr_pkt *p,
 	return kpr_redirect(p, &fib, rc);
 }
 
-/* A new flow for a service with no usable backend. */
-static __always_inline int kpr_no_backend(struct kpr_pkt *p, __u32 svc_id)
+/* A new flow for a service with no usable backend: counted as a drop,
+ * refused as a closed port would be. */
+static __always_inline int kpr_no_backend(struct xdp_md *ctx, struct kpr_pkt *p, __u32 svc_id)
 {
+	bool v6 = p->ip6 != NULL;
+
 	kpr_stats_add(KPR_STATS_SVC, svc_id, p->len, 0, 1);
-	return XDP_DROP;
+	if (p->key.proto == IPPROTO_TCP)
+		return kpr_reject_tcp(ctx, v6);
+	return kpr_reject_udp(ctx, v6);
 }
 
 /*
@@ -152,7 +158,7 @@ static __always_inline int kpr_forward(struct xdp_md *ctx, struct kpr_pkt *p,
 			be_id = kpr_pick_backend(svc, cfg, p);
 			be = be_id ? bpf_map_lookup_elem(&backends, &be_id) : NULL;
 			if (!be || !kpr_be_usable(be, p, true))
-				return kpr_no_backend(p, svc_id);
+				return kpr_no_backend(ctx, p, svc_id);
 		}
 	}
 
