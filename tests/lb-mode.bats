@@ -81,3 +81,7 @@ teardown() {
 	assert_failure 2
 	assert_output --partial "use on or off"
 }
+
+@test "the man page and the bash completion offer exactly the options of --help" {
+	assert_docs_match_help lb-mode
+}

@@ -130,3 +130,7 @@ xdp_of() {	# the XDP program line of ip link, empty when none
 	run xdp-attach -N "$NS" --status
 	assert_failure 4
 }
+
+@test "the man page and the bash completion offer exactly the options of --help" {
+	assert_docs_match_help xdp-attach
+}
