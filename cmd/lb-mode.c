@@ -27,17 +27,20 @@ enum {
 	OPT_SOCKET_LB,
 	OPT_CGROUP,
 	OPT_SOCK_HOSTNS_ONLY,
+	OPT_NAT_PORTS,
 };
 
 struct args {
 	int ext_clusterip;	/* -1: leave as it is */
 	int icmp_echo;
+	unsigned long nat_min, nat_max;	/* 0: leave as they are */
 	const char *later;	/* an option of a later issue, refused */
 };
 
 static const struct kpr_opt opts[] = {
 	{ "external-clusterip", 0, "on|off", "ClusterIP frontends reachable from outside the node", OPT_EXT_CLUSTERIP },
 	{ "icmp-echo", 0, "on|off", "answer pings to service addresses (default on)", OPT_ICMP_ECHO },
+	{ "nat-ports", 0, "MIN-MAX", "the source ports SNAT allocates from (default 32768-65535)", OPT_NAT_PORTS },
 	{ "mode", 0, "snat|dsr|hybrid", "forwarding mode (not supported yet: SNAT only)", OPT_MODE },
 	{ "algorithm", 0, "random|maglev", "backend selection (not supported yet)", OPT_ALGORITHM },
 	{ "maglev-table-size", 0, "M", "Maglev table size (not supported yet)", OPT_MAGLEV_SIZE },
@@ -64,6 +67,20 @@ static int handle(void *priv, int id, const char *arg)
 		else
 			a->ext_clusterip = on;
 		return 0;
+	case OPT_NAT_PORTS: {
+		char buf[32], *dash;
+
+		snprintf(buf, sizeof(buf), "%s", arg);
+		dash = strchr(buf, '-');
+		if (dash)
+			*dash = '\0';
+		if (!dash || kpr_parse_uint(buf, 1024, 65535, &a->nat_min) ||
+		    kpr_parse_uint(dash + 1, 1024, 65535, &a->nat_max) || a->nat_max < a->nat_min) {
+			kpr_err("bad --nat-ports '%s': use MIN-MAX within 1024-65535", arg);
+			return -EINVAL;
+		}
+		return 0;
+	}
 	}
 	for (const struct kpr_opt *o = opts; o->name; o++)
 		if (o->id == id && !a->later)
@@ -73,7 +90,7 @@ static int handle(void *priv, int id, const char *arg)
 
 static const struct kpr_tool_desc tool = {
 	.name = "lb-mode",
-	.usage = "[OPTIONS]\n[--external-clusterip on|off] [--icmp-echo on|off]",
+	.usage = "[OPTIONS]\n[--external-clusterip on|off] [--icmp-echo on|off] [--nat-ports MIN-MAX]",
 	.summary = "Show the datapath's configuration (no option), or set its switches; a change\n"
 		   "takes effect on the next packet.",
 	.opts = opts,
@@ -217,7 +234,7 @@ int main(int argc, char **argv)
 	struct args a = { .ext_clusterip = -1, .icmp_echo = -1 };
 	struct kpr_config cfg, old;
 	struct kpr_ctx ctx;
-	bool set;
+	bool set, changed;
 	int ret;
 
 	ret = kpr_parse_args(&tool, &a, argc, argv, &ctx);
@@ -237,7 +254,7 @@ int main(int argc, char **argv)
 	ret = kpr_netns_enter(ctx.netns);
 	if (ret)
 		goto out;
-	set = a.ext_clusterip >= 0 || a.icmp_echo >= 0;
+	set = a.ext_clusterip >= 0 || a.icmp_echo >= 0 || a.nat_min;
 	ret = kpr_state_open(&st, &ctx, set ? KPR_OPEN_WRITE : 0);
 	if (ret)
 		goto out;
@@ -255,17 +272,26 @@ int main(int argc, char **argv)
 	if (a.icmp_echo >= 0)
 		cfg.flags = a.icmp_echo ? cfg.flags | KPR_CFG_ICMP_ECHO :
 					  cfg.flags & ~KPR_CFG_ICMP_ECHO;
-	if (cfg.flags != old.flags && !ctx.dry_run)
+	if (a.nat_min) {
+		cfg.nat_port_min = (__u16)a.nat_min;
+		cfg.nat_port_max = (__u16)a.nat_max;
+	}
+	changed = memcmp(&cfg, &old, sizeof(cfg));
+	if (changed && !ctx.dry_run)
 		ret = kpr_config_write(&st, &cfg);
 	if (ret)
 		goto out;
-	out_changed(cfg.flags != old.flags);
+	out_changed(changed);
 	out_bool("dry_run", NULL, ctx.dry_run);
 	if (a.ext_clusterip >= 0)
 		onoff("external_clusterip", "External ClusterIP:", a.ext_clusterip);
 	if (a.icmp_echo >= 0)
 		onoff("icmp_echo", "ICMP echo:", a.icmp_echo);
-	out_text("%s\n", cfg.flags == old.flags ? "(unchanged)" :
+	if (a.nat_min) {
+		out_uint("nat_port_min", "NAT ports:                  %llu", cfg.nat_port_min);
+		out_uint("nat_port_max", "-%llu\n", cfg.nat_port_max);
+	}
+	out_text("%s\n", !changed ? "(unchanged)" :
 		 ctx.dry_run ? "(dry run: nothing was changed)" : "(changed)");
 out:
 	kpr_state_close(&st);

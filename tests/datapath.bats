@@ -172,7 +172,7 @@ conn_close() {
 	[ -n "$be" ]
 	n=${be#backend=b}
 	mine=10.77.2.1$n:8080
-	others=$(for b in $(be4 8080); do [ "$b" != "$mine" ] && echo "$b"; done)
+	others=$(be4 8080 | tr ' ' '\n' | grep -vx "$mine")
 	# the others go, then come back; the connection stays with its backend
 	svc-add -q -t loadbalancer $VIP:8080 $mine
 	[ "$(conn_say two)" = "$be" ]
@@ -243,4 +243,18 @@ conn_close() {
 	assert_output --partial "Connection refused"
 	run svc-list --stats -j
 	[ "$(jq '[.services[].stats.drops] | add' <<<"$output")" -ge 4 ]
+}
+
+@test "a full NAT port range drops new flows, counted, while the open one goes on" {
+	lb-mode -q --nat-ports 40000-40000
+	svc-add -q -t loadbalancer $VIP:8080 10.77.2.11:8080
+	conn_open
+	[ "$(conn_say one)" = backend=b1 ]
+	run lab client socat -T 1 - TCP4:$VIP:8080,connect-timeout=1 <<<"two"
+	assert_failure
+	[ "$(conn_say three)" = backend=b1 ]
+	conn_close
+	run svc-list --stats -j
+	[ "$(jq '.services[0].stats.drops' <<<"$output")" -ge 1 ]
+	lb-mode -q --nat-ports 32768-65535
 }

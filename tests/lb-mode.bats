@@ -85,3 +85,15 @@ teardown() {
 @test "the man page and the bash completion offer exactly the options of --help" {
 	assert_docs_match_help lb-mode
 }
+
+@test "--nat-ports sets the SNAT port range; a bad range is exit 2" {
+	run lb-mode --nat-ports 40000-40100 -j
+	assert_success
+	[ "$(jq -r .changed <<<"$output")" = true ]
+	run lb-mode
+	assert_line --regexp '^NAT ports: +40000-40100'
+	for bad in 40100-40000 80-90 40000 a-b 40000-70000; do
+		run lb-mode --nat-ports $bad
+		assert_failure 2
+	done
+}

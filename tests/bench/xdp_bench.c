@@ -160,7 +160,11 @@ int main(int argc, char **argv)
 	printf("%-14s %-44s %8.1f ns  (wrapper: save+restore 54 bytes)\n", label,
 	       "wrapper around nothing", we);
 
+/* XDP_BENCH_ONLY=WORD measures only the paths whose name holds WORD (for
+ * perf record); the baselines always run. */
 #define REPORT(what, m, rc) do { \
+	if (getenv("XDP_BENCH_ONLY") && !strstr(what, getenv("XDP_BENCH_ONLY"))) \
+		break; \
 	v = (m); \
 	printf("%-14s %-44s %8.1f ns  %5.2fx empty  net of wrapper %6.1f ns  [%s]\n", label, what, \
 	       v, v / e, v - (we - e), xdp_rc(rc)); \

@@ -33,7 +33,7 @@ lab_reset() {
 	needs_root
 	[ -z "${KPR_LAB_SKIP:-}" ] || skip "needs root and BPF"
 	svc-del -q --all 2>/dev/null || true
-	lb-mode -q --external-clusterip off --icmp-echo on 2>/dev/null || true
+	lb-mode -q --external-clusterip off --icmp-echo on --nat-ports 32768-65535 2>/dev/null || true
 	xdp-attach -q -N "$NODE" --mode "${1:-native}" eth0 eth1
 }
 
