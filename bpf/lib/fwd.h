@@ -46,6 +46,72 @@ static __always_inline int kpr_fib(struct xdp_md *ctx, const struct kpr_pkt *p,
 	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
 }
 
+/*
+ * bpf_fib_lookup costs several map lookups' worth (measured: about a third
+ * of an established packet's cost), and its answer changes only with
+ * routes and neighbours. So each program keeps its answers for a second,
+ * per destination and ingress device: a route or MAC change is seen within
+ * a second. Only complete answers are kept; a packet larger than the
+ * route's MTU asks the kernel again, which says so.
+ */
+struct kpr_nh_key {
+	union kpr_addr dst;
+	__u32 ifindex_in;
+	__u8 family;
+	__u8 pad[3];
+};
+
+struct kpr_nh {
+	__u64 expires;
+	__u32 ifindex;
+	__u16 mtu;
+	__u8 smac[ETH_ALEN];
+	__u8 dmac[ETH_ALEN];
+	__u16 pad;
+};
+
+#define KPR_NH_TTL_NS	1000000000ull
+
+/* Not pinned: a cache of each loaded program, no shared state. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct kpr_nh_key);
+	__type(value, struct kpr_nh);
+} nh_cache SEC(".maps");
+
+static __noinline int kpr_fib_cached(struct xdp_md *ctx, const struct kpr_pkt *p,
+				     const union kpr_addr *daddr, struct bpf_fib_lookup *fib)
+{
+	struct kpr_nh_key k = { .dst = *daddr, .ifindex_in = ctx->ingress_ifindex,
+				.family = p->key.family };
+	struct kpr_nh *nh = bpf_map_lookup_elem(&nh_cache, &k);
+	struct kpr_nh v = {};
+	__u32 len = 0;
+	int rc;
+
+	if (p->ip6)
+		len = bpf_ntohs(p->ip6->payload_len) + sizeof(struct ipv6hdr);
+	else if (p->ip4)
+		len = bpf_ntohs(p->ip4->tot_len);
+	if (nh && p->now < nh->expires && len <= nh->mtu) {
+		fib->ifindex = nh->ifindex;
+		__builtin_memcpy(fib->smac, nh->smac, ETH_ALEN);
+		__builtin_memcpy(fib->dmac, nh->dmac, ETH_ALEN);
+		return BPF_FIB_LKUP_RET_SUCCESS;
+	}
+	rc = kpr_fib(ctx, p, daddr, fib);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return rc;
+	v.expires = p->now + KPR_NH_TTL_NS;
+	v.ifindex = fib->ifindex;
+	v.mtu = fib->mtu_result;
+	__builtin_memcpy(v.smac, fib->smac, ETH_ALEN);
+	__builtin_memcpy(v.dmac, fib->dmac, ETH_ALEN);
+	bpf_map_update_elem(&nh_cache, &k, &v, BPF_ANY);
+	return rc;
+}
+
 /* After the rewrite: one hop less, the neighbour's MAC, out by egress. */
 static __always_inline int kpr_redirect(struct kpr_pkt *p, const struct bpf_fib_lookup *fib,
 					int rc)

@@ -51,7 +51,7 @@ static __always_inline int kpr_reverse(struct xdp_md *ctx, struct kpr_pkt *p,
 
 	if (now - rf->last_seen > KPR_REFRESH_NS)
 		rf->last_seen = now;
-	rc = kpr_fib(ctx, p, &rf->client.addr, &fib);
+	rc = kpr_fib_cached(ctx, p, &rf->client.addr, &fib);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
 		return XDP_PASS;
 	kpr_rewrite(p, &rf->frontend.addr, rf->frontend.port, &rf->client.addr,
@@ -162,7 +162,7 @@ static __always_inline int kpr_forward(struct xdp_md *ctx, struct kpr_pkt *p,
 		}
 	}
 
-	rc = kpr_fib(ctx, p, &be->be.addr, &fib);
+	rc = kpr_fib_cached(ctx, p, &be->be.addr, &fib);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
 		goto drop;
 	/* SNAT to the address of the device the packet leaves by: only an
@@ -224,8 +224,10 @@ static __always_inline int kpr_xdp(struct xdp_md *ctx)
 		p.key.dir = KPR_CT_REV;
 		rf = bpf_map_lookup_elem(&revflow, &p.key);
 		p.key.dir = KPR_CT_FWD;
-		if (rf)
-			return kpr_reverse(ctx, &p, rf, bpf_ktime_get_ns());
+		if (rf) {
+			p.now = bpf_ktime_get_ns();
+			return kpr_reverse(ctx, &p, rf, p.now);
+		}
 		svc = kpr_svc_any(&sk);
 		if (!svc)
 			return XDP_PASS;
