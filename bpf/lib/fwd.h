@@ -11,6 +11,7 @@
 #define KPR_LIB_FWD_H
 
 #include "csum.h"
+#include "maps.h"
 #include "parse.h"
 
 #ifndef AF_INET
@@ -67,10 +68,13 @@ struct kpr_nh {
 	__u16 mtu;
 	__u8 smac[ETH_ALEN];
 	__u8 dmac[ETH_ALEN];
-	__u16 pad;
+	__u8 has_snat;
+	__u8 pad;
+	union kpr_addr snat;	/* the egress device's address, for SNAT */
 };
 
 #define KPR_NH_TTL_NS	1000000000ull
+#define KPR_FIB_NO_SNAT	(-1)	/* beside the BPF_FIB_LKUP_RET_* codes */
 
 /* Not pinned: a cache of each loaded program, no shared state. */
 struct {
@@ -80,9 +84,16 @@ struct {
 	__type(value, struct kpr_nh);
 } nh_cache SEC(".maps");
 
+/*
+ * With snat, also gives the address of the egress device (dev_addrs) of the
+ * packet's family, kept in the cache beside the route; KPR_FIB_NO_SNAT when that
+ * device has none (it is not attached).
+ */
 static __noinline int kpr_fib_cached(struct xdp_md *ctx, const struct kpr_pkt *p,
-				     const union kpr_addr *daddr, struct bpf_fib_lookup *fib)
+				     const union kpr_addr *daddr, struct bpf_fib_lookup *fib,
+				     union kpr_addr *snat)
 {
+	struct kpr_dev_addrs *da;
 	struct kpr_nh_key k = { .dst = *daddr, .ifindex_in = ctx->ingress_ifindex,
 				.family = p->key.family };
 	struct kpr_nh *nh = bpf_map_lookup_elem(&nh_cache, &k);
@@ -98,9 +109,30 @@ static __noinline int kpr_fib_cached(struct xdp_md *ctx, const struct kpr_pkt *p
 		fib->ifindex = nh->ifindex;
 		__builtin_memcpy(fib->smac, nh->smac, ETH_ALEN);
 		__builtin_memcpy(fib->dmac, nh->dmac, ETH_ALEN);
+		if (snat) {
+			if (!nh->has_snat)
+				return KPR_FIB_NO_SNAT;
+			*snat = nh->snat;
+		}
 		return BPF_FIB_LKUP_RET_SUCCESS;
 	}
 	rc = kpr_fib(ctx, p, daddr, fib);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
+		return rc;
+	if (snat) {
+		/* NO_NEIGH names the egress device too */
+		da = bpf_map_lookup_elem(&dev_addrs, &fib->ifindex);
+		if (da && p->ip6 && da->has_v6) {
+			v.snat = da->v6;
+			v.has_snat = 1;
+		} else if (da && p->ip4 && da->has_v4) {
+			v.snat = da->v4;
+			v.has_snat = 1;
+		}
+		if (!v.has_snat)
+			return KPR_FIB_NO_SNAT;
+		*snat = v.snat;
+	}
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		return rc;
 	v.expires = p->now + KPR_NH_TTL_NS;

@@ -51,7 +51,7 @@ static __always_inline int kpr_reverse(struct xdp_md *ctx, struct kpr_pkt *p,
 
 	if (now - rf->last_seen > KPR_REFRESH_NS)
 		rf->last_seen = now;
-	rc = kpr_fib_cached(ctx, p, &rf->client.addr, &fib);
+	rc = kpr_fib_cached(ctx, p, &rf->client.addr, &fib, NULL);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
 		return XDP_PASS;
 	kpr_rewrite(p, &rf->frontend.addr, rf->frontend.port, &rf->client.addr,
@@ -125,8 +125,7 @@ static __always_inline int kpr_forward(struct xdp_md *ctx, struct kpr_pkt *p,
 {
 	struct bpf_fib_lookup fib;
 	struct kpr_backend *be = NULL;
-	struct kpr_dev_addrs *da;
-	union kpr_addr *snat;
+	union kpr_addr snat;
 	struct kpr_ct *ce;
 	__be16 nat_port = 0;
 	__u32 be_id = 0, svc_id = svc->id;
@@ -162,31 +161,19 @@ static __always_inline int kpr_forward(struct xdp_md *ctx, struct kpr_pkt *p,
 		}
 	}
 
-	rc = kpr_fib_cached(ctx, p, &be->be.addr, &fib);
+	/* SNAT to the address of the device the packet leaves by: only an
+	 * attached device has one */
+	rc = kpr_fib_cached(ctx, p, &be->be.addr, &fib, &snat);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
 		goto drop;
-	/* SNAT to the address of the device the packet leaves by: only an
-	 * attached device has one in dev_addrs */
-	da = bpf_map_lookup_elem(&dev_addrs, &fib.ifindex);
-	if (!da)
-		goto drop;
-	if (p->key.family == KPR_FAM_V6) {
-		if (!da->has_v6)
-			goto drop;
-		snat = &da->v6;
-	} else {
-		if (!da->has_v4)
-			goto drop;
-		snat = &da->v4;
-	}
 
 	if (new_flow) {
-		nat_port = kpr_new_flow(p, svc, be_id, be, snat);
+		nat_port = kpr_new_flow(p, svc, be_id, be, &snat);
 		if (!nat_port)
 			goto drop;
 	}
 
-	kpr_rewrite(p, snat, nat_port, &be->be.addr, be->be.port);
+	kpr_rewrite(p, &snat, nat_port, &be->be.addr, be->be.port);
 	kpr_stats_add(KPR_STATS_SVC, svc_id, p->len, new_flow, 0);
 	kpr_stats_add(KPR_STATS_BACKEND, be_id, p->len, new_flow, 0);
 	return kpr_redirect(p, &fib, rc);
