@@ -139,7 +139,7 @@ static int print_kpr_line(struct kpr_state *st, const struct kpr_config *cfg)
 		free(devs);
 		return ret;
 	}
-	out_str("kube_proxy_replacement", "%-28s", "KubeProxyReplacement:");
+	out_str(NULL, "%-28s", "KubeProxyReplacement:");
 	out_str(NULL, "%s", n ? "Strict   [" : "Disabled (no device attached: xdp-attach DEV)");
 	out_str("kube_proxy_replacement", NULL, n ? "Strict" : "Disabled");
 	out_arr_open("devices");
