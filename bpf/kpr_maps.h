@@ -28,6 +28,9 @@
 #define KPR_MAX_STATS		(KPR_MAX_SERVICES + KPR_MAX_BACKENDS)
 #define KPR_MAX_SOCK_REVNAT	65536
 #define KPR_MAGLEV_INNER_MAX	131071	/* the largest table size */
+#define KPR_MAX_DEVS		256
+#define KPR_MAX_REVFLOW		KPR_MAX_NAT
+#define KPR_MAX_SVC_ADDRS	KPR_MAX_SERVICES
 
 #define KPR_MAX_BACKENDS_PER_SVC 65535
 
@@ -284,6 +287,49 @@ struct kpr_sock_revnat_key {
 	__be16 port;
 	__u8 family;
 	__u8 pad[5];
+};
+
+/*
+ * Added by the node datapath (no existing layout changed, so the layout
+ * version stays): three maps the XDP path needs beside the ones above.
+ *
+ * dev_addrs: ifindex of an attached device -> its first address of each
+ * family. SNAT rewrites the source to the address of the device the packet
+ * leaves by, which bpf_fib_lookup names.
+ */
+struct kpr_dev_addrs {
+	union kpr_addr v4;
+	union kpr_addr v6;
+	__u8 has_v4;
+	__u8 has_v6;
+	__u8 pad[6];
+};
+
+/*
+ * revflow: a SNATed flow as its replies reach the node (backend -> node
+ * address:nat port, dir KPR_CT_REV) -> everything needed to translate them
+ * back in one lookup: the client, and the frontend as the client addressed
+ * it (for a "*:PORT" NodePort that is the node address it used, which no
+ * other map holds). The nat map keeps the matching reverse entry, which is
+ * what reserves the port in the allocator shared with masquerade.
+ */
+struct kpr_revflow {
+	struct kpr_l4addr client;
+	struct kpr_l4addr frontend;
+	__u32 svc_id;
+	__u32 backend_id;
+	__u64 last_seen;
+};
+
+/*
+ * svc_addrs: every service frontend address -> number of frontends on it,
+ * kept by the control plane, so that the datapath can answer ICMP echo
+ * requests to a service address, which carry no port to look a service up by.
+ */
+struct kpr_svc_addr_key {
+	union kpr_addr addr;
+	__u8 family;
+	__u8 pad[3];
 };
 
 #endif /* KPR_MAPS_H */

@@ -118,14 +118,14 @@ static int take_lock(struct kpr_state *st, int wait)
  * Checks a pinned map against what this build expects, and makes the
  * skeleton's map the size of the pinned one so that libbpf reuses it.
  */
-static int check_pin(struct kpr_state *st, struct bpf_map *map)
+static int check_pin(const char *root, struct bpf_map *map)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	char path[PATH_MAX + 32];
 	int fd, err = 0;
 
-	snprintf(path, sizeof(path), "%s/%s", st->root, bpf_map__name(map));
+	snprintf(path, sizeof(path), "%s/%s", root, bpf_map__name(map));
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
@@ -140,7 +140,7 @@ static int check_pin(struct kpr_state *st, struct bpf_map *map)
 			"it was made by another kpr version; remove %s (svc-del --all, xdp-attach --detach) with that version first",
 			path, info.type, info.key_size, info.value_size, info.map_flags,
 			bpf_map__type(map), bpf_map__key_size(map), bpf_map__value_size(map),
-			bpf_map__map_flags(map), st->root);
+			bpf_map__map_flags(map), root);
 		err = -EPROTO;
 		goto out;
 	}
@@ -148,6 +148,21 @@ static int check_pin(struct kpr_state *st, struct bpf_map *map)
 out:
 	close(fd);
 	return err;
+}
+
+int kpr_obj_use_pins(const char *root, struct bpf_object *obj)
+{
+	struct bpf_map *map;
+	int err;
+
+	bpf_object__for_each_map(map, obj) {
+		if (!bpf_map__is_pinned(map) && !bpf_map__pin_path(map))
+			continue;	/* .rodata, .bss: the object's own */
+		err = check_pin(root, map);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 static int check_stamp(struct kpr_state *st)
@@ -213,7 +228,7 @@ int kpr_state_open(struct kpr_state *st, const struct kpr_ctx *ctx, unsigned int
 			bpf_map__set_pin_path(map, NULL);
 			continue;
 		}
-		err = check_pin(st, map);
+		err = check_pin(st->root, map);
 		if (err)
 			goto fail;
 	}
@@ -227,6 +242,7 @@ int kpr_state_open(struct kpr_state *st, const struct kpr_ctx *ctx, unsigned int
 	FD(config); FD(services); FD(backends); FD(backend_idx); FD(svc_backends);
 	FD(maglev); FD(revnat); FD(ct); FD(nat); FD(affinity); FD(node_addrs);
 	FD(masq); FD(masq_native); FD(stats); FD(sock_revnat);
+	FD(dev_addrs); FD(revflow); FD(svc_addrs);
 #undef FD
 
 	err = check_stamp(st);

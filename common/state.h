@@ -24,7 +24,7 @@ struct kpr_state {
 	char root[PATH_MAX];
 	int config, services, backends, backend_idx, svc_backends, maglev,
 	    revnat, ct, nat, affinity, node_addrs, masq, masq_native, stats,
-	    sock_revnat;
+	    sock_revnat, dev_addrs, revflow, svc_addrs;
 };
 
 #define KPR_OPEN_WRITE	0x01	/* take the writer lock; create what is missing */
@@ -41,6 +41,14 @@ void kpr_state_close(struct kpr_state *st);
 int kpr_config_read(const struct kpr_state *st, struct kpr_config *cfg);
 int kpr_config_write(const struct kpr_state *st, const struct kpr_config *cfg);
 void kpr_config_defaults(struct kpr_config *cfg);
+
+/*
+ * For a datapath object opened with pin_root_path = root: checks every map
+ * pinned by name against the pins already there (layout, as
+ * kpr_state_open does) and sizes it like them, so that loading reuses them.
+ */
+struct bpf_object;
+int kpr_obj_use_pins(const char *root, struct bpf_object *obj);
 
 /* The max_entries of a map as created: sizes are chosen at creation. */
 unsigned int kpr_map_size(int fd);

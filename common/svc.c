@@ -306,6 +306,28 @@ static void stats_forget(struct kpr_state *st, __u32 kind, __u32 id)
 	del(st->stats, &k);
 }
 
+/*
+ * svc_addrs counts the frontends on each address, so the datapath can tell
+ * a service address from any other when an ICMP echo request (no port)
+ * arrives. "*:PORT" NodePorts live on the node addresses, which the kernel
+ * answers itself.
+ */
+static int svc_addr_ref(struct kpr_state *st, const struct kpr_svc_key *key, int delta)
+{
+	struct kpr_svc_addr_key k = { .addr = key->fe.addr, .family = key->fe.family };
+	__u32 n = 0;
+
+	if (key->fe.family == KPR_FAM_ANY)
+		return 0;
+	lookup(st->svc_addrs, &k, &n);
+	if (delta < 0 && n <= 1) {
+		del(st->svc_addrs, &k);
+		return 0;
+	}
+	n += delta;
+	return update(st->svc_addrs, &k, &n, "svc_addrs");
+}
+
 /* Drops one reference; the last one frees the backend. */
 static int backend_put(struct txn *t, __u32 id)
 {
@@ -539,6 +561,8 @@ static int upsert(struct txn *t, const struct kpr_svc_spec *sp, bool dry_run, __
 	ret = update(st->revnat, &nv.id, &sp->key, "revnat");
 	if (!ret)
 		ret = update(st->services, &sp->key, &nv, "services");
+	if (!ret && !exists)
+		ret = svc_addr_ref(st, &sp->key, 1);
 	if (ret)
 		goto out;
 
@@ -677,6 +701,7 @@ static int svc_delete(struct txn *t, const struct kpr_svc_key *key, bool dry_run
 		kpr_err("cannot delete service %u: %s", svc.id, strerror(errno));
 		goto out;
 	}
+	svc_addr_ref(st, key, -1);
 	del(st->revnat, &svc.id);
 	del(st->maglev, &svc.id);
 	if (t->cached && svc.id < t->svc_max)

@@ -1,21 +1,35 @@
 #!/usr/bin/env bash
-# make demo: the control plane on a private pin root — services loaded,
-# listed the way Cilium lists them, saved, restored elsewhere, deleted.
+# make demo: the netns lab up, the datapath attached to the node, a
+# LoadBalancer service with three backends, twenty requests spreading over
+# them, the counters, a ping of the service address, and the lab down again
+# (also when a step fails).
 set -eu
-export PATH="${KPR_BIN:-$(cd "$(dirname "$0")/.." && pwd)/build}:$PATH"
-root=/sys/fs/bpf/kpr-demo-$$
-trap 'rm -rf "$root" "$root-restored" "${saved:-}"' EXIT
-export KPR_PIN_ROOT=$root
-run() { printf '\n$ %s\n' "$*"; "$@"; }
+top=$(cd "$(dirname "$0")/.." && pwd)
+: "${KPR_BIN:=$top/build}"
+export PATH="$KPR_BIN:$PATH"
+export KPR_LAB_PREFIX=${KPR_LAB_PREFIX:-kdemo$$}
+export KPR_LAB_PREFIX=${KPR_LAB_PREFIX:0:9}
+export KPR_PIN_ROOT=/sys/fs/bpf/kpr-lab-$KPR_LAB_PREFIX
+LAB=$top/tests/lab/lab.sh
+NODE=${KPR_LAB_PREFIX}node
+VIP=10.77.100.1
 
-run svc-add 10.96.0.10:53/udp 10.0.1.5:53 10.0.2.7:53
-run svc-add -t nodeport '*:30080' 10.0.1.5:8080 10.0.2.7:8080,weight=3
-run svc-add -t loadbalancer --affinity 600 '[2001:db8::10]:443' '[fd00::5]:8443' '[fd00::6]:8443,state=terminating'
-run svc-add 10.96.0.10:53/udp 10.0.1.5:53 10.0.2.7:53
-run svc-list
-saved=$(mktemp)
-printf '\n$ svc-list -o save > %s\n' "$saved"
-svc-list -o save | tee "$saved"
-run svc-add --pin-root "$root-restored" -f "$saved" --replace
-run svc-list --pin-root "$root-restored"
-run svc-del -j 10.96.0.10:53/udp
+[ "$(id -u)" -eq 0 ] || { echo "make demo needs root (network namespaces, BPF)" >&2; exit 1; }
+trap '"$LAB" down' EXIT
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+
+step "$LAB" up
+step xdp-attach -N "$NODE" eth0 eth1
+step svc-add -t loadbalancer $VIP:80 10.77.2.11:80 10.77.2.12:80 10.77.2.13:80
+step lb-mode -N "$NODE"
+printf '\n\033[1m$ # twenty requests from the client namespace\033[0m\n'
+for i in $(seq 20); do
+	"$LAB" exec client curl -sS -m 3 http://$VIP/
+done | tee /tmp/kpr-demo-$$.out
+printf '\n\033[1m$ # spread\033[0m\n'
+grep -o 'backend=b[0-9]' /tmp/kpr-demo-$$.out | sort | uniq -c
+rm -f /tmp/kpr-demo-$$.out
+step svc-list --stats
+step "$LAB" exec client ping -c 3 -i 0.2 $VIP
+step xdp-attach -N "$NODE" --status

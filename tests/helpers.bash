@@ -60,3 +60,27 @@ dump() { bpftool -j map dump pinned "$KPR_PIN_ROOT/$1" | jq '[.[].formatted]'; }
 assert_json() {
 	jq -e . >/dev/null <<<"$output" || fail "not valid JSON: $output"
 }
+
+# The long options of TOOL --help, one per line, sorted.
+help_opts() {
+	"$1" --help | sed -n 's/^  \(-[A-Za-z]\)\{0,1\},\{0,1\} *\(--[a-z0-9-]*\).*/\2/p' | sort -u
+}
+
+# Fails unless man/TOOL.8's OPTIONS section and completions/TOOL offer
+# exactly the long options of TOOL --help.
+assert_docs_match_help() {
+	local tool=$1 top fn
+	top=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+	help_opts "$tool" >"$BATS_TEST_TMPDIR/help"
+	sed -n '/^\.SH OPTIONS/,/^\.SH /p' "$top/man/$tool.8" | grep -o '\\-\\-[a-z0-9-]*' |
+		tr -d '\\' | sort -u >"$BATS_TEST_TMPDIR/man"
+	diff -u "$BATS_TEST_TMPDIR/help" "$BATS_TEST_TMPDIR/man" || fail "man/$tool.8 and --help differ"
+	fn=_${tool//-/_}
+	(
+		source "$top/completions/$tool"
+		COMP_WORDS=("$tool" --) COMP_CWORD=1
+		"$fn"
+		printf '%s\n' "${COMPREPLY[@]}" | grep -- '^--' | sort -u
+	) >"$BATS_TEST_TMPDIR/comp"
+	diff -u "$BATS_TEST_TMPDIR/help" "$BATS_TEST_TMPDIR/comp" || fail "completions/$tool and --help differ"
+}

@@ -149,4 +149,29 @@ struct {
 	KPR_PINNED;
 } sock_revnat SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KPR_MAX_DEVS);
+	__type(key, __u32);
+	__type(value, struct kpr_dev_addrs);
+	KPR_PINNED;
+} dev_addrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KPR_MAX_REVFLOW);
+	__type(key, struct kpr_flow_key);
+	__type(value, struct kpr_revflow);
+	KPR_PINNED;
+} revflow SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KPR_MAX_SVC_ADDRS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct kpr_svc_addr_key);
+	__type(value, __u32);
+	KPR_PINNED;
+} svc_addrs SEC(".maps");
+
 #endif /* KPR_LIB_MAPS_H */

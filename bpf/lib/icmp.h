@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Answers for the node itself: echo replies for service addresses (Cilium
+ * drops those pings; users have asked for years), sent back out of the
+ * device they came in by.
+ */
+#ifndef KPR_LIB_ICMP_H
+#define KPR_LIB_ICMP_H
+
+#include "csum.h"
+#include "maps.h"
+#include "parse.h"
+
+static __always_inline void kpr_swap_eth(struct ethhdr *eth)
+{
+	__u8 tmp[ETH_ALEN];
+
+	__builtin_memcpy(tmp, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, tmp, ETH_ALEN);
+}
+
+static __always_inline bool kpr_is_svc_addr(const struct kpr_pkt *p)
+{
+	struct kpr_svc_addr_key k = { .addr = p->key.daddr, .family = p->key.family };
+
+	return bpf_map_lookup_elem(&svc_addrs, &k) != NULL;
+}
+
+/* XDP_TX for an echo request to a service address, -1 when not one. */
+static __always_inline int kpr_icmp_echo(struct kpr_pkt *p)
+{
+	__u16 *w = p->l4;	/* type and code */
+	__u16 old = *w;
+	__u64 d;
+
+	if (p->ip4) {
+		struct kpr_icmphdr *ih = p->l4;
+		__u32 a;
+
+		if (ih->type != KPR_ICMP_ECHO || ih->code)
+			return -1;
+		if (!kpr_is_svc_addr(p))
+			return -1;
+		ih->type = KPR_ICMP_ECHOREPLY;
+		kpr_csum_apply(&ih->checksum, kpr_csum_diff16(0, old, *w));
+		/* swapping addresses leaves the header sum as it was */
+		a = p->ip4->saddr;
+		p->ip4->saddr = p->ip4->daddr;
+		p->ip4->daddr = a;
+		old = *(__u16 *)&p->ip4->ttl;
+		p->ip4->ttl = 64;
+		d = kpr_csum_diff16(0, old, *(__u16 *)&p->ip4->ttl);
+		kpr_csum_apply(&p->ip4->check, d);
+	} else if (p->ip6) {
+		struct icmp6hdr *ih = p->l4;
+
+
+		if (ih->icmp6_type != ICMPV6_ECHO_REQUEST || ih->icmp6_code)
+			return -1;
+		if (!kpr_is_svc_addr(p))
+			return -1;
+		ih->icmp6_type = ICMPV6_ECHO_REPLY;
+		/* the pseudo-header is symmetric in the addresses */
+		kpr_csum_apply(&ih->icmp6_cksum, kpr_csum_diff16(0, old, *w));
+		__builtin_memcpy(&p->ip6->saddr, &p->key.daddr, 16);
+		__builtin_memcpy(&p->ip6->daddr, &p->key.saddr, 16);
+		p->ip6->hop_limit = 64;
+	} else {
+		return -1;
+	}
+	kpr_swap_eth(p->eth);
+	return XDP_TX;
+}
+
+#endif

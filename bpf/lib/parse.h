@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Packet parsing for the service datapath: Ethernet, then IPv4 without
+ * options and not fragmented, or IPv6 with TCP, UDP or ICMPv6 as the first
+ * next header. Anything else is not ours and passes untouched: kube-proxy
+ * does not balance fragments either, and options or extension headers on
+ * service traffic are rare enough to leave to the stack.
+ */
+#ifndef KPR_LIB_PARSE_H
+#define KPR_LIB_PARSE_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <linux/icmpv6.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "../kpr_maps.h"
+
+/* linux/icmp.h pulls in libc's socket headers, which a BPF target lacks */
+#define KPR_ICMP_ECHOREPLY	0
+#define KPR_ICMP_DEST_UNREACH	3
+#define KPR_ICMP_PORT_UNREACH	3
+#define KPR_ICMP_ECHO		8
+
+struct kpr_icmphdr {
+	__u8 type;
+	__u8 code;
+	__sum16 checksum;
+	__be32 un;
+};
+
+struct kpr_pkt {
+	void *data_end;
+	struct ethhdr *eth;
+	struct iphdr *ip4;		/* one of ip4 and ip6 */
+	struct ipv6hdr *ip6;
+	void *l4;
+	__u16 *l4csum;			/* TCP/UDP checksum field */
+	__u32 len;			/* bytes on the wire, for stats */
+	struct kpr_flow_key key;	/* as received, dir KPR_CT_FWD */
+	/* carried here so that out-of-line helpers need fewer arguments */
+	const struct kpr_config *cfg;
+	__u64 now;
+};
+
+#define KPR_IP_MF	0x2000
+#define KPR_IP_OFFSET	0x1fff
+
+/* Returns 0 for a packet to look at, -1 for one that is not ours. */
+static __always_inline int kpr_parse(struct xdp_md *ctx, struct kpr_pkt *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	__u8 proto;
+	void *l4;
+
+	if ((void *)(eth + 1) > data_end)
+		return -1;
+	p->data_end = data_end;
+	p->eth = eth;
+	p->len = data_end - data;
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = (void *)(eth + 1);
+
+		if ((void *)(ip + 1) > data_end)
+			return -1;
+		if (ip->ihl != 5 || (ip->frag_off & bpf_htons(KPR_IP_MF | KPR_IP_OFFSET)))
+			return -1;
+		p->ip4 = ip;
+		proto = ip->protocol;
+		l4 = ip + 1;
+		p->key.family = KPR_FAM_V4;
+		p->key.saddr.v4 = ip->saddr;
+		p->key.daddr.v4 = ip->daddr;
+	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		if ((void *)(ip6 + 1) > data_end)
+			return -1;
+		p->ip6 = ip6;
+		proto = ip6->nexthdr;
+		l4 = ip6 + 1;
+		p->key.family = KPR_FAM_V6;
+		__builtin_memcpy(&p->key.saddr, &ip6->saddr, 16);
+		__builtin_memcpy(&p->key.daddr, &ip6->daddr, 16);
+	} else {
+		return -1;
+	}
+	p->key.proto = proto;
+	p->l4 = l4;
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr *th = l4;
+
+		if ((void *)(th + 1) > data_end)
+			return -1;
+		p->key.sport = th->source;
+		p->key.dport = th->dest;
+		p->l4csum = &th->check;
+	} else if (proto == IPPROTO_UDP) {
+		struct udphdr *uh = l4;
+
+		if ((void *)(uh + 1) > data_end)
+			return -1;
+		p->key.sport = uh->source;
+		p->key.dport = uh->dest;
+		p->l4csum = &uh->check;
+	} else if ((proto == IPPROTO_ICMP && p->ip4) || (proto == IPPROTO_ICMPV6 && p->ip6)) {
+		/* only echo requests are looked at; their header is 8 bytes */
+		if (l4 + 8 > data_end)
+			return -1;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+#endif

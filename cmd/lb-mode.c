@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * lb-mode: show the datapath's configuration, and set its switches. The
+ * datapath reads them from the config map on every packet, so a change
+ * takes effect on the next one: nothing is reloaded.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "netns.h"
+#include "opts.h"
+#include "out.h"
+#include "state.h"
+#include "svc.h"
+#include "util.h"
+#include "xdp.h"
+
+enum {
+	OPT_EXT_CLUSTERIP = 0x1000,
+	OPT_ICMP_ECHO,
+	OPT_MODE,
+	OPT_ALGORITHM,
+	OPT_MAGLEV_SIZE,
+	OPT_MAGLEV_SEED,
+	OPT_SOCKET_LB,
+	OPT_CGROUP,
+	OPT_SOCK_HOSTNS_ONLY,
+	OPT_NAT_PORTS,
+};
+
+struct args {
+	int ext_clusterip;	/* -1: leave as it is */
+	int icmp_echo;
+	unsigned long nat_min, nat_max;	/* 0: leave as they are */
+	const char *later;	/* an option of a later issue, refused */
+};
+
+static const struct kpr_opt opts[] = {
+	{ "external-clusterip", 0, "on|off", "ClusterIP frontends reachable from outside the node", OPT_EXT_CLUSTERIP },
+	{ "icmp-echo", 0, "on|off", "answer pings to service addresses (default on)", OPT_ICMP_ECHO },
+	{ "nat-ports", 0, "MIN-MAX", "the source ports SNAT allocates from (default 32768-65535)", OPT_NAT_PORTS },
+	{ "mode", 0, "snat|dsr|hybrid", "forwarding mode (not supported yet: SNAT only)", OPT_MODE },
+	{ "algorithm", 0, "random|maglev", "backend selection (not supported yet)", OPT_ALGORITHM },
+	{ "maglev-table-size", 0, "M", "Maglev table size (not supported yet)", OPT_MAGLEV_SIZE },
+	{ "maglev-seed", 0, "SEED", "Maglev seed (not supported yet)", OPT_MAGLEV_SEED },
+	{ "socket-lb", 0, "on|off", "socket load balancing (not supported yet)", OPT_SOCKET_LB },
+	{ "cgroup", 0, "PATH", "cgroup of the socket hooks (not supported yet)", OPT_CGROUP },
+	{ "sock-hostns-only", 0, "on|off", "socket LB in the host netns only (not supported yet)", OPT_SOCK_HOSTNS_ONLY },
+	{ NULL },
+};
+
+static int handle(void *priv, int id, const char *arg)
+{
+	struct args *a = priv;
+	bool on;
+
+	switch (id) {
+	case OPT_EXT_CLUSTERIP:
+	case OPT_ICMP_ECHO:
+		if (kpr_parse_onoff(id == OPT_ICMP_ECHO ? "icmp-echo" : "external-clusterip",
+				    arg, &on))
+			return -EINVAL;
+		if (id == OPT_ICMP_ECHO)
+			a->icmp_echo = on;
+		else
+			a->ext_clusterip = on;
+		return 0;
+	case OPT_NAT_PORTS: {
+		char buf[32], *dash;
+
+		snprintf(buf, sizeof(buf), "%s", arg);
+		dash = strchr(buf, '-');
+		if (dash)
+			*dash = '\0';
+		if (!dash || kpr_parse_uint(buf, 1024, 65535, &a->nat_min) ||
+		    kpr_parse_uint(dash + 1, 1024, 65535, &a->nat_max) || a->nat_max < a->nat_min) {
+			kpr_err("bad --nat-ports '%s': use MIN-MAX within 1024-65535", arg);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	}
+	for (const struct kpr_opt *o = opts; o->name; o++)
+		if (o->id == id && !a->later)
+			a->later = o->name;
+	return 0;
+}
+
+static const struct kpr_tool_desc tool = {
+	.name = "lb-mode",
+	.usage = "[OPTIONS]\n[--external-clusterip on|off] [--icmp-echo on|off] [--nat-ports MIN-MAX]",
+	.summary = "Show the datapath's configuration (no option), or set its switches; a change\n"
+		   "takes effect on the next packet.",
+	.opts = opts,
+	.flags = KPR_T_MUTATE | KPR_T_NETNS,
+	.handle = handle,
+};
+
+static void b64(const __u8 *in, size_t n, char *out)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, o = 0;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		out[o++] = t[in[i] >> 2];
+		out[o++] = t[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+		out[o++] = t[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
+		out[o++] = t[in[i + 2] & 63];
+	}
+	if (i < n) {
+		out[o++] = t[in[i] >> 2];
+		if (i + 1 < n) {
+			out[o++] = t[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+			out[o++] = t[(in[i + 1] & 15) << 2];
+		} else {
+			out[o++] = t[(in[i] & 3) << 4];
+			out[o++] = '=';
+		}
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+}
+
+/* "KubeProxyReplacement: Strict [eth0 10.0.0.1 (native XDP, SNAT), ...]" */
+static int print_kpr_line(struct kpr_state *st, const struct kpr_config *cfg)
+{
+	struct kpr_node_addr_ent *addrs;
+	struct kpr_xdp_dev *devs;
+	size_t n, na;
+	int ret;
+
+	ret = kpr_xdp_list(st, &devs, &n);
+	if (ret)
+		return ret;
+	ret = kpr_node_addrs_list(st, &addrs, &na);
+	if (ret) {
+		free(devs);
+		return ret;
+	}
+	out_str(NULL, "%-28s", "KubeProxyReplacement:");
+	out_str(NULL, "%s", n ? "Strict   [" : "Disabled (no device attached: xdp-attach DEV)");
+	out_str("kube_proxy_replacement", NULL, n ? "Strict" : "Disabled");
+	out_arr_open("devices");
+	for (size_t i = 0; i < n; i++) {
+		out_obj_open(NULL);
+		out_str("dev", "%s", devs[i].name);
+		out_arr_open("addrs");
+		for (size_t j = 0; j < na; j++) {
+			char a[KPR_ADDRSTRLEN];
+
+			if (addrs[j].val.ifindex != devs[i].ifindex)
+				continue;
+			kpr_fmt_addr(&addrs[j].key.addr, addrs[j].key.family, a, sizeof(a));
+			out_obj_open(NULL);
+			out_str("addr", " %s", a);
+			out_obj_close();
+		}
+		out_arr_close();
+		out_str("xdp", " (%s XDP", kpr_xdp_mode_name(devs[i].mode));
+		out_str(NULL, ", %s)", "SNAT");
+		out_str(NULL, "%s", i + 1 < n ? ", " : "]");
+		out_obj_close();
+	}
+	out_arr_close();
+	out_text("\n");
+	free(devs);
+	free(addrs);
+	return 0;
+}
+
+static void line_str(const char *key, const char *label, const char *v)
+{
+	char fmt[64];
+
+	snprintf(fmt, sizeof(fmt), "%-28s%%s\n", label);
+	out_str(key, fmt, v);
+}
+
+static void line_uint(const char *key, const char *label, unsigned long long v)
+{
+	char fmt[64];
+
+	snprintf(fmt, sizeof(fmt), "%-28s%%llu\n", label);
+	out_uint(key, fmt, v);
+}
+
+/* on/off in the text, a boolean in JSON */
+static void onoff(const char *key, const char *label, bool v)
+{
+	line_str(NULL, label, v ? "on" : "off");
+	out_bool(key, NULL, v);
+}
+
+static int show(struct kpr_state *st)
+{
+	struct kpr_config cfg;
+	char seed[32];
+	int ret;
+
+	ret = kpr_config_read(st, &cfg);
+	if (!ret)
+		ret = print_kpr_line(st, &cfg);
+	if (ret)
+		return ret;
+	line_str("mode", "Mode:", kpr_mode_name(cfg.mode));
+	line_str("algorithm", "Algorithm:", kpr_alg_name(cfg.algorithm));
+	onoff("external_clusterip", "External ClusterIP:", cfg.flags & KPR_CFG_EXTERNAL_CLUSTERIP);
+	onoff("icmp_echo", "ICMP echo:", cfg.flags & KPR_CFG_ICMP_ECHO);
+	onoff("socket_lb", "Socket LB:", cfg.flags & KPR_CFG_SOCKET_LB);
+	onoff("sock_hostns_only", "Socket LB host netns only:", cfg.flags & KPR_CFG_SOCK_HOSTNS_ONLY);
+	line_uint("maglev_table_size", "Maglev table size:", cfg.maglev_size);
+	b64(cfg.maglev_seed, KPR_SEED_LEN, seed);
+	line_str("maglev_seed", "Maglev seed:", seed);
+	out_uint("nat_port_min", "NAT ports:                  %llu", cfg.nat_port_min);
+	out_uint("nat_port_max", "-%llu\n", cfg.nat_port_max);
+	out_uint("ct_timeout_tcp", "CT timeouts:                TCP %llus", cfg.ct_timeout_tcp);
+	out_uint("ct_timeout_udp", ", UDP %llus\n", cfg.ct_timeout_udp);
+	out_obj_open("map_sizes");
+	out_text("%-28s", "Map sizes:");
+	out_uint("services", "services %llu", kpr_map_size(st->services));
+	out_uint("backends", ", backends %llu", kpr_map_size(st->backends));
+	out_uint("ct", ", ct %llu", kpr_map_size(st->ct));
+	out_uint("nat", ", nat %llu", kpr_map_size(st->nat));
+	out_uint("affinity", ", affinity %llu\n", kpr_map_size(st->affinity));
+	out_obj_close();
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct kpr_state st = { .lock_fd = -1 };
+	struct args a = { .ext_clusterip = -1, .icmp_echo = -1 };
+	struct kpr_config cfg, old;
+	struct kpr_ctx ctx;
+	bool set, changed;
+	int ret;
+
+	ret = kpr_parse_args(&tool, &a, argc, argv, &ctx);
+	if (ret)
+		goto out;
+	if (a.later) {
+		kpr_err("--%s is not supported yet: this datapath does SNAT with random backend selection and no socket LB",
+			a.later);
+		ret = -EINVAL;
+		goto out;
+	}
+	if (ctx.argc) {
+		kpr_err("lb-mode takes no arguments, only options; see --help");
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = kpr_netns_enter(ctx.netns);
+	if (ret)
+		goto out;
+	set = a.ext_clusterip >= 0 || a.icmp_echo >= 0 || a.nat_min;
+	ret = kpr_state_open(&st, &ctx, set ? KPR_OPEN_WRITE : 0);
+	if (ret)
+		goto out;
+	if (!set) {
+		ret = show(&st);
+		goto out;
+	}
+	ret = kpr_config_read(&st, &old);
+	if (ret)
+		goto out;
+	cfg = old;
+	if (a.ext_clusterip >= 0)
+		cfg.flags = a.ext_clusterip ? cfg.flags | KPR_CFG_EXTERNAL_CLUSTERIP :
+					      cfg.flags & ~KPR_CFG_EXTERNAL_CLUSTERIP;
+	if (a.icmp_echo >= 0)
+		cfg.flags = a.icmp_echo ? cfg.flags | KPR_CFG_ICMP_ECHO :
+					  cfg.flags & ~KPR_CFG_ICMP_ECHO;
+	if (a.nat_min) {
+		cfg.nat_port_min = (__u16)a.nat_min;
+		cfg.nat_port_max = (__u16)a.nat_max;
+	}
+	changed = memcmp(&cfg, &old, sizeof(cfg));
+	if (changed && !ctx.dry_run)
+		ret = kpr_config_write(&st, &cfg);
+	if (ret)
+		goto out;
+	out_changed(changed);
+	out_bool("dry_run", NULL, ctx.dry_run);
+	if (a.ext_clusterip >= 0)
+		onoff("external_clusterip", "External ClusterIP:", a.ext_clusterip);
+	if (a.icmp_echo >= 0)
+		onoff("icmp_echo", "ICMP echo:", a.icmp_echo);
+	if (a.nat_min) {
+		out_uint("nat_port_min", "NAT ports:                  %llu", cfg.nat_port_min);
+		out_uint("nat_port_max", "-%llu\n", cfg.nat_port_max);
+	}
+	out_text("%s\n", !changed ? "(unchanged)" :
+		 ctx.dry_run ? "(dry run: nothing was changed)" : "(changed)");
+out:
+	kpr_state_close(&st);
+	return out_finish(ret == KPR_PARSE_DONE ? 0 : ret);
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Per-packet cost of the XDP datapath (BPF_PROG_TEST_RUN), with 1 and with
+# 100,000 services loaded: see xdp_bench.c for the paths and how the reused
+# packet buffer is handled. Runs in a private network namespace with a
+# veth towards 100 backends (permanent neighbours, so bpf_fib_lookup
+# succeeds as on a real node). Prints figures; asserts nothing.
+#   REPEAT (default 1000000) and RUNS (default 5) shape each measurement.
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+: "${KPR_BIN:=$top/build}"
+export PATH="$KPR_BIN:$PATH"
+B=kpb$$
+export KPR_PIN_ROOT=/sys/fs/bpf/kpr-bench-$B
+REPEAT=${REPEAT:-1000000}
+RUNS=${RUNS:-5}
+VIP=10.96.0.1
+tmp=$(mktemp -d)
+
+cleanup() {
+	[ -n "${KPR_BENCH_KEEP:-}" ] && { echo "# kept: netns $B, pins $KPR_PIN_ROOT"; return; }
+	ip netns del "$B" 2>/dev/null || true
+	rm -rf "$KPR_PIN_ROOT" "$tmp"
+}
+trap cleanup EXIT
+
+cc -O2 -Wall -I"$KPR_BIN" -I"$top/common" "$top/tests/bench/xdp_bench.c" -o "$tmp/xdp_bench" \
+	"$KPR_BIN/libkpr.a" -lbpf -lelf -lz -lmnl -ljansson
+
+ip netns add "$B"
+nx() { nsenter --net="/run/netns/$B" "$@"; }
+ip -n "$B" link set lo up
+ip -n "$B" link add d0 type veth peer name d1
+ip -n "$B" addr add 10.99.0.1/16 dev d0
+ip -n "$B" link set d0 up
+ip -n "$B" link set d1 up
+# bpf_fib_lookup answers only where forwarding is on, as on a node
+nx sysctl -qw net.ipv4.ip_forward=1
+# the clients (10.98/16) behind a router on d0, for the replies' fib lookup
+ip -n "$B" neigh add 10.99.255.254 lladdr 02:00:00:00:ff:fe dev d0 nud permanent
+ip -n "$B" route add 10.98.0.0/16 via 10.99.255.254
+for i in $(seq 2 101); do
+	ip -n "$B" neigh add 10.99.0.$i lladdr 02:00:00:00:00:$(printf %02x $i) dev d0 nud permanent
+done
+# d0's address becomes the SNAT address (dev_addrs)
+xdp-attach -q -N "$B" --mode generic d0
+ifindex=$(ip -n "$B" -o link show d0 | cut -d: -f1)
+
+bes=$(for i in $(seq 1 100); do printf '10.99.0.%d:80 ' $((i + 1)); done)
+svc-add -q -t loadbalancer $VIP:80 $bes
+svc-add -q -t loadbalancer $VIP:53/udp $(for i in $(seq 2 101); do printf '10.99.0.%d:53/udp ' $i; done)
+
+echo "# kpr XDP datapath, BPF_PROG_TEST_RUN, 54-byte packets, 100 backends, median of $RUNS runs x $REPEAT repeats"
+echo "# kernel $(uname -r), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+nx "$tmp/xdp_bench" "$KPR_PIN_ROOT" "$ifindex" $VIP "1 service" "$REPEAT" "$RUNS"
+
+# 99,998 more services (one backend each), loaded the way an operator would
+awk 'BEGIN { for (i = 0; i < 99998; i++)
+	printf "-t loadbalancer 10.%d.%d.%d:80 10.99.%d.%d:80\n", 100 + int(i / 65536), int(i / 256) % 256, i % 256, 1 + int(i / 250) % 200, 2 + i % 250 }' >"$tmp/svcs"
+echo "$VIP:80 $bes" | sed 's/^/-t loadbalancer /' >>"$tmp/svcs"
+echo "-t loadbalancer $VIP:53/udp $(for i in $(seq 2 101); do printf '10.99.0.%d:53/udp ' $i; done)" >>"$tmp/svcs"
+start=$(date +%s.%N)
+svc-add -q -f "$tmp/svcs" --replace
+end=$(date +%s.%N)
+printf '# control plane: svc-add -f of 100,000 services: %.2f s\n' "$(echo "$end - $start" | bc)"
+n=$(bpftool map show pinned "$KPR_PIN_ROOT/services" >/dev/null && svc-list -o json | jq '.services | length')
+echo "# services loaded: $n"
+nx "$tmp/xdp_bench" "$KPR_PIN_ROOT" "$ifindex" $VIP "100k services" "$REPEAT" "$RUNS"

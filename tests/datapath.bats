@@ -1,0 +1,260 @@
+#!/usr/bin/env bats
+# The node datapath on the netns lab, with real traffic: the client reaches
+# services on the node, whose XDP program balances them over three backends
+# (tests/lab/lab.sh draws the lab).
+
+load helpers
+load lab/lab
+
+VIP=10.77.100.1
+VIP6=fd00:77:100::1
+B4="10.77.2.11 10.77.2.12 10.77.2.13"
+
+setup_file() { lab_setup_file; }
+teardown_file() { lab_teardown_file; }
+setup() { lab_reset native; }
+
+be4() {	# PORT[/udp]: the three IPv4 backends
+	local p=${1%/*} s=; [ "$1" != "$p" ] && s=/${1#*/}
+	echo "10.77.2.11:$p$s 10.77.2.12:$p$s 10.77.2.13:$p$s"
+}
+be6() {
+	local p=${1%/*} s=; [ "$1" != "$p" ] && s=/${1#*/}
+	echo "[fd00:77:2::11]:$p$s [fd00:77:2::12]:$p$s [fd00:77:2::13]:$p$s"
+}
+
+@test "curl through a LoadBalancer IP: the backend sees the node (SNAT)" {
+	svc-add -q -t loadbalancer $VIP:80 $(be4 80)
+	run ccurl http://$VIP/
+	assert_success
+	assert_output --regexp '^backend=b[123] peer=10\.77\.2\.1:[0-9]+$'
+}
+
+@test "curl through an ExternalIP, and over IPv6 to both" {
+	svc-add -q -t externalip 10.77.100.2:80 $(be4 80)
+	svc-add -q -t loadbalancer [$VIP6]:80 $(be6 80)
+	svc-add -q -t externalip [fd00:77:100::2]:80 $(be6 80)
+	run ccurl http://10.77.100.2/
+	assert_success
+	assert_output --partial "peer=10.77.2.1:"
+	run ccurl "http://[$VIP6]/"
+	assert_success
+	assert_output --regexp 'backend=b[123] peer=\[fd00:0077:0002:0000:0000:0000:0000:0001\]:'
+	run ccurl "http://[fd00:77:100::2]/"
+	assert_success
+}
+
+@test "a NodePort answers on every node address" {
+	svc-add -q -t nodeport '*:30080' $(be4 80)
+	for a in 10.77.1.1 10.77.2.1; do
+		run ccurl http://$a:30080/
+		assert_success
+		assert_output --partial "peer=10.77.2.1:"
+	done
+}
+
+@test "a NodePort with IPv6 backends answers on every IPv6 node address, and on one given address" {
+	svc-add -q -t nodeport '*:30080' $(be6 80)
+	for a in fd00:77:1::1 fd00:77:2::1; do
+		run ccurl "http://[$a]:30080/"
+		assert_success
+		assert_output --partial "peer=[fd00:0077:0002:0000:0000:0000:0000:0001]"
+	done
+	svc-add -q -t nodeport "[fd00:77:1::1]:30081" $(be6 80)
+	run ccurl "http://[fd00:77:1::1]:30081/"
+	assert_success
+	assert_output --partial "backend=b"
+}
+
+@test "ClusterIP: refused from outside by default, reachable with --external-clusterip on" {
+	svc-add -q -t clusterip 10.77.200.1:80 $(be4 80)
+	run ccurl -m 1 http://10.77.200.1/
+	assert_failure
+	lb-mode -q --external-clusterip on
+	run ccurl http://10.77.200.1/
+	assert_success
+	assert_output --partial "peer=10.77.2.1:"
+	lb-mode -q --external-clusterip off
+	run ccurl -m 1 http://10.77.200.1/
+	assert_failure
+}
+
+@test "UDP through socat, IPv4 and IPv6; the reply comes from the service address" {
+	svc-add -q -t loadbalancer $VIP:5353/udp $(be4 5353/udp)
+	svc-add -q -t loadbalancer [$VIP6]:5353/udp $(be6 5353/udp)
+	run cudp $VIP 5353 4
+	assert_success
+	assert_output --regexp '^backend=b[123] peer=10\.77\.2\.1:[0-9]+ ping$'
+	run cudp "[$VIP6]" 5353 6
+	assert_success
+	assert_output --partial "peer=[fd00:0077:0002:0000:0000:0000:0000:0001]"
+}
+
+@test "300 requests over three backends: each gets at least 60" {
+	svc-add -q -t loadbalancer $VIP:80 $(be4 80)
+	run ccurl "http://$VIP/[1-300]"
+	assert_success
+	counts=$(spread <<<"$output")
+	echo "$counts"
+	[ "$(awk '{s += $1} END {print s}' <<<"$counts")" -eq 300 ]
+	[ "$(wc -l <<<"$counts")" -eq 3 ]
+	while read -r n b; do [ "$n" -ge 60 ] || fail "$b got only $n of 300"; done <<<"$counts"
+}
+
+@test "svc-list --stats counts packets, bytes and flows per service and backend" {
+	svc-add -q -t loadbalancer $VIP:80 $(be4 80)
+	ccurl "http://$VIP/[1-9]" >/dev/null
+	run svc-list --stats -j
+	assert_success
+	[ "$(jq '.services[0].stats.flows' <<<"$output")" -eq 9 ]
+	[ "$(jq '.services[0].stats.packets' <<<"$output")" -gt 9 ]
+	[ "$(jq '[.services[0].backends[].stats.flows] | add' <<<"$output")" -eq 9 ]
+}
+
+@test "ping of a service address is answered; with --icmp-echo off it is not" {
+	svc-add -q -t loadbalancer $VIP:80 $(be4 80)
+	svc-add -q -t loadbalancer [$VIP6]:80 $(be6 80)
+	run lab client ping -c 1 -W 1 $VIP
+	assert_success
+	run lab client ping -6 -c 1 -W 1 $VIP6
+	assert_success
+	lb-mode -q --icmp-echo off
+	run lab client ping -c 1 -W 1 $VIP
+	assert_failure
+	run lab client ping -6 -c 1 -W 1 $VIP6
+	assert_failure
+	run lab client ping -c 1 -W 1 10.77.100.99
+	assert_failure
+}
+
+@test "traffic through the node that is not for a service is unaffected" {
+	svc-add -q -t loadbalancer $VIP:80 $(be4 80)
+	run ccurl http://10.77.2.12/
+	assert_success
+	assert_output "backend=b2 peer=10.77.1.2:${output##*:}"
+	run ccurl "http://[fd00:77:2::13]/"
+	assert_success
+	assert_output --partial "peer=[fd00:0077:0001:0000:0000:0000:0000:0002]"
+	run cudp 10.77.2.11 5353
+	assert_output --partial "peer=10.77.1.2:"
+	run lab client ping -c 1 -W 1 10.77.2.11
+	assert_success
+	run lab client ping -c 1 -W 1 10.77.1.1
+	assert_success
+}
+
+# A long-lived connection from the client to $VIP:8080 whose echo server
+# answers every line: conn_open, conn_say WORD (prints the answer), conn_close.
+conn_open() {
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	lab client socat -t 5 - TCP4:$VIP:8080 <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	CONN_PID=$!
+	exec 5>"$BATS_TEST_TMPDIR/in"
+}
+conn_say() {
+	local n=0
+	echo "$1" >&5
+	while ! grep -q " $1\$" "$BATS_TEST_TMPDIR/out"; do
+		n=$((n + 1)); [ $n -lt 50 ] || { cat "$BATS_TEST_TMPDIR/out"; return 1; }
+		sleep 0.1
+	done
+	grep " $1\$" "$BATS_TEST_TMPDIR/out" | grep -o 'backend=b[0-9]'
+}
+conn_close() {
+	exec 5>&-
+	wait "$CONN_PID" 2>/dev/null || true
+}
+
+@test "a long-lived connection keeps its backend while others come and go and while it terminates" {
+	svc-add -q -t loadbalancer $VIP:8080 $(be4 8080)
+	conn_open
+	be=$(conn_say one)
+	[ -n "$be" ]
+	n=${be#backend=b}
+	mine=10.77.2.1$n:8080
+	others=$(be4 8080 | tr ' ' '\n' | grep -vx "$mine")
+	# the others go, then come back; the connection stays with its backend
+	svc-add -q -t loadbalancer $VIP:8080 $mine
+	[ "$(conn_say two)" = "$be" ]
+	svc-add -q -t loadbalancer $VIP:8080 $mine $others
+	[ "$(conn_say three)" = "$be" ]
+	# its own backend terminates: the open connection goes on ...
+	svc-add -q -t loadbalancer $VIP:8080 "$mine,state=terminating" $others
+	[ "$(conn_say four)" = "$be" ]
+	# ... and new connections avoid it
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		out=$(echo new$i | lab client socat -t 2 - TCP4:$VIP:8080)
+		[[ "$out" != "$be "* ]] || fail "a new connection went to the terminating $be"
+	done
+	[ "$(conn_say five)" = "$be" ]
+	conn_close
+}
+
+@test "affinity sends one client to one backend" {
+	svc-add -q -t loadbalancer --affinity 60 $VIP:80 $(be4 80)
+	run ccurl "http://$VIP/[1-20]"
+	assert_success
+	[ "$(spread <<<"$output" | wc -l)" -eq 1 ]
+}
+
+@test "generic XDP forwards too, with the node's egress tx checksum offload off" {
+	xdp-attach -q -N "$NODE" --mode generic eth0 eth1
+	run xdp-attach -N "$NODE" --status -j
+	[ "$(jq -r '.devices[0].mode' <<<"$output")" = generic ]
+	lab node ethtool -K eth1 tx off >/dev/null
+	lab node ethtool -K eth0 tx off >/dev/null
+	svc-add -q -t loadbalancer $VIP:80 $(be4 80)
+	svc-add -q -t loadbalancer $VIP:5353/udp $(be4 5353/udp)
+	run ccurl "http://$VIP/[1-6]"
+	assert_success
+	[ "$(grep -c 'peer=10.77.2.1:' <<<"$output")" -eq 6 ]
+	run cudp $VIP 5353
+	assert_success
+	lab node ethtool -K eth1 tx on >/dev/null
+	lab node ethtool -K eth0 tx on >/dev/null
+}
+
+@test "the datapath forwards with no kpr process running; detach removes everything" {
+	svc-add -q -t loadbalancer $VIP:80 $(be4 80)
+	! pgrep -x xdp-attach
+	run ccurl http://$VIP/
+	assert_success
+	xdp-attach -q -N "$NODE" --detach
+	[ -z "$(ls "$KPR_PIN_ROOT/links")" ]
+	! lab node ip link show | grep -q 'prog/xdp'
+	run ccurl -m 1 http://$VIP/
+	assert_failure
+}
+
+@test "no usable backend: TCP is reset, UDP gets port unreachable, IPv4 and IPv6; counted as drops" {
+	svc-add -q -t loadbalancer $VIP:80 "10.77.2.11:80,state=maintenance" "10.77.2.12:80,state=quarantined"
+	svc-add -q -t loadbalancer [$VIP6]:80
+	svc-add -q -t loadbalancer $VIP:5353/udp
+	svc-add -q -t loadbalancer [$VIP6]:5353/udp
+	run ccurl -m 2 http://$VIP/
+	assert_failure 7	# connection refused, not a timeout (28)
+	run ccurl -m 2 "http://[$VIP6]/"
+	assert_failure 7
+	run cudp $VIP 5353
+	assert_failure
+	assert_output --partial "Connection refused"
+	run cudp "[$VIP6]" 5353 6
+	assert_failure
+	assert_output --partial "Connection refused"
+	run svc-list --stats -j
+	[ "$(jq '[.services[].stats.drops] | add' <<<"$output")" -ge 4 ]
+}
+
+@test "a full NAT port range drops new flows, counted, while the open one goes on" {
+	lb-mode -q --nat-ports 40000-40000
+	svc-add -q -t loadbalancer $VIP:8080 10.77.2.11:8080
+	conn_open
+	[ "$(conn_say one)" = backend=b1 ]
+	run lab client socat -T 1 - TCP4:$VIP:8080,connect-timeout=1 <<<"two"
+	assert_failure
+	[ "$(conn_say three)" = backend=b1 ]
+	conn_close
+	run svc-list --stats -j
+	[ "$(jq '.services[0].stats.drops' <<<"$output")" -ge 1 ]
+	lb-mode -q --nat-ports 32768-65535
+}

@@ -1,0 +1,50 @@
+# Helpers for bats suites on the netns lab (load lab/lab): one lab per
+# suite, brought up in setup_file and down in teardown_file, even on failure.
+
+LAB="$BATS_TEST_DIRNAME/lab/lab.sh"
+
+lab_setup_file() {
+	needs_root_file
+	export KPR_LAB_PREFIX=kt$$
+	export KPR_PIN_ROOT=/sys/fs/bpf/kpr-lab-$KPR_LAB_PREFIX
+	export NODE=${KPR_LAB_PREFIX}node
+	"$LAB" down >/dev/null 2>&1 || true
+	"$LAB" up >&3 || { "$LAB" down; return 1; }
+}
+
+lab_teardown_file() {
+	[ -n "${KPR_LAB_PREFIX:-}" ] && "$LAB" down
+	return 0
+}
+
+# setup_file cannot skip, so it reports instead; the tests then skip (or,
+# under CI, fail) through needs_root.
+needs_root_file() {
+	if [ "$(id -u)" -ne 0 ] || ! bpftool map list >/dev/null 2>&1; then
+		export KPR_LAB_SKIP=1
+		return 0
+	fi
+}
+
+lab() { "$LAB" exec "$@"; }
+
+# Between tests: no services, default switches, the datapath attached native.
+lab_reset() {
+	needs_root
+	[ -z "${KPR_LAB_SKIP:-}" ] || skip "needs root and BPF"
+	svc-del -q --all 2>/dev/null || true
+	lb-mode -q --external-clusterip off --icmp-echo on --nat-ports 32768-65535 2>/dev/null || true
+	xdp-attach -q -N "$NODE" --mode "${1:-native}" eth0 eth1
+}
+
+# curl from the client: the echo server's answer ("backend=bN peer=A:P").
+ccurl() { lab client curl -sS -m 3 "$@"; }
+
+# One UDP exchange from the client through a connected socket, which only
+# accepts the reply if it comes from the address it was sent to.
+cudp() {	# ADDR PORT [4|6]
+	echo "ping" | lab client socat -t 2 - "UDP${3:-4}:$1:$2"
+}
+
+# The backend name of each answer, counted: "N bN" lines.
+spread() { grep -o 'backend=b[0-9]' | sort | uniq -c; }

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# The netns lab (DESIGN.md): a client, a node with two interfaces and its own
+# pin root, and three backends running echo servers, all in namespaces whose
+# names start with $KPR_LAB_PREFIX, so concurrent labs never meet.
+#
+#   lab.sh up | down | exec NS CMD... | env
+#
+#   client (eth0 10.77.1.2, fd00:77:1::2)
+#     |
+#   node   eth0 10.77.1.1 fd00:77:1::1 | eth1 10.77.2.1 fd00:77:2::1
+#     |
+#   switch (bridge br0)
+#     |-- b1 10.77.2.11 fd00:77:2::11
+#     |-- b2 10.77.2.12 fd00:77:2::12
+#     `-- b3 10.77.2.13 fd00:77:2::13
+#
+# Echo servers on every backend: TCP 80 (HTTP: "backend=bN peer=ADDR:PORT"),
+# TCP 8080 (one answer per line), UDP 5353; IPv4 and IPv6. Addresses are
+# the same in every lab: they live only inside its namespaces. The peers of
+# every veth the node sends into run a bare XDP program (native
+# XDP_REDIRECT/XDP_TX into a veth needs one), and the client's and
+# backends' veths have tx checksum offload off (DESIGN.md, measured facts).
+# `exec` enters the network namespace only (nsenter --net), never
+# `ip netns exec`, so the host's bpffs and its pins stay visible.
+set -eu
+P=${KPR_LAB_PREFIX:-kpl}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+: "${KPR_BIN:=$top/build}"
+PIN=${KPR_LAB_PIN_ROOT:-/sys/fs/bpf/kpr-lab-$P}
+RUN=/run/kpr-lab-$P
+BACKENDS="b1 b2 b3"
+PASS_OBJ=$KPR_BIN/bpf/xdp_pass.bpf.o
+
+[ ${#P} -le 9 ] || { echo "lab.sh: KPR_LAB_PREFIX '$P' is too long (9 at most)" >&2; exit 2; }
+
+ns() { echo "$P$1"; }
+nx() { local n=$1; shift; nsenter --net="/run/netns/$(ns "$n")" "$@"; }
+
+# A veth between namespaces A and B, named $3 in A and $4 in B. Created with
+# prefixed names (unique on the host), renamed once inside.
+veth() {
+	local a=$1 b=$2 na=$3 nb=$4 t=$P$RANDOM
+	ip link add "${t}a" type veth peer name "${t}b"
+	ip link set "${t}a" netns "$(ns "$a")"
+	ip link set "${t}b" netns "$(ns "$b")"
+	ip -n "$(ns "$a")" link set "${t}a" name "$na"
+	ip -n "$(ns "$b")" link set "${t}b" name "$nb"
+}
+
+# Polls CMD until it succeeds, at most $1 tenths of a second.
+wait_for() {
+	local n=$1; shift
+	while ! "$@" >/dev/null 2>&1; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+start() {	# NS NAME CMD...: a server in NS, its pid kept for `down`
+	local n=$1 name=$2; shift 2
+	# exec: the pid is the server's (nsenter execs it); no inherited fd
+	# beyond 0-2 may stay open, or a caller reading our output (bats)
+	# would wait for the servers to exit
+	(exec nsenter --net="/run/netns/$(ns "$n")" "$@" </dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-) &
+	echo $! >"$RUN/$n-$name.pid"
+}
+
+up() {
+	[ -e "/run/netns/$(ns node)" ] && { echo "lab.sh: lab $P is already up (lab.sh down first)" >&2; exit 1; }
+	[ -f "$PASS_OBJ" ] || { echo "lab.sh: $PASS_OBJ missing: run make" >&2; exit 1; }
+	mkdir -p "$RUN"
+	for n in client node switch $BACKENDS; do
+		ip netns add "$(ns $n)"
+		ip -n "$(ns $n)" link set lo up
+	done
+	veth client node eth0 eth0
+	veth node switch eth1 "n0"
+	ip -n "$(ns switch)" link add br0 type bridge
+	ip -n "$(ns switch)" link set br0 up
+	ip -n "$(ns switch)" link set n0 master br0 up
+	i=11
+	for b in $BACKENDS; do
+		veth "$b" switch eth0 "p$b"
+		ip -n "$(ns switch)" link set "p$b" master br0 up
+		ip -n "$(ns $b)" addr add 10.77.2.$i/24 dev eth0
+		ip -n "$(ns $b)" addr add fd00:77:2::$i/64 dev eth0 nodad
+		ip -n "$(ns $b)" link set eth0 up
+		ip -n "$(ns $b)" route add default via 10.77.2.1
+		ip -n "$(ns $b)" -6 route add default via fd00:77:2::1
+		i=$((i + 1))
+	done
+	ip -n "$(ns client)" addr add 10.77.1.2/24 dev eth0
+	ip -n "$(ns client)" addr add fd00:77:1::2/64 dev eth0 nodad
+	ip -n "$(ns client)" link set eth0 up
+	ip -n "$(ns client)" route add default via 10.77.1.1
+	ip -n "$(ns client)" -6 route add default via fd00:77:1::1
+	ip -n "$(ns node)" addr add 10.77.1.1/24 dev eth0
+	ip -n "$(ns node)" addr add fd00:77:1::1/64 dev eth0 nodad
+	ip -n "$(ns node)" addr add 10.77.2.1/24 dev eth1
+	ip -n "$(ns node)" addr add fd00:77:2::1/64 dev eth1 nodad
+	ip -n "$(ns node)" link set eth0 up
+	ip -n "$(ns node)" link set eth1 up
+	nx node sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+
+	# native XDP_REDIRECT/XDP_TX into a veth needs an XDP program on the peer
+	ip -n "$(ns client)" link set dev eth0 xdpdrv obj "$PASS_OBJ" sec xdp
+	ip -n "$(ns switch)" link set dev n0 xdpdrv obj "$PASS_OBJ" sec xdp
+	# sockets' CHECKSUM_PARTIAL does not survive XDP_REDIRECT: full sums
+	nx client ethtool -K eth0 tx off >/dev/null
+	for b in $BACKENDS; do
+		nx "$b" ethtool -K eth0 tx off >/dev/null
+	done
+
+	for b in $BACKENDS; do
+		e="$top/tests/lab/echo.sh"
+		start "$b" http4 socat TCP4-LISTEN:80,fork,reuseaddr EXEC:"$e http $b"
+		start "$b" http6 socat TCP6-LISTEN:80,fork,reuseaddr,ipv6only=1 EXEC:"$e http $b"
+		start "$b" line4 socat TCP4-LISTEN:8080,fork,reuseaddr EXEC:"$e line $b"
+		start "$b" line6 socat TCP6-LISTEN:8080,fork,reuseaddr,ipv6only=1 EXEC:"$e line $b"
+		start "$b" udp4 socat UDP4-RECVFROM:5353,fork,reuseaddr EXEC:"$e udp $b"
+		start "$b" udp6 socat UDP6-RECVFROM:5353,fork,reuseaddr,ipv6only=1 EXEC:"$e udp $b"
+	done
+	for b in $BACKENDS; do
+		wait_for 50 sh -c "nsenter --net=/run/netns/$(ns $b) ss -Hltn | grep -q ':8080 .*\\[' && nsenter --net=/run/netns/$(ns $b) ss -Hlun | grep -c ':5353' | grep -q 2" ||
+			{ echo "lab.sh: echo servers of $b did not start" >&2; exit 1; }
+	done
+	# neighbours resolved before the first translated packet (XDP_PASS after
+	# SNAT would be a martian) and the wiring checked
+	i=11
+	for b in $BACKENDS; do
+		wait_for 50 nx node ping -c1 -W1 10.77.2.$i
+		wait_for 50 nx node ping -6 -c1 -W1 fd00:77:2::$i
+		i=$((i + 1))
+	done
+	wait_for 50 nx node ping -c1 -W1 10.77.1.2
+	wait_for 50 nx node ping -6 -c1 -W1 fd00:77:1::2
+	echo "lab $P up: namespaces $(ns client) $(ns node) $(ns switch) $(ns b1) $(ns b2) $(ns b3); node pin root $PIN"
+}
+
+down() {
+	local f
+	if [ -d "$RUN" ]; then
+		for f in "$RUN"/*.pid; do
+			[ -f "$f" ] || continue
+			# the listener; the children it forked per connection end
+			# with their connections
+			kill "$(cat "$f")" 2>/dev/null || true
+			rm -f "$f"
+		done
+		rmdir "$RUN" 2>/dev/null || true
+	fi
+	for n in client node switch $BACKENDS; do
+		[ -e "/run/netns/$(ns $n)" ] && ip netns del "$(ns $n)"
+	done
+	rm -rf "$PIN"
+	return 0
+}
+
+case "${1:-}" in
+up) up ;;
+down) down ;;
+exec) shift; n=$1; shift; nx "$n" "$@" ;;
+env) echo "KPR_LAB_PREFIX=$P KPR_PIN_ROOT=$PIN" ;;
+*) echo "usage: lab.sh up|down|exec NS CMD...|env   (NS: client node switch b1 b2 b3)" >&2; exit 2 ;;
+esac

@@ -1,0 +1,99 @@
+#!/usr/bin/env bats
+# lb-mode against a private pin root.
+
+load helpers
+
+setup() {
+	kpr_root_setup
+}
+
+teardown() {
+	kpr_root_teardown
+}
+
+@test "--help names every option" {
+	run lb-mode --help
+	assert_success
+	for o in --external-clusterip --icmp-echo --mode --algorithm --socket-lb --netns --dry-run; do
+		assert_output --partial -- "$o"
+	done
+}
+
+@test "without state: exit 4" {
+	run lb-mode
+	assert_failure 4
+}
+
+@test "prints the configuration: the KubeProxyReplacement line, then every switch" {
+	svc-add -q 10.0.0.1:80 10.1.0.1:80
+	run lb-mode
+	assert_success
+	assert_line --regexp '^KubeProxyReplacement: +Disabled'
+	assert_line --regexp '^Mode: +snat'
+	assert_line --regexp '^External ClusterIP: +off'
+	assert_line --regexp '^ICMP echo: +on'
+	assert_line --regexp '^Maglev seed: +JLfvgnHc2kaSUFaI'
+	run lb-mode -j
+	assert_success
+	assert_json
+	[ "$(jq -r .icmp_echo <<<"$output")" = true ]
+	[ "$(jq -r .map_sizes.services <<<"$output")" -gt 0 ]
+}
+
+@test "--external-clusterip and --icmp-echo set, report changed, and are idempotent" {
+	run lb-mode --external-clusterip on --icmp-echo off -j
+	assert_success
+	[ "$(jq -r .changed <<<"$output")" = true ]
+	run lb-mode -j
+	[ "$(jq -r .external_clusterip <<<"$output")" = true ]
+	[ "$(jq -r .icmp_echo <<<"$output")" = false ]
+	run lb-mode --external-clusterip on -j
+	[ "$(jq -r .changed <<<"$output")" = false ]
+	run lb-mode --icmp-echo on
+	assert_success
+	assert_output --partial changed
+}
+
+@test "--dry-run changes nothing" {
+	svc-add -q 10.0.0.1:80 10.1.0.1:80
+	run lb-mode -n --external-clusterip on
+	assert_success
+	assert_output --partial "dry run"
+	run lb-mode -j
+	[ "$(jq -r .external_clusterip <<<"$output")" = false ]
+}
+
+@test "switches of later issues are refused: not supported yet, exit 2, nothing changed" {
+	svc-add -q 10.0.0.1:80 10.1.0.1:80
+	maps_snapshot "$BATS_TEST_TMPDIR/before"
+	for args in "--mode dsr" "--mode hybrid" "--algorithm maglev" "--socket-lb on" \
+		    "--sock-hostns-only on" "--maglev-table-size 251" "--icmp-echo off --mode dsr"; do
+		run lb-mode $args
+		assert_failure 2
+		assert_output --partial "not supported yet"
+	done
+	maps_snapshot "$BATS_TEST_TMPDIR/after"
+	cmp "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
+}
+
+@test "a bad on/off value is exit 2" {
+	run lb-mode --icmp-echo maybe
+	assert_failure 2
+	assert_output --partial "use on or off"
+}
+
+@test "the man page and the bash completion offer exactly the options of --help" {
+	assert_docs_match_help lb-mode
+}
+
+@test "--nat-ports sets the SNAT port range; a bad range is exit 2" {
+	run lb-mode --nat-ports 40000-40100 -j
+	assert_success
+	[ "$(jq -r .changed <<<"$output")" = true ]
+	run lb-mode
+	assert_line --regexp '^NAT ports: +40000-40100'
+	for bad in 40100-40000 80-90 40000 a-b 40000-70000; do
+		run lb-mode --nat-ports $bad
+		assert_failure 2
+	done
+}
