@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "addr.h"
+#include "maglev.h"
+#include "maglev_map.h"
 #include "netns.h"
 #include "opts.h"
 #include "out.h"
@@ -34,6 +36,10 @@ struct args {
 	int ext_clusterip;	/* -1: leave as it is */
 	int icmp_echo;
 	unsigned long nat_min, nat_max;	/* 0: leave as they are */
+	__u8 algorithm;		/* 0: leave as it is */
+	__u32 maglev_size;
+	bool set_seed;
+	__u8 seed[KPR_SEED_LEN];
 	const char *later;	/* an option of a later issue, refused */
 };
 
@@ -42,9 +48,9 @@ static const struct kpr_opt opts[] = {
 	{ "icmp-echo", 0, "on|off", "answer pings to service addresses (default on)", OPT_ICMP_ECHO },
 	{ "nat-ports", 0, "MIN-MAX", "the source ports SNAT allocates from (default 32768-65535)", OPT_NAT_PORTS },
 	{ "mode", 0, "snat|dsr|hybrid", "forwarding mode (not supported yet: SNAT only)", OPT_MODE },
-	{ "algorithm", 0, "random|maglev", "backend selection (not supported yet)", OPT_ALGORITHM },
-	{ "maglev-table-size", 0, "M", "Maglev table size (not supported yet)", OPT_MAGLEV_SIZE },
-	{ "maglev-seed", 0, "SEED", "Maglev seed (not supported yet)", OPT_MAGLEV_SEED },
+	{ "algorithm", 0, "random|maglev", "backend selection of services that name none (default random)", OPT_ALGORITHM },
+	{ "maglev-table-size", 0, "M", "Maglev table size, a prime of 251 to 131071 (default 16381)", OPT_MAGLEV_SIZE },
+	{ "maglev-seed", 0, "SEED", "Maglev seed: base64 of 12 bytes (maglev-gen --new-seed)", OPT_MAGLEV_SEED },
 	{ "socket-lb", 0, "on|off", "socket load balancing (not supported yet)", OPT_SOCKET_LB },
 	{ "cgroup", 0, "PATH", "cgroup of the socket hooks (not supported yet)", OPT_CGROUP },
 	{ "sock-hostns-only", 0, "on|off", "socket LB in the host netns only (not supported yet)", OPT_SOCK_HOSTNS_ONLY },
@@ -81,6 +87,31 @@ static int handle(void *priv, int id, const char *arg)
 		}
 		return 0;
 	}
+	case OPT_ALGORITHM:
+		if (strcmp(arg, "random") && strcmp(arg, "maglev")) {
+			kpr_err("unknown algorithm '%s': use random or maglev", arg);
+			return -EINVAL;
+		}
+		a->algorithm = strcmp(arg, "maglev") ? KPR_ALG_RANDOM : KPR_ALG_MAGLEV;
+		return 0;
+	case OPT_MAGLEV_SIZE: {
+		unsigned long m;
+
+		if (kpr_parse_uint(arg, 1, 1UL << 20, &m) || !kpr_maglev_size_ok((__u32)m)) {
+			kpr_err("bad --maglev-table-size '%s': use one of %s", arg, kpr_maglev_sizes_str());
+			return -EINVAL;
+		}
+		a->maglev_size = (__u32)m;
+		return 0;
+	}
+	case OPT_MAGLEV_SEED:
+		if (kpr_maglev_seed_parse(arg, a->seed)) {
+			kpr_err("bad --maglev-seed '%s': give base64 of exactly %d bytes (maglev-gen --new-seed makes one)",
+				arg, KPR_SEED_LEN);
+			return -EINVAL;
+		}
+		a->set_seed = true;
+		return 0;
 	}
 	for (const struct kpr_opt *o = opts; o->name; o++)
 		if (o->id == id && !a->later)
@@ -90,38 +121,14 @@ static int handle(void *priv, int id, const char *arg)
 
 static const struct kpr_tool_desc tool = {
 	.name = "lb-mode",
-	.usage = "[OPTIONS]\n[--external-clusterip on|off] [--icmp-echo on|off] [--nat-ports MIN-MAX]",
+	.usage = "[OPTIONS]\n[--external-clusterip on|off] [--icmp-echo on|off] [--nat-ports MIN-MAX]\n"
+		 "[--algorithm random|maglev] [--maglev-table-size M] [--maglev-seed SEED]",
 	.summary = "Show the datapath's configuration (no option), or set its switches; a change\n"
 		   "takes effect on the next packet.",
 	.opts = opts,
 	.flags = KPR_T_MUTATE | KPR_T_NETNS,
 	.handle = handle,
 };
-
-static void b64(const __u8 *in, size_t n, char *out)
-{
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i, o = 0;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		out[o++] = t[in[i] >> 2];
-		out[o++] = t[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-		out[o++] = t[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
-		out[o++] = t[in[i + 2] & 63];
-	}
-	if (i < n) {
-		out[o++] = t[in[i] >> 2];
-		if (i + 1 < n) {
-			out[o++] = t[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-			out[o++] = t[(in[i + 1] & 15) << 2];
-		} else {
-			out[o++] = t[(in[i] & 3) << 4];
-			out[o++] = '=';
-		}
-		out[o++] = '=';
-	}
-	out[o] = '\0';
-}
 
 /* "KubeProxyReplacement: Strict [eth0 10.0.0.1 (native XDP, SNAT), ...]" */
 static int print_kpr_line(struct kpr_state *st, const struct kpr_config *cfg)
@@ -211,8 +218,7 @@ static int show(struct kpr_state *st)
 	onoff("socket_lb", "Socket LB:", cfg.flags & KPR_CFG_SOCKET_LB);
 	onoff("sock_hostns_only", "Socket LB host netns only:", cfg.flags & KPR_CFG_SOCK_HOSTNS_ONLY);
 	line_uint("maglev_table_size", "Maglev table size:", cfg.maglev_size);
-	b64(cfg.maglev_seed, KPR_SEED_LEN, seed);
-	line_str("maglev_seed", "Maglev seed:", seed);
+	line_str("maglev_seed", "Maglev seed:", kpr_maglev_seed_fmt(cfg.maglev_seed, seed, sizeof(seed)));
 	out_uint("nat_port_min", "NAT ports:                  %llu", cfg.nat_port_min);
 	out_uint("nat_port_max", "-%llu\n", cfg.nat_port_max);
 	out_uint("ct_timeout_tcp", "CT timeouts:                TCP %llus", cfg.ct_timeout_tcp);
@@ -228,6 +234,38 @@ static int show(struct kpr_state *st)
 	return 0;
 }
 
+static bool maglev_settings_differ(const struct kpr_config *x, const struct kpr_config *y)
+{
+	return x->algorithm != y->algorithm || x->maglev_size != y->maglev_size ||
+	       memcmp(x->maglev_seed, y->maglev_seed, KPR_SEED_LEN);
+}
+
+/*
+ * A new size or seed, or Maglev as the default, needs every Maglev service's
+ * table written again (each swapped in atomically). They are written before
+ * the config points the datapath at them; going back to random, the config
+ * goes first and the tables after. A packet that meets a table of the other
+ * size falls back to random, and established flows keep their backend.
+ */
+static int apply(struct kpr_state *st, const struct kpr_config *old, const struct kpr_config *cfg)
+{
+	bool regen = maglev_settings_differ(old, cfg);
+	bool tables_first = cfg->algorithm == KPR_ALG_MAGLEV || old->algorithm == cfg->algorithm;
+	int ret = 0;
+
+	if (regen && tables_first)
+		ret = kpr_maglev_regen_all(st, cfg);
+	if (ret >= 0)
+		ret = kpr_config_write(st, cfg);
+	if (!ret && regen && !tables_first)
+		ret = kpr_maglev_regen_all(st, cfg);
+	if (ret > 0) {
+		kpr_dbg("%d Maglev tables written", ret);
+		ret = 0;
+	}
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct kpr_state st = { .lock_fd = -1 };
@@ -241,7 +279,7 @@ int main(int argc, char **argv)
 	if (ret)
 		goto out;
 	if (a.later) {
-		kpr_err("--%s is not supported yet: this datapath does SNAT with random backend selection and no socket LB",
+		kpr_err("--%s is not supported yet: this datapath does SNAT and no socket LB",
 			a.later);
 		ret = -EINVAL;
 		goto out;
@@ -254,7 +292,8 @@ int main(int argc, char **argv)
 	ret = kpr_netns_enter(ctx.netns);
 	if (ret)
 		goto out;
-	set = a.ext_clusterip >= 0 || a.icmp_echo >= 0 || a.nat_min;
+	set = a.ext_clusterip >= 0 || a.icmp_echo >= 0 || a.nat_min || a.algorithm ||
+	      a.maglev_size || a.set_seed;
 	ret = kpr_state_open(&st, &ctx, set ? KPR_OPEN_WRITE : 0);
 	if (ret)
 		goto out;
@@ -276,9 +315,15 @@ int main(int argc, char **argv)
 		cfg.nat_port_min = (__u16)a.nat_min;
 		cfg.nat_port_max = (__u16)a.nat_max;
 	}
+	if (a.algorithm)
+		cfg.algorithm = a.algorithm;
+	if (a.maglev_size)
+		cfg.maglev_size = a.maglev_size;
+	if (a.set_seed)
+		memcpy(cfg.maglev_seed, a.seed, KPR_SEED_LEN);
 	changed = memcmp(&cfg, &old, sizeof(cfg));
 	if (changed && !ctx.dry_run)
-		ret = kpr_config_write(&st, &cfg);
+		ret = apply(&st, &old, &cfg);
 	if (ret)
 		goto out;
 	out_changed(changed);
@@ -290,6 +335,15 @@ int main(int argc, char **argv)
 	if (a.nat_min) {
 		out_uint("nat_port_min", "NAT ports:                  %llu", cfg.nat_port_min);
 		out_uint("nat_port_max", "-%llu\n", cfg.nat_port_max);
+	}
+	if (a.algorithm)
+		line_str("algorithm", "Algorithm:", kpr_alg_name(cfg.algorithm));
+	if (a.maglev_size)
+		line_uint("maglev_table_size", "Maglev table size:", cfg.maglev_size);
+	if (a.set_seed) {
+		char seed[32];
+
+		line_str("maglev_seed", "Maglev seed:", kpr_maglev_seed_fmt(cfg.maglev_seed, seed, sizeof(seed)));
 	}
 	out_text("%s\n", !changed ? "(unchanged)" :
 		 ctx.dry_run ? "(dry run: nothing was changed)" : "(changed)");

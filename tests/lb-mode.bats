@@ -66,8 +66,8 @@ teardown() {
 @test "switches of later issues are refused: not supported yet, exit 2, nothing changed" {
 	svc-add -q 10.0.0.1:80 10.1.0.1:80
 	maps_snapshot "$BATS_TEST_TMPDIR/before"
-	for args in "--mode dsr" "--mode hybrid" "--algorithm maglev" "--socket-lb on" \
-		    "--sock-hostns-only on" "--maglev-table-size 251" "--icmp-echo off --mode dsr"; do
+	for args in "--mode dsr" "--mode hybrid" "--socket-lb on" "--cgroup /sys/fs/cgroup" \
+		    "--sock-hostns-only on" "--icmp-echo off --mode dsr" "--algorithm maglev --mode dsr"; do
 		run lb-mode $args
 		assert_failure 2
 		assert_output --partial "not supported yet"
@@ -96,4 +96,58 @@ teardown() {
 		run lb-mode --nat-ports $bad
 		assert_failure 2
 	done
+}
+
+@test "--algorithm, --maglev-table-size, --maglev-seed: every table follows, each swapped whole" {
+	svc-add -q 10.0.0.1:80 10.1.0.1:80 10.1.0.2:80 10.1.0.3:80
+	svc-add -q --algorithm maglev 10.0.0.2:80 10.1.0.1:80 10.1.0.4:80
+	svc-add -q --algorithm random 10.0.0.3:80 10.1.0.1:80
+	# only the service that asks for Maglev has a table so far
+	[ "$(dump maglev | jq length)" -eq 1 ]
+	run lb-mode -j --algorithm maglev
+	assert_success
+	[ "$(jq .changed <<<"$output")" = true ]
+	[ "$(dump maglev | jq length)" -eq 2 ]
+	maglev-gen --service 10.0.0.1:80
+	maglev-gen --service 10.0.0.2:80
+	run maglev-gen --service 10.0.0.3:80
+	assert_failure
+	seed=$(maglev-gen --new-seed)
+	run lb-mode --maglev-table-size 1021 --maglev-seed "$seed"
+	assert_success
+	assert_output --partial "Maglev table size:          1021"
+	run lb-mode -j
+	[ "$(jq -r .maglev_seed <<<"$output")" = "$seed" ]
+	[ "$(jq -r .algorithm <<<"$output")" = maglev ]
+	run maglev-gen -j --service 10.0.0.1:80
+	assert_success
+	[ "$(jq .size <<<"$output")" -eq 1021 ]
+	[ "$(jq -r .seed <<<"$output")" = "$seed" ]
+	maglev-gen --service 10.0.0.2:80
+	# the same again changes nothing
+	maps_snapshot "$BATS_TEST_TMPDIR/a"
+	run lb-mode -j --maglev-table-size 1021 --maglev-seed "$seed" --algorithm maglev
+	[ "$(jq .changed <<<"$output")" = false ]
+	maps_snapshot "$BATS_TEST_TMPDIR/b"
+	cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+	# back to random: the default services drop their tables, the Maglev one keeps it
+	lb-mode -q --algorithm random
+	[ "$(dump maglev | jq length)" -eq 1 ]
+	maglev-gen --service 10.0.0.2:80
+}
+
+@test "bad Maglev switches: exit 2, nothing changed" {
+	svc-add -q --algorithm maglev 10.0.0.2:80 10.1.0.1:80
+	maps_snapshot "$BATS_TEST_TMPDIR/before"
+	local args
+	for args in "--maglev-table-size 1000" "--maglev-table-size 0" "--maglev-table-size x" \
+		    "--maglev-seed abc" "--maglev-seed JLfvgnHc2kaSUFaIAA==" "--algorithm roundrobin" \
+		    "--maglev-table-size 251 --maglev-seed bad!"; do
+		run lb-mode $args
+		assert_failure 2
+	done
+	run lb-mode --maglev-table-size 1000
+	assert_output --partial "use one of 251, 509"
+	maps_snapshot "$BATS_TEST_TMPDIR/after"
+	cmp "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
 }

@@ -7,6 +7,7 @@
 #ifndef KPR_LIB_LB_H
 #define KPR_LIB_LB_H
 
+#include "jhash.h"
 #include "maps.h"
 #include "parse.h"
 
@@ -56,25 +57,6 @@ static __always_inline bool kpr_svc_reachable(const struct kpr_svc *svc,
 	return svc->type != KPR_SVC_CLUSTERIP || (cfg->flags & KPR_CFG_EXTERNAL_CLUSTERIP);
 }
 
-/* jhash's final mix over the flow: for Maglev, the same flow picks the same
- * slot on every node. */
-#define kpr_rol32(x, k) (((x) << (k)) | ((x) >> (32 - (k))))
-static __always_inline __u32 kpr_flow_hash(const struct kpr_flow_key *k)
-{
-	__u32 a = k->saddr.w[0] ^ k->saddr.w[1] ^ k->saddr.w[2] ^ k->saddr.w[3];
-	__u32 b = ((__u32)k->sport << 16 | k->dport) ^ k->proto;
-	__u32 c = 0xdeadbeef;
-
-	c ^= b; c -= kpr_rol32(b, 14);
-	a ^= c; a -= kpr_rol32(c, 11);
-	b ^= a; b -= kpr_rol32(a, 25);
-	c ^= b; c -= kpr_rol32(b, 16);
-	a ^= c; a -= kpr_rol32(c, 4);
-	b ^= a; b -= kpr_rol32(a, 14);
-	c ^= b; c -= kpr_rol32(b, 24);
-	return c;
-}
-
 /* A backend for a new flow, or 0 when the service has none to offer. */
 static __always_inline __u32 kpr_pick_backend(const struct kpr_svc *svc,
 					      const struct kpr_config *cfg,
@@ -90,7 +72,10 @@ static __always_inline __u32 kpr_pick_backend(const struct kpr_svc *svc,
 		void *table = bpf_map_lookup_elem(&maglev, &svc->id);
 
 		if (table) {
-			__u32 slot = kpr_flow_hash(&p->key) % cfg->maglev_size;
+			/* Cilium's hash and seed: a node of either picks the
+			 * same backend for the same flow */
+			__u32 slot = kpr_flow_hash(&p->key, cfg->maglev_seed,
+						   svc->affinity_timeout) % cfg->maglev_size;
 
 			id = bpf_map_lookup_elem(table, &slot);
 			if (id && *id)
