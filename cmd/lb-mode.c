@@ -50,7 +50,7 @@ static const struct kpr_opt opts[] = {
 	{ "mode", 0, "snat|dsr|hybrid", "forwarding mode (not supported yet: SNAT only)", OPT_MODE },
 	{ "algorithm", 0, "random|maglev", "backend selection of services that name none (default random)", OPT_ALGORITHM },
 	{ "maglev-table-size", 0, "M", "Maglev table size, a prime of 251 to 131071 (default 16381)", OPT_MAGLEV_SIZE },
-	{ "maglev-seed", 0, "SEED", "Maglev seed: base64 of 12 bytes (maglev-gen --new-seed)", OPT_MAGLEV_SEED },
+	{ "maglev-seed", 0, "SEED", "Maglev seed: base64 of 12 bytes (maglev-gen makes new ones)", OPT_MAGLEV_SEED },
 	{ "socket-lb", 0, "on|off", "socket load balancing (not supported yet)", OPT_SOCKET_LB },
 	{ "cgroup", 0, "PATH", "cgroup of the socket hooks (not supported yet)", OPT_CGROUP },
 	{ "sock-hostns-only", 0, "on|off", "socket LB in the host netns only (not supported yet)", OPT_SOCK_HOSTNS_ONLY },

@@ -75,11 +75,10 @@ assert_docs_match_help() {
 	sed -n '/^\.SH OPTIONS/,/^\.SH /p' "$top/man/$tool.8" | grep -o '\\-\\-[a-z0-9-]*' |
 		tr -d '\\' | sort -u >"$BATS_TEST_TMPDIR/man"
 	diff -u "$BATS_TEST_TMPDIR/help" "$BATS_TEST_TMPDIR/man" || fail "man/$tool.8 and --help differ"
-	fn=_${tool//-/_}
 	(
 		source "$top/completions/$tool"
 		COMP_WORDS=("$tool" --) COMP_CWORD=1
-		"$fn"
+		_kpr "$tool" -- "$tool"
 		printf '%s\n' "${COMPREPLY[@]}" | grep -- '^--' | sort -u
 	) >"$BATS_TEST_TMPDIR/comp"
 	diff -u "$BATS_TEST_TMPDIR/help" "$BATS_TEST_TMPDIR/comp" || fail "completions/$tool and --help differ"
