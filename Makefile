@@ -16,7 +16,7 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 CFLAGS  ?= -O2 -g
 CFLAGS  += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -I$(BUILD) -Icommon \
 	   -DKPR_VERSION='"$(VERSION)"'
-LDLIBS  := -lbpf -lelf -lz -lmnl -ljansson
+LDLIBS  := -lbpf -lelf -lz -lmnl -ljansson -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall \
 	      -I/usr/include/$(MULTIARCH) -Ibpf
 

@@ -288,10 +288,10 @@ static void print_table(const char *output, char *const *names, unsigned int n,
 
 static int compare(struct args *a, const char *output, struct set *nw, char *list)
 {
-	unsigned long changed = 0, removed = 0, surv = 0, moved = 0;
 	char **names = NULL, s[KPR_SEED_STRLEN];
+	struct kpr_maglev_diff d;
 	struct set old = {};
-	bool *stays = NULL;
+	int *old_to_new = NULL;
 	unsigned int n;
 	int ret;
 
@@ -304,41 +304,33 @@ static int compare(struct args *a, const char *output, struct set *nw, char *lis
 		ret = set_parse(&old, names, n, "--compare backends");
 	if (!ret)
 		ret = set_build(&old, a->size, a->seed);
-	if (!ret && !(stays = calloc(old.n, sizeof(*stays))))
+	if (!ret && !(old_to_new = calloc(old.n, sizeof(*old_to_new))))
 		ret = -ENOMEM;
 	if (ret)
 		goto out;
-	/* Which old backends take new flows in the new set too. */
-	for (unsigned int i = 0; i < old.n; i++)
-		for (unsigned int j = 0; j < nw->n_active && !stays[i]; j++)
-			stays[i] = !memcmp(&nw->spec[nw->act[j]].addr, &old.spec[i].addr,
-					   sizeof(old.spec[i].addr));
-	for (__u32 k = 0; k < a->size; k++) {
-		const struct kpr_l4addr *was = &old.spec[old.table[k]].addr;
-		bool moves = memcmp(was, &nw->spec[nw->table[k]].addr, sizeof(*was));
-
-		changed += moves;
-		if (!stays[old.table[k]]) {
-			removed++;
-			continue;
-		}
-		surv++;
-		moved += moves;
+	/* Where each old backend is among the new ones that take new flows. */
+	for (unsigned int i = 0; i < old.n; i++) {
+		old_to_new[i] = -1;
+		for (unsigned int j = 0; j < nw->n_active; j++)
+			if (!memcmp(&nw->spec[nw->act[j]].addr, &old.spec[i].addr,
+				    sizeof(old.spec[i].addr)))
+				old_to_new[i] = (int)nw->act[j];
 	}
+	kpr_maglev_diff(old.table, nw->table, a->size, old_to_new, &d);
 	out_uint("size", "size %llu", a->size);
 	out_str("seed", ", seed %s", kpr_maglev_seed_fmt(a->seed, s, sizeof(s)));
 	out_uint("old_backends", ": %llu old backends", old.n_active);
 	out_uint("new_backends", " -> %llu new (active)\n", nw->n_active);
-	out_uint("changed_slots", "slots that change owner: %llu", changed);
+	out_uint("changed_slots", "slots that change owner: %llu", d.changed);
 	out_text(" of %u", a->size);
-	out_float("changed_pct", " (%.2f%%)\n", pct(changed, a->size));
-	out_uint("removed_slots", "  of them slots of backends that left: %llu\n", removed);
-	out_uint("surviving_slots", "slots of surviving backends: %llu", surv);
-	out_uint("surviving_moved", ", of which move: %llu", moved);
-	out_float("surviving_moved_pct", " (%.2f%%)\n", pct(moved, surv));
+	out_float("changed_pct", " (%.2f%%)\n", pct(d.changed, a->size));
+	out_uint("removed_slots", "  of them slots of backends that left: %llu\n", d.removed);
+	out_uint("surviving_slots", "slots of surviving backends: %llu", d.surviving);
+	out_uint("surviving_moved", ", of which move: %llu", d.moved);
+	out_float("surviving_moved_pct", " (%.2f%%)\n", pct(d.moved, d.surviving));
 out:
 	set_free(&old);
-	free(stays);
+	free(old_to_new);
 	free(names);
 	return ret;
 }

@@ -337,3 +337,21 @@ out:
 	free(freel);
 	return ret;
 }
+
+void kpr_maglev_diff(const __u32 *old_tab, const __u32 *new_tab, __u32 m,
+		     const int *old_to_new, struct kpr_maglev_diff *d)
+{
+	memset(d, 0, sizeof(*d));
+	for (__u32 k = 0; k < m; k++) {
+		int now = old_to_new[old_tab[k]];
+		bool moves = now < 0 || (__u32)now != new_tab[k];
+
+		d->changed += moves;
+		if (now < 0) {
+			d->removed++;
+			continue;
+		}
+		d->surviving++;
+		d->moved += moves;
+	}
+}

@@ -50,4 +50,19 @@ int kpr_maglev_hash_string(const struct kpr_maglev_be *be, char *buf, size_t len
 int kpr_maglev_build(const struct kpr_maglev_be *be, unsigned int n, __u32 m,
 		     const __u8 seed[KPR_SEED_LEN], __u32 *table);
 
+/*
+ * What changes between two tables of size m. Entries index each table's own
+ * backend set; old_to_new[i] is old backend i's index in the new set, or -1
+ * for a backend that left (or takes no new flows there).
+ */
+struct kpr_maglev_diff {
+	unsigned long changed;		/* slots whose owner changes */
+	unsigned long removed;		/* of them, slots of backends that left */
+	unsigned long surviving;	/* slots of backends in both sets */
+	unsigned long moved;		/* of them, slots that change owner */
+};
+
+void kpr_maglev_diff(const __u32 *old_tab, const __u32 *new_tab, __u32 m,
+		     const int *old_to_new, struct kpr_maglev_diff *d);
+
 #endif
