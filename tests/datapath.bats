@@ -143,28 +143,6 @@ be6() {
 	assert_success
 }
 
-# A long-lived connection from the client to $VIP:8080 whose echo server
-# answers every line: conn_open, conn_say WORD (prints the answer), conn_close.
-conn_open() {
-	mkfifo "$BATS_TEST_TMPDIR/in"
-	lab client socat -t 5 - TCP4:$VIP:8080 <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
-	CONN_PID=$!
-	exec 5>"$BATS_TEST_TMPDIR/in"
-}
-conn_say() {
-	local n=0
-	echo "$1" >&5
-	while ! grep -q " $1\$" "$BATS_TEST_TMPDIR/out"; do
-		n=$((n + 1)); [ $n -lt 50 ] || { cat "$BATS_TEST_TMPDIR/out"; return 1; }
-		sleep 0.1
-	done
-	grep " $1\$" "$BATS_TEST_TMPDIR/out" | grep -o 'backend=b[0-9]'
-}
-conn_close() {
-	exec 5>&-
-	wait "$CONN_PID" 2>/dev/null || true
-}
-
 @test "a long-lived connection keeps its backend while others come and go and while it terminates" {
 	svc-add -q -t loadbalancer $VIP:8080 $(be4 8080)
 	conn_open

@@ -33,7 +33,8 @@ lab_reset() {
 	needs_root
 	[ -z "${KPR_LAB_SKIP:-}" ] || skip "needs root and BPF"
 	svc-del -q --all 2>/dev/null || true
-	lb-mode -q --external-clusterip off --icmp-echo on --nat-ports 32768-65535 2>/dev/null || true
+	lb-mode -q --external-clusterip off --icmp-echo on --nat-ports 32768-65535 \
+		--algorithm random --maglev-table-size 16381 --maglev-seed JLfvgnHc2kaSUFaI 2>/dev/null || true
 	xdp-attach -q -N "$NODE" --mode "${1:-native}" eth0 eth1
 }
 
@@ -48,3 +49,25 @@ cudp() {	# ADDR PORT [4|6]
 
 # The backend name of each answer, counted: "N bN" lines.
 spread() { grep -o 'backend=b[0-9]' | sort | uniq -c; }
+
+# A long-lived connection from the client to $VIP:8080 whose echo server
+# answers every line: conn_open, conn_say WORD (prints the answer), conn_close.
+conn_open() {
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	lab client socat -t 5 - TCP4:$VIP:8080 <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	CONN_PID=$!
+	exec 5>"$BATS_TEST_TMPDIR/in"
+}
+conn_say() {
+	local n=0
+	echo "$1" >&5
+	while ! grep -q " $1\$" "$BATS_TEST_TMPDIR/out"; do
+		n=$((n + 1)); [ $n -lt 50 ] || { cat "$BATS_TEST_TMPDIR/out"; return 1; }
+		sleep 0.1
+	done
+	grep " $1\$" "$BATS_TEST_TMPDIR/out" | grep -o 'backend=b[0-9]'
+}
+conn_close() {
+	exec 5>&-
+	wait "$CONN_PID" 2>/dev/null || true
+}
