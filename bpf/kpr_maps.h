@@ -14,7 +14,7 @@
 #include <linux/types.h>
 
 #define KPR_MAGIC		0x6b707231	/* "kpr1" */
-#define KPR_LAYOUT_VERSION	1
+#define KPR_LAYOUT_VERSION	2	/* 2: Maglev inner maps are mmapable */
 
 /* Default sizes, chosen at creation; lb-mode shows the ones in force. */
 #define KPR_MAX_SERVICES	131072
@@ -141,7 +141,10 @@ struct kpr_slot_key {
 	__u32 slot;
 };
 
-/* maglev: service id -> inner ARRAY of M backend ids (BPF_F_INNER_MAP). */
+/* maglev: service id -> inner ARRAY of M backend ids. The inner maps carry
+ * BPF_F_INNER_MAP (any size fits) and BPF_F_MMAPABLE (a table is written with
+ * a memory copy, not element by element). */
+#define KPR_MAGLEV_INNER_FLAGS	(BPF_F_INNER_MAP | BPF_F_MMAPABLE)
 
 /* revnat: service id -> frontend (struct kpr_svc_key). */
 

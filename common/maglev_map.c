@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "maglev.h"
@@ -21,35 +22,38 @@ static void drop_table(struct kpr_state *st, __u32 svc_id)
 	bpf_map_delete_elem(st->maglev, &svc_id);
 }
 
-/* Fills a new inner map with table[m] in one batch (per entry if the kernel
- * has no batch for arrays). */
-static int fill_inner(int fd, const __u32 *keys, const __u32 *table, __u32 m)
+/*
+ * Fills a new inner map with table[m]: a memory copy into the mapped array
+ * (elements of an array map lie 8 bytes apart), or, where mapping fails, one
+ * batch update, which the kernel applies element by element (ms per table).
+ */
+static int fill_inner(int fd, const __u32 *table, __u32 m)
 {
-	__u32 count = m;
+	size_t len = ((size_t)m * 8 + (size_t)getpagesize() - 1) & ~((size_t)getpagesize() - 1);
+	__u32 *keys, count = m;
+	char *mem;
+	int ret = 0;
 
-	if (!bpf_map_update_batch(fd, keys, table, &count, NULL))
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem != MAP_FAILED) {
+		for (__u32 k = 0; k < m; k++)
+			memcpy(mem + (size_t)k * 8, &table[k], sizeof(__u32));
+		munmap(mem, len);
 		return 0;
+	}
+	keys = malloc(m * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
 	for (__u32 k = 0; k < m; k++)
-		if (bpf_map_update_elem(fd, &keys[k], &table[k], BPF_ANY))
-			return -errno;
-	return 0;
+		keys[k] = k;
+	if (bpf_map_update_batch(fd, keys, table, &count, NULL))
+		ret = -errno;
+	free(keys);
+	return ret;
 }
 
-/*
- * Tables made but not swapped in yet. Every update of a map-in-map from user
- * space waits for an RCU grace period (about 10 ms on this kernel), once per
- * syscall: regen_all swaps its tables in batches of these, one wait each.
- */
-#define KPR_MG_QUEUE 128
-
-struct mg_queue {
-	__u32 ids[KPR_MG_QUEUE];
-	__u32 fds[KPR_MG_QUEUE];
-	unsigned int n;
-};
-
 /* The swap: one update per service points it at its new table. */
-static int queue_flush(struct kpr_state *st, struct mg_queue *q)
+int kpr_maglev_queue_flush(struct kpr_state *st, struct kpr_mg_queue *q)
 {
 	__u32 done = q->n;
 	int ret = 0;
@@ -70,13 +74,14 @@ static int queue_flush(struct kpr_state *st, struct mg_queue *q)
 	return ret;
 }
 
-/* Builds the table of a service into a new inner map and queues it. */
+/* Builds the table of a service into a new inner map and queues it; the
+ * queue must have room (the caller flushes a full one). */
 static int write_table(struct kpr_state *st, __u32 svc_id, const struct kpr_maglev_be *mbe,
 		       const __u32 *be_ids, unsigned int n, const struct kpr_config *cfg,
-		       struct mg_queue *q)
+		       struct kpr_mg_queue *q)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
-	__u32 m = cfg->maglev_size, *table = NULL, *keys = NULL;
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = KPR_MAGLEV_INNER_FLAGS);
+	__u32 m = cfg->maglev_size, *table = NULL;
 	char name[BPF_OBJ_NAME_LEN];
 	int fd = -1, ret;
 
@@ -90,8 +95,7 @@ static int write_table(struct kpr_state *st, __u32 svc_id, const struct kpr_magl
 		return -EINVAL;
 	}
 	table = malloc(m * sizeof(*table));
-	keys = malloc(m * sizeof(*keys));
-	if (!table || !keys) {
+	if (!table) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -100,10 +104,8 @@ static int write_table(struct kpr_state *st, __u32 svc_id, const struct kpr_magl
 		kpr_err("cannot build the Maglev table of service %u: %s", svc_id, strerror(-ret));
 		goto out;
 	}
-	for (__u32 k = 0; k < m; k++) {
-		keys[k] = k;
+	for (__u32 k = 0; k < m; k++)
 		table[k] = be_ids[table[k]];
-	}
 	snprintf(name, sizeof(name), "kpr_mg_%u", svc_id);
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32), sizeof(__u32), m, &opts);
 	if (fd < 0) {
@@ -112,7 +114,7 @@ static int write_table(struct kpr_state *st, __u32 svc_id, const struct kpr_magl
 			strerror(errno));
 		goto out;
 	}
-	ret = fill_inner(fd, keys, table, m);
+	ret = fill_inner(fd, table, m);
 	if (ret) {
 		kpr_err("cannot fill the Maglev table of service %u: %s", svc_id, strerror(-ret));
 		goto out;
@@ -120,13 +122,10 @@ static int write_table(struct kpr_state *st, __u32 svc_id, const struct kpr_magl
 	q->ids[q->n] = svc_id;
 	q->fds[q->n++] = (__u32)fd;
 	fd = -1;	/* the queue owns it */
-	if (q->n == KPR_MG_QUEUE)
-		ret = queue_flush(st, q);
 out:
 	if (fd >= 0)
 		close(fd);
 	free(table);
-	free(keys);
 	return ret;
 }
 
@@ -134,10 +133,10 @@ out:
 static int write_one(struct kpr_state *st, __u32 svc_id, const struct kpr_maglev_be *mbe,
 		     const __u32 *be_ids, unsigned int n, const struct kpr_config *cfg)
 {
-	struct mg_queue q = { .n = 0 };
+	struct kpr_mg_queue q = { .n = 0 };
 	int ret = write_table(st, svc_id, mbe, be_ids, n, cfg, &q);
 
-	return queue_flush(st, &q) ?: ret;
+	return kpr_maglev_queue_flush(st, &q) ?: ret;
 }
 
 static struct kpr_maglev_be *mbe_of(const struct kpr_backend *be, unsigned int n, __u8 scope)
@@ -170,6 +169,16 @@ int kpr_maglev_write_specs(struct kpr_state *st, __u32 svc_id, __u8 scope,
 			   const struct kpr_be_spec *const *be, const __u32 *be_ids,
 			   unsigned int n_active, const struct kpr_config *cfg)
 {
+	struct kpr_mg_queue q = { .n = 0 };
+	int ret = kpr_maglev_queue_specs(st, &q, svc_id, scope, be, be_ids, n_active, cfg);
+
+	return kpr_maglev_queue_flush(st, &q) ?: ret;
+}
+
+int kpr_maglev_queue_specs(struct kpr_state *st, struct kpr_mg_queue *q, __u32 svc_id, __u8 scope,
+			   const struct kpr_be_spec *const *be, const __u32 *be_ids,
+			   unsigned int n_active, const struct kpr_config *cfg)
+{
 	struct kpr_maglev_be *mbe = calloc(n_active + 1u, sizeof(*mbe));
 	int ret;
 
@@ -180,7 +189,7 @@ int kpr_maglev_write_specs(struct kpr_state *st, __u32 svc_id, __u8 scope,
 		mbe[i].weight = be[i]->weight;
 		mbe[i].scope = scope;
 	}
-	ret = write_one(st, svc_id, mbe, be_ids, n_active, cfg);
+	ret = write_table(st, svc_id, mbe, be_ids, n_active, cfg, q);
 	free(mbe);
 	return ret;
 }
@@ -188,7 +197,7 @@ int kpr_maglev_write_specs(struct kpr_state *st, __u32 svc_id, __u8 scope,
 int kpr_maglev_regen_all(struct kpr_state *st, const struct kpr_config *cfg)
 {
 	struct kpr_svc_info *v = NULL;
-	struct mg_queue q = { .n = 0 };
+	struct kpr_mg_queue q = { .n = 0 };
 	struct kpr_config cur;
 	size_t n = 0;
 	int ret, err, written = 0;
@@ -215,6 +224,11 @@ int kpr_maglev_regen_all(struct kpr_state *st, const struct kpr_config *cfg)
 			drop_table(st, x->svc.id);
 			continue;
 		}
+		if (q.n == KPR_MG_QUEUE) {
+			ret = kpr_maglev_queue_flush(st, &q);
+			if (ret)
+				goto out;
+		}
 		mbe = mbe_of(x->be, x->svc.active, x->key.scope);
 		ret = mbe ? write_table(st, x->svc.id, mbe, x->be_ids, x->svc.active, cfg, &q) : -ENOMEM;
 		free(mbe);
@@ -225,7 +239,7 @@ int kpr_maglev_regen_all(struct kpr_state *st, const struct kpr_config *cfg)
 	ret = written;
 out:
 	/* What is queued was built for cfg: swap it in, even after an error. */
-	err = queue_flush(st, &q);
+	err = kpr_maglev_queue_flush(st, &q);
 	kpr_svc_info_free(v, n);
 	return ret < 0 ? ret : err ?: ret;
 }

@@ -31,6 +31,27 @@ int kpr_maglev_write_specs(struct kpr_state *st, __u32 svc_id, __u8 scope,
 			   unsigned int n_active, const struct kpr_config *cfg);
 
 /*
+ * Tables built but not swapped in yet. Every update of a map-in-map from
+ * user space waits for an RCU grace period (10 to 30 ms here), once per
+ * syscall: a batch swaps its tables in batches of these, one wait each.
+ */
+#define KPR_MG_QUEUE 128
+
+struct kpr_mg_queue {
+	__u32 ids[KPR_MG_QUEUE];
+	__u32 fds[KPR_MG_QUEUE];
+	unsigned int n;
+};
+
+/* Builds a table as kpr_maglev_write_specs does, into the queue, which must
+ * have room; with no active backend the table is removed at once. */
+int kpr_maglev_queue_specs(struct kpr_state *st, struct kpr_mg_queue *q, __u32 svc_id, __u8 scope,
+			   const struct kpr_be_spec *const *be, const __u32 *be_ids,
+			   unsigned int n_active, const struct kpr_config *cfg);
+/* Swaps every queued table in (one syscall) and empties the queue. */
+int kpr_maglev_queue_flush(struct kpr_state *st, struct kpr_mg_queue *q);
+
+/*
  * Rewrites the table of every service whose algorithm is Maglev, and removes
  * those of the others, at cfg's size and seed (NULL: the config map's).
  * Returns the number of tables written or -errno.

@@ -58,6 +58,14 @@ struct idx_node {
 	struct kpr_backend_ref ref;
 };
 
+/* A service written up to its slots, whose flip waits for its table. */
+struct pending {
+	struct kpr_svc_key key;
+	struct kpr_svc nv, old;
+	bool exists;
+	__u32 *old_ids, *new_ids;
+};
+
 struct txn {
 	struct kpr_state *st;
 	struct kpr_config cfg;
@@ -73,6 +81,10 @@ struct txn {
 	__u32 *touched;
 	__u32 n_touched, cap_touched;
 	__u32 *done_seq;		/* by service id: n_touched + 1 when written */
+	/* batches: services whose Maglev table is queued, flipped after it */
+	struct kpr_mg_queue *mq;
+	struct pending *pend;
+	unsigned int n_pend;
 };
 
 static int cmp_l4(const void *a, const void *b)
@@ -136,6 +148,10 @@ static void txn_free(struct txn *t)
 	free(t->svc_used);
 	free(t->touched);
 	free(t->done_seq);
+	free(t->mq);
+	free(t->pend);
+	t->mq = NULL;
+	t->pend = NULL;
 	t->be = NULL;
 	t->be_used = t->svc_used = NULL;
 	t->touched = t->done_seq = NULL;
@@ -171,10 +187,12 @@ static int txn_begin(struct txn *t, struct kpr_state *st, bool cached)
 	if (ret || !cached)
 		return ret;
 	t->cached = true;
+	t->mq = calloc(1, sizeof(*t->mq));
+	t->pend = calloc(KPR_MG_QUEUE, sizeof(*t->pend));
 	t->be = calloc(t->be_max, sizeof(*t->be));
 	t->be_used = calloc(t->be_max, 1);
 	t->svc_used = calloc(t->svc_max, 1);
-	if (!t->be || !t->be_used || !t->svc_used)
+	if (!t->be || !t->be_used || !t->svc_used || !t->mq || !t->pend)
 		ret = -ENOMEM;
 	if (!ret)
 		ret = kpr_map_walk(st->backend_idx, walk_idx, t);
@@ -187,10 +205,16 @@ static int txn_begin(struct txn *t, struct kpr_state *st, bool cached)
 	return ret;
 }
 
+static int flush_pending(struct txn *t);
+
+/* What is prepared is finished, even after an error: each pending service
+ * has its backends and slots in place and only waits for its flip. */
 static int txn_end(struct txn *t, bool write)
 {
-	int ret = write ? kpr_config_write(t->st, &t->cfg) : 0;
+	int ret = flush_pending(t);
 
+	if (write)
+		ret = kpr_config_write(t->st, &t->cfg) ?: ret;
 	txn_free(t);
 	return ret;
 }
@@ -406,6 +430,56 @@ static int writes_alloc(struct writes *w, unsigned int n)
 	return -ENOMEM;
 }
 
+/* 3. the flip, and 4. the old generation and what only it used. old is
+ * NULL for a new service. */
+static int finish(struct txn *t, const struct kpr_svc_key *key, const struct kpr_svc *nv,
+		  const struct kpr_svc *old, const __u32 *old_ids, const __u32 *new_ids)
+{
+	struct kpr_state *st = t->st;
+	int ret;
+
+	ret = update(st->revnat, &nv->id, key, "revnat");
+	if (!ret)
+		ret = update(st->services, key, nv, "services");
+	if (!ret && !old)
+		ret = svc_addr_ref(st, key, 1);
+	if (ret || !old)
+		return ret;
+
+	if (!kpr_maglev_wanted(nv->algorithm, &t->cfg))
+		del(st->maglev, &nv->id);
+	delete_slots(st, old);
+	if (old->id != nv->id) {
+		del(st->revnat, &old->id);
+		del(st->maglev, &old->id);
+		stats_forget(st, KPR_STATS_SVC, old->id);
+		if (t->cached)
+			t->svc_used[old->id] = 0;
+	}
+	for (__u32 i = 0; i < old->total; i++)
+		if (old->id != nv->id || !has_id(new_ids, nv->total, old_ids[i]))
+			backend_put(t, old_ids[i]);
+	return 0;
+}
+
+/* Swaps the queued tables in, then flips the services that wait for them. */
+static int flush_pending(struct txn *t)
+{
+	int ret = t->mq ? kpr_maglev_queue_flush(t->st, t->mq) : 0;
+
+	for (unsigned int i = 0; i < t->n_pend; i++) {
+		struct pending *pd = &t->pend[i];
+		int err = ret ? 0 : finish(t, &pd->key, &pd->nv, pd->exists ? &pd->old : NULL,
+					   pd->old_ids, pd->new_ids);
+
+		ret = ret ?: err;
+		free(pd->old_ids);
+		free(pd->new_ids);
+	}
+	t->n_pend = 0;
+	return ret;
+}
+
 static int upsert(struct txn *t, const struct kpr_svc_spec *sp, bool dry_run, __u32 *id_out)
 {
 	struct kpr_state *st = t->st;
@@ -498,11 +572,14 @@ static int upsert(struct txn *t, const struct kpr_svc_spec *sp, bool dry_run, __
 				goto out;
 			refs[i].id = new_ids[i];
 			refs[i].refcnt = 0;
-		}
-		ret = be_find(t, new_ids[i], &cur);
-		if (!ret && memcmp(&cur, &want, sizeof(cur)) && touch(t, new_ids[i])) {
-			ret = -ENOMEM;
-			goto out;
+			ret = -ENOENT;		/* new: nothing to compare with */
+		} else {
+			ret = be_find(t, new_ids[i], &cur);
+			/* a known backend changes: the services sharing it follow */
+			if (!ret && memcmp(&cur, &want, sizeof(cur)) && touch(t, new_ids[i])) {
+				ret = -ENOMEM;
+				goto out;
+			}
 		}
 		if (ret || memcmp(&cur, &want, sizeof(cur))) {
 			w.be_ids[w.n_be] = new_ids[i];
@@ -550,39 +627,41 @@ static int upsert(struct txn *t, const struct kpr_svc_spec *sp, bool dry_run, __
 	if (ret)
 		goto out;
 
-	/* 2b. the Maglev table the flipped service will use */
-	if (kpr_maglev_wanted(nv.algorithm, &t->cfg)) {
-		ret = kpr_maglev_write_specs(st, nv.id, sp->key.scope, ord, new_ids, nv.active, &t->cfg);
+	/* 2b. the Maglev table the flipped service will use; in a batch the
+	 * swap and the flip wait until a queue of tables goes in together */
+	if (kpr_maglev_wanted(nv.algorithm, &t->cfg) && t->mq && nv.active) {
+		struct pending *pd;
+
+		if (t->mq->n == KPR_MG_QUEUE) {
+			ret = flush_pending(t);
+			if (ret)
+				goto out;
+		}
+		ret = kpr_maglev_queue_specs(st, t->mq, nv.id, sp->key.scope, ord, new_ids,
+					     nv.active, &t->cfg);
 		if (ret)
 			goto out;
-	}
-
-	/* 3. the flip */
-	ret = update(st->revnat, &nv.id, &sp->key, "revnat");
-	if (!ret)
-		ret = update(st->services, &sp->key, &nv, "services");
-	if (!ret && !exists)
-		ret = svc_addr_ref(st, &sp->key, 1);
-	if (ret)
-		goto out;
-
-	/* 4. the old generation, and what only it used */
-	if (exists && !kpr_maglev_wanted(nv.algorithm, &t->cfg))
-		del(st->maglev, &nv.id);
-	if (exists) {
-		delete_slots(st, &old);
-		if (old.id != nv.id) {
-			del(st->revnat, &old.id);
-			del(st->maglev, &old.id);
-			stats_forget(st, KPR_STATS_SVC, old.id);
-			if (t->cached)
-				t->svc_used[old.id] = 0;
+		pd = &t->pend[t->n_pend++];
+		pd->key = sp->key;
+		pd->nv = nv;
+		pd->old = old;
+		pd->exists = exists;
+		pd->old_ids = old_ids;
+		pd->new_ids = new_ids;
+		old_ids = new_ids = NULL;	/* the pending flip owns them */
+		ret = exists ? KPR_UPDATED : KPR_ADDED;
+	} else {
+		if (kpr_maglev_wanted(nv.algorithm, &t->cfg)) {
+			ret = kpr_maglev_write_specs(st, nv.id, sp->key.scope, ord, new_ids,
+						     nv.active, &t->cfg);
+			if (ret)
+				goto out;
 		}
-		for (__u32 i = 0; i < old.total; i++)
-			if (old.id != nv.id || !has_id(new_ids, nv.total, old_ids[i]))
-				backend_put(t, old_ids[i]);
+		ret = finish(t, &sp->key, &nv, exists ? &old : NULL, old_ids, new_ids);
+		if (ret)
+			goto out;
+		ret = exists ? KPR_UPDATED : KPR_ADDED;
 	}
-	ret = exists ? KPR_UPDATED : KPR_ADDED;
 	*id_out = nv.id;
 	t->done_seq[nv.id] = t->n_touched + 1;
 out:
@@ -1098,7 +1177,7 @@ int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 			report((enum kpr_change)ret, &sp[i].key, id);
 		}
 	}
-	ret = dry_run ? 0 : resync(&t, report, res);
+	ret = dry_run ? 0 : flush_pending(&t) ?: resync(&t, report, res);
 out:
 	if (in_txn) {
 		int err = txn_end(&t, !ret && !dry_run);

@@ -258,10 +258,10 @@ cfg_algorithm_maglev() { cfg_patch 9 2; }
 	assert_success
 	assert_json
 	[ "$(jq -c '[.service, .size, .match, .mismatched_slots, (.table | length)]' <<<"$output")" = '[1,16381,true,0,16381]' ]
-	# the inner map: a u32 array of M entries made with BPF_F_INNER_MAP
+	# the inner map: a u32 array of M entries, BPF_F_INNER_MAP | BPF_F_MMAPABLE
 	run bpftool -j map show id "$(inner_id 1)"
 	assert_success
-	[ "$(jq -c '[.type, .bytes_key, .bytes_value, .max_entries, .flags]' <<<"$output")" = '["array",4,4,16381,4096]' ]
+	[ "$(jq -c '[.type, .bytes_key, .bytes_value, .max_entries, .flags]' <<<"$output")" = '["array",4,4,16381,5120]' ]
 }
 
 @test "--service: one corrupted inner-map entry exits 1 and names the slot" {

@@ -61,7 +61,7 @@ struct {
 struct kpr_maglev_inner {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, KPR_MAGLEV_INNER_MAX);
-	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(map_flags, KPR_MAGLEV_INNER_FLAGS);
 	__type(key, __u32);
 	__type(value, __u32);
 };

@@ -119,7 +119,7 @@ int main(int argc, char **argv)
 	}
 	printf("%-8s %12s %14s\n", "M", "memlock B", "B per slot");
 	for (size_t s = 0; s < 10; s++) {
-		LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_INNER_MAP);
+		LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = KPR_MAGLEV_INNER_FLAGS);
 		__u32 m = kpr_maglev_sizes[s];
 		int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "kpr_mg_bench", 4, 4, m, &o);
 		long b = fd < 0 ? -1 : memlock(fd);
