@@ -258,3 +258,19 @@ conn_close() {
 	[ "$(jq '.services[0].stats.drops' <<<"$output")" -ge 1 ]
 	lb-mode -q --nat-ports 32768-65535
 }
+
+@test "a closed TCP flow gives its nat port back" {
+	lb-mode -q --nat-ports 40000-40000
+	svc-add -q -t loadbalancer $VIP:80 10.77.2.11:80
+	run ccurl http://$VIP/
+	assert_success
+	assert_output --partial "peer=10.77.2.1:40000"
+	# a flow that saw FIN or RST expires 10 s after its last packet; an
+	# open one would hold the only port for the TCP timeout (hours)
+	n=0
+	until ccurl -m 1 http://$VIP/ >/dev/null 2>&1; do
+		n=$((n + 1))
+		[ $n -lt 20 ] || fail "the port of the closed flow was not given back"
+	done
+	lb-mode -q --nat-ports 32768-65535
+}

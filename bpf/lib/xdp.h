@@ -30,6 +30,7 @@ struct kpr_scratch {
 	struct kpr_flow_key rk;
 	struct kpr_affinity_key ak;
 	struct kpr_affinity av;
+	struct kpr_flow_key fk;
 };
 
 struct {
@@ -51,6 +52,8 @@ static __always_inline int kpr_reverse(struct xdp_md *ctx, struct kpr_pkt *p,
 
 	if (now - rf->last_seen > KPR_REFRESH_NS)
 		rf->last_seen = now;
+	if (!(rf->flags & KPR_CT_F_FIN_SEEN) && kpr_tcp_closing(p))
+		rf->flags |= KPR_CT_F_FIN_SEEN;
 	rc = kpr_fib_cached(ctx, p, &rf->client.addr, &fib, NULL);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
 		return XDP_PASS;
@@ -101,10 +104,10 @@ static __noinline __be16 kpr_new_flow(struct kpr_pkt *p, const struct kpr_svc *s
 	};
 	x->ct = (struct kpr_ct){
 		.last_seen = p->now, .backend_id = be_id, .svc_id = svc->id,
-		.flags = KPR_CT_F_SNAT,
+		.flags = KPR_CT_F_SNAT | (kpr_tcp_closing(p) ? KPR_CT_F_FIN_SEEN : 0),
 	};
 	x->rk = (struct kpr_flow_key){};
-	x->ct.nat_port = kpr_nat_alloc(p->cfg, p, &be->be, snat, &x->rk, &x->nat);
+	x->ct.nat_port = kpr_nat_alloc(p->cfg, p, &be->be, snat, &x->rk, &x->nat, &x->fk);
 	if (!x->ct.nat_port)
 		return 0;
 	bpf_map_update_elem(&revflow, &x->rk, &x->rv, BPF_ANY);
@@ -133,7 +136,7 @@ static __always_inline int kpr_forward(struct xdp_md *ctx, struct kpr_pkt *p,
 	int rc;
 
 	ce = bpf_map_lookup_elem(&ct, &p->key);
-	if (ce && !kpr_stale(ce->last_seen, now, kpr_ct_timeout(cfg, p->key.proto))) {
+	if (ce && !kpr_stale(ce->last_seen, now, kpr_ct_timeout(cfg, p->key.proto, ce->flags))) {
 		/* an established flow keeps its backend while it exists */
 		be_id = ce->backend_id;
 		be = bpf_map_lookup_elem(&backends, &be_id);
@@ -141,6 +144,8 @@ static __always_inline int kpr_forward(struct xdp_md *ctx, struct kpr_pkt *p,
 			nat_port = ce->nat_port;
 			if (now - ce->last_seen > KPR_REFRESH_NS)
 				ce->last_seen = now;
+			if (!(ce->flags & KPR_CT_F_FIN_SEEN) && kpr_tcp_closing(p))
+				ce->flags |= KPR_CT_F_FIN_SEEN;
 		} else {
 			be = NULL;
 		}
