@@ -170,6 +170,8 @@ conn_close() {
 	conn_open
 	be=$(conn_say one)
 	[ -n "$be" ]
+	# the client talks to the service address, never to a backend
+	lab client ss -Htn state established | grep -q " $VIP:8080 *\$\| $VIP:8080 "
 	n=${be#backend=b}
 	mine=10.77.2.1$n:8080
 	others=$(be4 8080 | tr ' ' '\n' | grep -vx "$mine")

@@ -61,7 +61,7 @@ echo "-t loadbalancer $VIP:53/udp $(for i in $(seq 2 101); do printf '10.99.0.%d
 start=$(date +%s.%N)
 svc-add -q -f "$tmp/svcs" --replace
 end=$(date +%s.%N)
-printf '# control plane: svc-add -f of 100,000 services: %.2f s\n' "$(echo "$end - $start" | bc)"
+awk -v s="$start" -v e="$end" 'BEGIN { printf "# control plane: svc-add -f of 100,000 services: %.2f s\n", e - s }'
 n=$(bpftool map show pinned "$KPR_PIN_ROOT/services" >/dev/null && svc-list -o json | jq '.services | length')
 echo "# services loaded: $n"
 nx "$tmp/xdp_bench" "$KPR_PIN_ROOT" "$ifindex" $VIP "100k services" "$REPEAT" "$RUNS"
