@@ -93,6 +93,21 @@ static __always_inline bool kpr_flow_dead(const struct kpr_config *cfg,
 	return !ce || kpr_stale(ce->last_seen, now, kpr_ct_timeout(cfg, fk->proto, ce->flags));
 }
 
+/* The flow as its replies will arrive: backend -> SNAT address:port. */
+static __always_inline void kpr_nat_rev_key(const struct kpr_pkt *p, const struct kpr_l4addr *be,
+					    const union kpr_addr *snat, __be16 port,
+					    struct kpr_flow_key *rk)
+{
+	rk->saddr = be->addr;
+	rk->daddr = *snat;
+	rk->sport = be->port;
+	rk->dport = port;
+	rk->proto = p->key.proto;
+	rk->family = p->key.family;
+	rk->dir = KPR_CT_REV;
+	rk->pad = 0;
+}
+
 /*
  * Reserves a node port for a flow leaving to 'be' from 'snat': the reverse
  * nat entry (as the replies will arrive) is created with BPF_NOEXIST, and an
@@ -113,12 +128,7 @@ static __always_inline __be16 kpr_nat_alloc(const struct kpr_config *cfg,
 		return 0;
 	range = max - min + 1;
 	start = bpf_get_prandom_u32();
-	rk->saddr = be->addr;
-	rk->daddr = *snat;
-	rk->sport = be->port;
-	rk->proto = p->key.proto;
-	rk->family = p->key.family;
-	rk->dir = KPR_CT_REV;
+	kpr_nat_rev_key(p, be, snat, 0, rk);
 	for (int i = 0; i < KPR_NAT_TRIES; i++) {
 		struct kpr_revflow *old;
 

@@ -78,7 +78,8 @@ static __always_inline int kpr_no_backend(struct xdp_md *ctx, struct kpr_pkt *p,
 
 /*
  * Records a new flow: a nat port, the reverse translation, the ct entry and
- * the client's affinity. Out of line to keep its keys and values off the
+ * the client's affinity; or, with p->nat_port, checks that an established
+ * flow's reverse translation is still there. Out of line to keep its keys and values off the
  * caller's stack frame. Returns the nat port, 0 when none was free.
  */
 static __noinline __be16 kpr_new_flow(struct kpr_pkt *p, const struct kpr_svc *svc,
@@ -106,6 +107,17 @@ static __noinline __be16 kpr_new_flow(struct kpr_pkt *p, const struct kpr_svc *s
 		.last_seen = p->now, .backend_id = be_id, .svc_id = svc->id,
 		.flags = KPR_CT_F_SNAT | (kpr_tcp_closing(p) ? KPR_CT_F_FIN_SEEN : 0),
 	};
+	if (p->nat_port) {
+		/* an established flow, once a second: the LRU tables evict
+		 * independently, and a flow whose reverse entries went while
+		 * its ct entry stayed would lose its replies; put them back */
+		kpr_nat_rev_key(p, &be->be, snat, p->nat_port, &x->rk);
+		if (bpf_map_lookup_elem(&revflow, &x->rk))
+			return p->nat_port;
+		bpf_map_update_elem(&nat, &x->rk, &x->nat, BPF_ANY);
+		bpf_map_update_elem(&revflow, &x->rk, &x->rv, BPF_ANY);
+		return p->nat_port;
+	}
 	x->rk = (struct kpr_flow_key){};
 	x->ct.nat_port = kpr_nat_alloc(p->cfg, p, &be->be, snat, &x->rk, &x->nat, &x->fk);
 	if (!x->ct.nat_port)
@@ -142,8 +154,10 @@ static __always_inline int kpr_forward(struct xdp_md *ctx, struct kpr_pkt *p,
 		be = bpf_map_lookup_elem(&backends, &be_id);
 		if (be && kpr_be_usable(be, p, false)) {
 			nat_port = ce->nat_port;
-			if (now - ce->last_seen > KPR_REFRESH_NS)
+			if (now - ce->last_seen > KPR_REFRESH_NS) {
 				ce->last_seen = now;
+				p->nat_port = nat_port;	/* check its revflow */
+			}
 			if (!(ce->flags & KPR_CT_F_FIN_SEEN) && kpr_tcp_closing(p))
 				ce->flags |= KPR_CT_F_FIN_SEEN;
 		} else {
@@ -172,7 +186,7 @@ static __always_inline int kpr_forward(struct xdp_md *ctx, struct kpr_pkt *p,
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
 		goto drop;
 
-	if (new_flow) {
+	if (new_flow || p->nat_port) {
 		nat_port = kpr_new_flow(p, svc, be_id, be, &snat);
 		if (!nat_port)
 			goto drop;
