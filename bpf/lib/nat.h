@@ -19,7 +19,6 @@ static __always_inline void kpr_rewrite(struct kpr_pkt *p, const union kpr_addr 
 					__be16 sport, const union kpr_addr *daddr, __be16 dport)
 {
 	bool v6 = p->ip6 != NULL;
-	__u32 old_ports, new_ports;
 	__u64 d = 0;
 
 	d = kpr_csum_diff_addr(d, p->key.saddr.w, saddr->w, v6);
@@ -32,12 +31,12 @@ static __always_inline void kpr_rewrite(struct kpr_pkt *p, const union kpr_addr 
 		p->ip4->saddr = saddr->v4;
 		p->ip4->daddr = daddr->v4;
 	}
-	/* source and destination ports are one 32-bit word at the L4 start */
-	old_ports = *(__u32 *)p->l4;
+	/* the ports as parsed are the old ones: no reading back through
+	 * another type, which strict aliasing would let the compiler skip */
 	((__be16 *)p->l4)[0] = sport;
 	((__be16 *)p->l4)[1] = dport;
-	new_ports = *(__u32 *)p->l4;
-	d = kpr_csum_diff32(d, old_ports, new_ports);
+	d = kpr_csum_diff16(d, p->key.sport, sport);
+	d = kpr_csum_diff16(d, p->key.dport, dport);
 	if (p->key.proto == IPPROTO_UDP && !v6 && !*p->l4csum)
 		return;		/* IPv4 UDP without a checksum stays without */
 	kpr_csum_apply(p->l4csum, d);
