@@ -66,14 +66,20 @@ be6() {
 	assert_output --partial "backend=b"
 }
 
-@test "ClusterIP: refused from outside by default, reachable with --external-clusterip on" {
+@test "ClusterIP, IPv4 and IPv6: refused from outside by default, reachable with --external-clusterip on" {
 	svc-add -q -t clusterip 10.77.200.1:80 $(be4 80)
+	svc-add -q -t clusterip [fd00:77:200::1]:80 $(be6 80)
 	run ccurl -m 1 http://10.77.200.1/
+	assert_failure
+	run ccurl -m 1 "http://[fd00:77:200::1]/"
 	assert_failure
 	lb-mode -q --external-clusterip on
 	run ccurl http://10.77.200.1/
 	assert_success
 	assert_output --partial "peer=10.77.2.1:"
+	run ccurl "http://[fd00:77:200::1]/"
+	assert_success
+	assert_output --partial "peer=[fd00:0077:0002:0000:0000:0000:0000:0001]"
 	lb-mode -q --external-clusterip off
 	run ccurl -m 1 http://10.77.200.1/
 	assert_failure
