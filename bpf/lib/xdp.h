@@ -21,9 +21,10 @@
 #include "icmp.h"
 #include "reject.h"
 
-/* Values of a new flow are built here, not on the 512-byte stack, which
- * the program and its out-of-line helpers share. */
+/* The route lookup and the values of a new flow are built here, not on the
+ * 512-byte stack, which the program and its out-of-line helpers share. */
 struct kpr_scratch {
+	struct bpf_fib_lookup fib;
 	struct kpr_nat nat;
 	struct kpr_revflow rv;
 	struct kpr_ct ct;
@@ -44,24 +45,33 @@ struct {
  * them on every packet would bounce their cache line between CPUs. */
 #define KPR_REFRESH_NS	KPR_NSEC
 
+static __always_inline struct kpr_scratch *kpr_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
+
 static __always_inline int kpr_reverse(struct xdp_md *ctx, struct kpr_pkt *p,
 				       struct kpr_revflow *rf, __u64 now)
 {
-	struct bpf_fib_lookup fib;
+	struct kpr_scratch *x = kpr_scratch();
 	int rc;
 
+	if (!x)
+		return XDP_PASS;
 	if (now - rf->last_seen > KPR_REFRESH_NS)
 		rf->last_seen = now;
 	if (!(rf->flags & KPR_CT_F_FIN_SEEN) && kpr_tcp_closing(p))
 		rf->flags |= KPR_CT_F_FIN_SEEN;
-	rc = kpr_fib_cached(ctx, p, &rf->client.addr, &fib, NULL);
+	rc = kpr_fib_cached(ctx, p, &rf->client.addr, &x->fib, NULL);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
 		return XDP_PASS;
 	kpr_rewrite(p, &rf->frontend.addr, rf->frontend.port, &rf->client.addr,
 		    rf->client.port);
 	kpr_stats_add(KPR_STATS_SVC, rf->svc_id, p->len, 0, 0);
 	kpr_stats_add(KPR_STATS_BACKEND, rf->backend_id, p->len, 0, 0);
-	return kpr_redirect(p, &fib, rc);
+	return kpr_redirect(p, &x->fib, rc);
 }
 
 /* A new flow for a service with no usable backend: counted as a drop,
@@ -86,10 +96,8 @@ static __noinline __be16 kpr_new_flow(struct kpr_pkt *p, const struct kpr_svc *s
 				      __u32 be_id, const struct kpr_backend *be,
 				      const union kpr_addr *snat)
 {
-	struct kpr_scratch *x;
-	__u32 zero = 0;
+	struct kpr_scratch *x = kpr_scratch();
 
-	x = bpf_map_lookup_elem(&scratch, &zero);
 	if (!x)
 		return 0;
 	x->nat = (struct kpr_nat){
@@ -138,7 +146,7 @@ static __always_inline int kpr_forward(struct xdp_md *ctx, struct kpr_pkt *p,
 				       const struct kpr_config *cfg, const struct kpr_svc *svc,
 				       __u64 now)
 {
-	struct bpf_fib_lookup fib;
+	struct kpr_scratch *x = kpr_scratch();
 	struct kpr_backend *be = NULL;
 	union kpr_addr snat;
 	struct kpr_ct *ce;
@@ -182,7 +190,9 @@ static __always_inline int kpr_forward(struct xdp_md *ctx, struct kpr_pkt *p,
 
 	/* SNAT to the address of the device the packet leaves by: only an
 	 * attached device has one */
-	rc = kpr_fib_cached(ctx, p, &be->be.addr, &fib, &snat);
+	if (!x)
+		return XDP_PASS;
+	rc = kpr_fib_cached(ctx, p, &be->be.addr, &x->fib, &snat);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
 		goto drop;
 
@@ -195,7 +205,7 @@ static __always_inline int kpr_forward(struct xdp_md *ctx, struct kpr_pkt *p,
 	kpr_rewrite(p, &snat, nat_port, &be->be.addr, be->be.port);
 	kpr_stats_add(KPR_STATS_SVC, svc_id, p->len, new_flow, 0);
 	kpr_stats_add(KPR_STATS_BACKEND, be_id, p->len, new_flow, 0);
-	return kpr_redirect(p, &fib, rc);
+	return kpr_redirect(p, &x->fib, rc);
 drop:
 	kpr_stats_add(KPR_STATS_SVC, svc_id, p->len, 0, 1);
 	return XDP_DROP;
