@@ -282,3 +282,16 @@ conn_close() {
 	done
 	lb-mode -q --nat-ports 32768-65535
 }
+
+@test "unresolved neighbours: the first packets go through the kernel, which resolves them" {
+	svc-add -q -t loadbalancer $VIP:80 $(be4 80)
+	svc-add -q -t loadbalancer [$VIP6]:80 $(be6 80)
+	lab node ip neigh flush all
+	lab node ip -6 neigh flush all
+	for i in 1 2 3 4 5 6; do
+		run ccurl http://$VIP/
+		assert_success
+		run ccurl "http://[$VIP6]/"
+		assert_success
+	done
+}
