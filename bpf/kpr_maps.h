@@ -322,7 +322,13 @@ struct kpr_revflow {
 	__u32 svc_id;
 	__u32 backend_id;
 	__u64 last_seen;
+	__u32 flags;		/* KPR_CT_F_FIN_SEEN: a FIN or RST went by */
+	__u32 pad;
 };
+
+/* A TCP flow that saw a FIN or RST expires this long after its last
+ * packet, so that closed flows give their nat port back. */
+#define KPR_CT_CLOSING_TIMEOUT	10
 
 /*
  * svc_addrs: every service frontend address -> number of frontends on it,

@@ -205,8 +205,9 @@ int main(int argc, char **argv)
 			ret = kpr_xdp_attach(&x, ctx.argv[i], a.mode, ctx.dry_run, &d);
 			if (ret < 0)
 				break;
-			changed |= ret == KPR_ADDED;
-			print_dev(&d, ret == KPR_ADDED ? "attached" : "unchanged");
+			changed |= ret != KPR_UNCHANGED;
+			print_dev(&d, ret == KPR_ADDED ? "attached" :
+				      ret == KPR_UPDATED ? "updated" : "unchanged");
 		}
 	}
 	out_arr_close();

@@ -137,6 +137,40 @@ static int load(struct kpr_xdp *x)
 	return 0;
 }
 
+/* 1 when prog_id runs the very program this kpr loaded (same tag), else 0. */
+static int same_prog(struct kpr_xdp *x, unsigned int prog_id)
+{
+	struct bpf_prog_info a = {}, b = {};
+	__u32 la = sizeof(a), lb = sizeof(b);
+	int fd = bpf_prog_get_fd_by_id(prog_id), ret = 1;
+
+	if (fd < 0)
+		return 1;	/* cannot tell: leave it */
+	if (!bpf_obj_get_info_by_fd(fd, &a, &la) &&
+	    !bpf_obj_get_info_by_fd(bpf_program__fd(x->skel->progs.kpr_xdp_ingress), &b, &lb))
+		ret = !memcmp(a.tag, b.tag, sizeof(a.tag));
+	close(fd);
+	return ret;
+}
+
+static int update_link(struct kpr_xdp *x, const char *dev, struct kpr_xdp_dev *out)
+{
+	char path[PATH_MAX + 64];
+	int fd, err = 0;
+
+	link_path(x->st, dev, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0 || bpf_link_update(fd, bpf_program__fd(x->skel->progs.kpr_xdp_ingress), NULL)) {
+		err = -errno;
+		kpr_err("cannot switch %s to the new datapath program: %s", dev, strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	if (!err)
+		pinned_link(x->st, dev, out);
+	return err;
+}
+
 static int link_create(struct kpr_xdp *x, unsigned int ifindex, __u32 flags)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = flags);
@@ -200,10 +234,22 @@ int kpr_xdp_attach(struct kpr_xdp *x, const char *dev, enum kpr_xdp_mode mode, b
 	err = pinned_link(x->st, dev, out);
 	if (!err && out->ifindex == ifindex &&
 	    (mode == KPR_XDP_BEST_EFFORT || out->mode == mode)) {
-		/* attaching twice is a no-op; the addresses may have moved */
-		if (!dry_run)
-			kpr_dev_addrs_sync(x->st, dev, ifindex);
-		return KPR_UNCHANGED;
+		/* attaching twice is a no-op, unless this kpr carries another
+		 * program (an upgrade): then the link is switched to it in one
+		 * step, no packet unserved. The addresses may have moved. */
+		if (dry_run)
+			return KPR_UNCHANGED;
+		err = load(x);
+		if (err)
+			return err;
+		err = same_prog(x, out->prog_id);
+		if (err == 0) {
+			err = update_link(x, dev, out);
+			if (err)
+				return err;
+		}
+		kpr_dev_addrs_sync(x->st, dev, ifindex);
+		return err == 0 ? KPR_UPDATED : KPR_UNCHANGED;
 	}
 	memset(out, 0, sizeof(*out));
 	snprintf(out->name, sizeof(out->name), "%s", dev);

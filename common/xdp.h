@@ -39,7 +39,8 @@ int kpr_xdp_mode_parse(const char *s, enum kpr_xdp_mode *out);
 
 /* Checks that DEV exists (-ENODEV after an error naming it). */
 int kpr_xdp_dev_check(const char *dev);
-/* Returns KPR_ADDED, KPR_UNCHANGED or -errno; fills *out. */
+/* Returns KPR_ADDED, KPR_UPDATED (same mode, another build of the program:
+ * the link switched to this one), KPR_UNCHANGED or -errno; fills *out. */
 int kpr_xdp_attach(struct kpr_xdp *x, const char *dev, enum kpr_xdp_mode mode, bool dry_run,
 		   struct kpr_xdp_dev *out);
 /* Returns KPR_DELETED, KPR_UNCHANGED or -errno. */

@@ -66,14 +66,20 @@ be6() {
 	assert_output --partial "backend=b"
 }
 
-@test "ClusterIP: refused from outside by default, reachable with --external-clusterip on" {
+@test "ClusterIP, IPv4 and IPv6: refused from outside by default, reachable with --external-clusterip on" {
 	svc-add -q -t clusterip 10.77.200.1:80 $(be4 80)
+	svc-add -q -t clusterip [fd00:77:200::1]:80 $(be6 80)
 	run ccurl -m 1 http://10.77.200.1/
+	assert_failure
+	run ccurl -m 1 "http://[fd00:77:200::1]/"
 	assert_failure
 	lb-mode -q --external-clusterip on
 	run ccurl http://10.77.200.1/
 	assert_success
 	assert_output --partial "peer=10.77.2.1:"
+	run ccurl "http://[fd00:77:200::1]/"
+	assert_success
+	assert_output --partial "peer=[fd00:0077:0002:0000:0000:0000:0000:0001]"
 	lb-mode -q --external-clusterip off
 	run ccurl -m 1 http://10.77.200.1/
 	assert_failure
@@ -148,6 +154,8 @@ be6() {
 	conn_open
 	be=$(conn_say one)
 	[ -n "$be" ]
+	# the client talks to the service address, never to a backend
+	lab client ss -Htn state established | grep -q " $VIP:8080 *\$\| $VIP:8080 "
 	n=${be#backend=b}
 	mine=10.77.2.1$n:8080
 	others=$(be4 8080 | tr ' ' '\n' | grep -vx "$mine")
@@ -235,4 +243,33 @@ be6() {
 	run svc-list --stats -j
 	[ "$(jq '.services[0].stats.drops' <<<"$output")" -ge 1 ]
 	lb-mode -q --nat-ports 32768-65535
+}
+
+@test "a closed TCP flow gives its nat port back" {
+	lb-mode -q --nat-ports 40000-40000
+	svc-add -q -t loadbalancer $VIP:80 10.77.2.11:80
+	run ccurl http://$VIP/
+	assert_success
+	assert_output --partial "peer=10.77.2.1:40000"
+	# a flow that saw FIN or RST expires 10 s after its last packet; an
+	# open one would hold the only port for the TCP timeout (hours)
+	n=0
+	until ccurl -m 1 http://$VIP/ >/dev/null 2>&1; do
+		n=$((n + 1))
+		[ $n -lt 20 ] || fail "the port of the closed flow was not given back"
+	done
+	lb-mode -q --nat-ports 32768-65535
+}
+
+@test "unresolved neighbours: the first packets go through the kernel, which resolves them" {
+	svc-add -q -t loadbalancer $VIP:80 $(be4 80)
+	svc-add -q -t loadbalancer [$VIP6]:80 $(be6 80)
+	lab node ip neigh flush all
+	lab node ip -6 neigh flush all
+	for i in 1 2 3 4 5 6; do
+		run ccurl http://$VIP/
+		assert_success
+		run ccurl "http://[$VIP6]/"
+		assert_success
+	done
 }

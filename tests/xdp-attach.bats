@@ -134,3 +134,19 @@ xdp_of() {	# the XDP program line of ip link, empty when none
 @test "the man page and the bash completion offer exactly the options of --help" {
 	assert_docs_match_help xdp-attach
 }
+
+@test "attaching again after an upgrade switches the link to the new program in place" {
+	xdp-attach -q -N "$NS" --mode generic eth0
+	link_id=$(xdp-attach -N "$NS" --status -j | jq -r '.devices[0].link_id')
+	# as another kpr version would have left it: the link runs another program
+	"$KPR_BIN/tests/helper_link_update" "$KPR_PIN_ROOT/links/xdp-eth0" "$KPR_BIN/bpf/xdp_pass.bpf.o"
+	ip -n "$NS" link show dev eth0 | grep -q 'name xdp_pass'
+	run xdp-attach -N "$NS" --mode generic eth0 -j
+	assert_success
+	[ "$(jq -r '.devices[0].action' <<<"$output")" = updated ]
+	[ "$(jq -r .changed <<<"$output")" = true ]
+	[ "$(jq -r '.devices[0].link_id' <<<"$output")" = "$link_id" ]
+	ip -n "$NS" link show dev eth0 | grep -q 'name kpr_xdp_ingress'
+	run xdp-attach -N "$NS" --mode generic eth0
+	assert_output --partial unchanged
+}

@@ -11,8 +11,10 @@
 #define KPR_LIB_CSUM_H
 
 #include <linux/types.h>
-#include <bpf/bpf_helpers.h>
 #include <stdbool.h>
+#ifndef KPR_LIB_CSUM_STANDALONE	/* tests/unit/test_csum.c, in user space */
+#include <bpf/bpf_helpers.h>
+#endif
 
 static __always_inline __u16 kpr_csum_fold(__u64 s)
 {

@@ -21,15 +21,17 @@
 #include "icmp.h"
 #include "reject.h"
 
-/* Values of a new flow are built here, not on the 512-byte stack, which
- * the program and its out-of-line helpers share. */
+/* The route lookup and the values of a new flow are built here, not on the
+ * 512-byte stack, which the program and its out-of-line helpers share. */
 struct kpr_scratch {
+	struct bpf_fib_lookup fib;
 	struct kpr_nat nat;
 	struct kpr_revflow rv;
 	struct kpr_ct ct;
 	struct kpr_flow_key rk;
 	struct kpr_affinity_key ak;
 	struct kpr_affinity av;
+	struct kpr_flow_key fk;
 };
 
 struct {
@@ -43,22 +45,33 @@ struct {
  * them on every packet would bounce their cache line between CPUs. */
 #define KPR_REFRESH_NS	KPR_NSEC
 
+static __always_inline struct kpr_scratch *kpr_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
+
 static __always_inline int kpr_reverse(struct xdp_md *ctx, struct kpr_pkt *p,
 				       struct kpr_revflow *rf, __u64 now)
 {
-	struct bpf_fib_lookup fib;
+	struct kpr_scratch *x = kpr_scratch();
 	int rc;
 
+	if (!x)
+		return XDP_PASS;
 	if (now - rf->last_seen > KPR_REFRESH_NS)
 		rf->last_seen = now;
-	rc = kpr_fib_cached(ctx, p, &rf->client.addr, &fib, NULL);
+	if (!(rf->flags & KPR_CT_F_FIN_SEEN) && kpr_tcp_closing(p))
+		rf->flags |= KPR_CT_F_FIN_SEEN;
+	rc = kpr_fib_cached(ctx, p, &rf->client.addr, &x->fib, NULL);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
 		return XDP_PASS;
 	kpr_rewrite(p, &rf->frontend.addr, rf->frontend.port, &rf->client.addr,
 		    rf->client.port);
 	kpr_stats_add(KPR_STATS_SVC, rf->svc_id, p->len, 0, 0);
 	kpr_stats_add(KPR_STATS_BACKEND, rf->backend_id, p->len, 0, 0);
-	return kpr_redirect(p, &fib, rc);
+	return kpr_redirect(p, &x->fib, rc);
 }
 
 /* A new flow for a service with no usable backend: counted as a drop,
@@ -75,17 +88,16 @@ static __always_inline int kpr_no_backend(struct xdp_md *ctx, struct kpr_pkt *p,
 
 /*
  * Records a new flow: a nat port, the reverse translation, the ct entry and
- * the client's affinity. Out of line to keep its keys and values off the
+ * the client's affinity; or, with p->nat_port, checks that an established
+ * flow's reverse translation is still there. Out of line to keep its keys and values off the
  * caller's stack frame. Returns the nat port, 0 when none was free.
  */
 static __noinline __be16 kpr_new_flow(struct kpr_pkt *p, const struct kpr_svc *svc,
 				      __u32 be_id, const struct kpr_backend *be,
 				      const union kpr_addr *snat)
 {
-	struct kpr_scratch *x;
-	__u32 zero = 0;
+	struct kpr_scratch *x = kpr_scratch();
 
-	x = bpf_map_lookup_elem(&scratch, &zero);
 	if (!x)
 		return 0;
 	x->nat = (struct kpr_nat){
@@ -101,10 +113,21 @@ static __noinline __be16 kpr_new_flow(struct kpr_pkt *p, const struct kpr_svc *s
 	};
 	x->ct = (struct kpr_ct){
 		.last_seen = p->now, .backend_id = be_id, .svc_id = svc->id,
-		.flags = KPR_CT_F_SNAT,
+		.flags = KPR_CT_F_SNAT | (kpr_tcp_closing(p) ? KPR_CT_F_FIN_SEEN : 0),
 	};
+	if (p->nat_port) {
+		/* an established flow, once a second: the LRU tables evict
+		 * independently, and a flow whose reverse entries went while
+		 * its ct entry stayed would lose its replies; put them back */
+		kpr_nat_rev_key(p, &be->be, snat, p->nat_port, &x->rk);
+		if (bpf_map_lookup_elem(&revflow, &x->rk))
+			return p->nat_port;
+		bpf_map_update_elem(&nat, &x->rk, &x->nat, BPF_ANY);
+		bpf_map_update_elem(&revflow, &x->rk, &x->rv, BPF_ANY);
+		return p->nat_port;
+	}
 	x->rk = (struct kpr_flow_key){};
-	x->ct.nat_port = kpr_nat_alloc(p->cfg, p, &be->be, snat, &x->rk, &x->nat);
+	x->ct.nat_port = kpr_nat_alloc(p->cfg, p, &be->be, snat, &x->rk, &x->nat, &x->fk);
 	if (!x->ct.nat_port)
 		return 0;
 	bpf_map_update_elem(&revflow, &x->rk, &x->rv, BPF_ANY);
@@ -123,7 +146,7 @@ static __always_inline int kpr_forward(struct xdp_md *ctx, struct kpr_pkt *p,
 				       const struct kpr_config *cfg, const struct kpr_svc *svc,
 				       __u64 now)
 {
-	struct bpf_fib_lookup fib;
+	struct kpr_scratch *x = kpr_scratch();
 	struct kpr_backend *be = NULL;
 	union kpr_addr snat;
 	struct kpr_ct *ce;
@@ -133,14 +156,18 @@ static __always_inline int kpr_forward(struct xdp_md *ctx, struct kpr_pkt *p,
 	int rc;
 
 	ce = bpf_map_lookup_elem(&ct, &p->key);
-	if (ce && !kpr_stale(ce->last_seen, now, kpr_ct_timeout(cfg, p->key.proto))) {
+	if (ce && !kpr_stale(ce->last_seen, now, kpr_ct_timeout(cfg, p->key.proto, ce->flags))) {
 		/* an established flow keeps its backend while it exists */
 		be_id = ce->backend_id;
 		be = bpf_map_lookup_elem(&backends, &be_id);
 		if (be && kpr_be_usable(be, p, false)) {
 			nat_port = ce->nat_port;
-			if (now - ce->last_seen > KPR_REFRESH_NS)
+			if (now - ce->last_seen > KPR_REFRESH_NS) {
 				ce->last_seen = now;
+				p->nat_port = nat_port;	/* check its revflow */
+			}
+			if (!(ce->flags & KPR_CT_F_FIN_SEEN) && kpr_tcp_closing(p))
+				ce->flags |= KPR_CT_F_FIN_SEEN;
 		} else {
 			be = NULL;
 		}
@@ -163,11 +190,13 @@ static __always_inline int kpr_forward(struct xdp_md *ctx, struct kpr_pkt *p,
 
 	/* SNAT to the address of the device the packet leaves by: only an
 	 * attached device has one */
-	rc = kpr_fib_cached(ctx, p, &be->be.addr, &fib, &snat);
+	if (!x)
+		return XDP_PASS;
+	rc = kpr_fib_cached(ctx, p, &be->be.addr, &x->fib, &snat);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
 		goto drop;
 
-	if (new_flow) {
+	if (new_flow || p->nat_port) {
 		nat_port = kpr_new_flow(p, svc, be_id, be, &snat);
 		if (!nat_port)
 			goto drop;
@@ -176,7 +205,7 @@ static __always_inline int kpr_forward(struct xdp_md *ctx, struct kpr_pkt *p,
 	kpr_rewrite(p, &snat, nat_port, &be->be.addr, be->be.port);
 	kpr_stats_add(KPR_STATS_SVC, svc_id, p->len, new_flow, 0);
 	kpr_stats_add(KPR_STATS_BACKEND, be_id, p->len, new_flow, 0);
-	return kpr_redirect(p, &fib, rc);
+	return kpr_redirect(p, &x->fib, rc);
 drop:
 	kpr_stats_add(KPR_STATS_SVC, svc_id, p->len, 0, 1);
 	return XDP_DROP;

@@ -4,7 +4,8 @@
 # packet buffer is handled. Runs in a private network namespace with a
 # veth towards 100 backends (permanent neighbours, so bpf_fib_lookup
 # succeeds as on a real node). Prints figures; asserts nothing.
-#   REPEAT (default 1000000) and RUNS (default 5) shape each measurement.
+#   REPEAT (default 1000000) and RUNS (default 5) shape each measurement;
+#   SERVICES (default 100000) is the size of the second round.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 : "${KPR_BIN:=$top/build}"
@@ -13,6 +14,7 @@ B=kpb$$
 export KPR_PIN_ROOT=/sys/fs/bpf/kpr-bench-$B
 REPEAT=${REPEAT:-1000000}
 RUNS=${RUNS:-5}
+SERVICES=${SERVICES:-100000}
 VIP=10.96.0.1
 tmp=$(mktemp -d)
 
@@ -53,15 +55,15 @@ echo "# kpr XDP datapath, BPF_PROG_TEST_RUN, 54-byte packets, 100 backends, medi
 echo "# kernel $(uname -r), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 nx "$tmp/xdp_bench" "$KPR_PIN_ROOT" "$ifindex" $VIP "1 service" "$REPEAT" "$RUNS"
 
-# 99,998 more services (one backend each), loaded the way an operator would
-awk 'BEGIN { for (i = 0; i < 99998; i++)
+# SERVICES - 2 more services (one backend each), loaded as an operator would
+awk -v n=$((SERVICES - 2)) 'BEGIN { for (i = 0; i < n; i++)
 	printf "-t loadbalancer 10.%d.%d.%d:80 10.99.%d.%d:80\n", 100 + int(i / 65536), int(i / 256) % 256, i % 256, 1 + int(i / 250) % 200, 2 + i % 250 }' >"$tmp/svcs"
 echo "$VIP:80 $bes" | sed 's/^/-t loadbalancer /' >>"$tmp/svcs"
 echo "-t loadbalancer $VIP:53/udp $(for i in $(seq 2 101); do printf '10.99.0.%d:53/udp ' $i; done)" >>"$tmp/svcs"
 start=$(date +%s.%N)
 svc-add -q -f "$tmp/svcs" --replace
 end=$(date +%s.%N)
-printf '# control plane: svc-add -f of 100,000 services: %.2f s\n' "$(echo "$end - $start" | bc)"
+awk -v s="$start" -v e="$end" -v n=$SERVICES 'BEGIN { printf "# control plane: svc-add -f of %d services: %.2f s\n", n, e - s }'
 n=$(bpftool map show pinned "$KPR_PIN_ROOT/services" >/dev/null && svc-list -o json | jq '.services | length')
 echo "# services loaded: $n"
-nx "$tmp/xdp_bench" "$KPR_PIN_ROOT" "$ifindex" $VIP "100k services" "$REPEAT" "$RUNS"
+nx "$tmp/xdp_bench" "$KPR_PIN_ROOT" "$ifindex" $VIP "$n services" "$REPEAT" "$RUNS"

@@ -1,0 +1,16 @@
+#!/usr/bin/env bats
+# The benchmark is not a test, but it must keep running: a datapath change
+# that breaks its wrappers (the 512-byte stack, a path that no longer
+# forwards) shows here. Tiny repeats, figures ignored.
+
+load helpers
+
+@test "tests/bench/datapath.sh runs and every measured path takes its intended turn" {
+	needs_root
+	run env REPEAT=100 RUNS=1 SERVICES=200 "$BATS_TEST_DIRNAME/bench/datapath.sh"
+	assert_success
+	assert_output --partial "empty XDP program"
+	[ "$(grep -c 'not for a service.*\[PASS\]' <<<"$output")" -eq 2 ]
+	[ "$(grep -c '\[REDIRECT\]' <<<"$output")" -eq 10 ]
+	assert_output --partial "200 services"
+}
