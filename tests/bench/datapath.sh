@@ -55,6 +55,11 @@ echo "# kpr XDP datapath, BPF_PROG_TEST_RUN, 54-byte packets, 100 backends, medi
 echo "# kernel $(uname -r), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 nx "$tmp/xdp_bench" "$KPR_PIN_ROOT" "$ifindex" $VIP "1 service" "$REPEAT" "$RUNS"
 
+# the same service choosing by Maglev (M = 16381): what a table lookup costs
+svc-add -q -t loadbalancer --algorithm maglev $VIP:80 $bes
+nx "$tmp/xdp_bench" "$KPR_PIN_ROOT" "$ifindex" $VIP "1 service, Maglev" "$REPEAT" "$RUNS"
+svc-add -q -t loadbalancer $VIP:80 $bes
+
 # SERVICES - 2 more services (one backend each), loaded as an operator would
 awk -v n=$((SERVICES - 2)) 'BEGIN { for (i = 0; i < n; i++)
 	printf "-t loadbalancer 10.%d.%d.%d:80 10.99.%d.%d:80\n", 100 + int(i / 65536), int(i / 256) % 256, i % 256, 1 + int(i / 250) % 200, 2 + i % 250 }' >"$tmp/svcs"
