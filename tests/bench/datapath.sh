@@ -43,22 +43,29 @@ ip -n "$B" route add 10.98.0.0/16 via 10.99.255.254
 for i in $(seq 2 101); do
 	ip -n "$B" neigh add 10.99.0.$i lladdr 02:00:00:00:00:$(printf %02x $i) dev d0 nud permanent
 done
-# d0's address becomes the SNAT address (dev_addrs)
-xdp-attach -q -N "$B" --mode generic d0
 ifindex=$(ip -n "$B" -o link show d0 | cut -d: -f1)
-
 bes=$(for i in $(seq 1 100); do printf '10.99.0.%d:80 ' $((i + 1)); done)
-svc-add -q -t loadbalancer $VIP:80 $bes
-svc-add -q -t loadbalancer $VIP:53/udp $(for i in $(seq 2 101); do printf '10.99.0.%d:53/udp ' $i; done)
+
+# Every round starts from empty flow tables, so that "tables filling" is
+# what it says: the datapath detached, the pins gone, attached again (d0's
+# address becomes the SNAT address) and the two measured services added.
+fresh() {	# [svc-add options for the TCP service]
+	xdp-attach -q -N "$B" --detach 2>/dev/null || true
+	rm -rf "$KPR_PIN_ROOT"
+	xdp-attach -q -N "$B" --mode generic d0
+	svc-add -q -t loadbalancer "$@" $VIP:80 $bes
+	svc-add -q -t loadbalancer $VIP:53/udp $(for i in $(seq 2 101); do printf '10.99.0.%d:53/udp ' $i; done)
+}
+fresh
 
 echo "# kpr XDP datapath, BPF_PROG_TEST_RUN, 54-byte packets, 100 backends, median of $RUNS runs x $REPEAT repeats"
 echo "# kernel $(uname -r), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 nx "$tmp/xdp_bench" "$KPR_PIN_ROOT" "$ifindex" $VIP "1 service" "$REPEAT" "$RUNS"
 
 # the same service choosing by Maglev (M = 16381): what a table lookup costs
-svc-add -q -t loadbalancer --algorithm maglev $VIP:80 $bes
+fresh --algorithm maglev
 nx "$tmp/xdp_bench" "$KPR_PIN_ROOT" "$ifindex" $VIP "1 service, Maglev" "$REPEAT" "$RUNS"
-svc-add -q -t loadbalancer $VIP:80 $bes
+fresh
 
 # SERVICES - 2 more services (one backend each), loaded as an operator would
 awk -v n=$((SERVICES - 2)) 'BEGIN { for (i = 0; i < n; i++)
