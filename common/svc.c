@@ -290,8 +290,7 @@ static int alloc_id(struct txn *t, bool svc, __u32 *out)
 	return -ENOSPC;
 }
 
-/* Reads the current slots of a service into ids[svc->total]. */
-static int read_slots(struct kpr_state *st, const struct kpr_svc *svc, __u32 *ids)
+int kpr_svc_read_slots(struct kpr_state *st, const struct kpr_svc *svc, __u32 *ids)
 {
 	struct kpr_slot_key k = { .svc_id = svc->id };
 	__u32 gen = (svc->flags & KPR_SVC_F_GEN) ? KPR_SLOT_GEN_BIT : 0;
@@ -523,7 +522,7 @@ static int upsert(struct txn *t, const struct kpr_svc_spec *sp, bool dry_run, __
 	order_backends(sp, ord, &nv.active);
 	nv.total = (__u16)sp->n_be;
 	if (exists) {
-		ret = read_slots(st, &old, old_ids);
+		ret = kpr_svc_read_slots(st, &old, old_ids);
 		if (ret)
 			goto out;
 	}
@@ -773,7 +772,7 @@ static int svc_delete(struct txn *t, const struct kpr_svc_key *key, bool dry_run
 	ids = calloc(svc.total + 1u, sizeof(*ids));
 	if (!ids)
 		return -ENOMEM;
-	ret = read_slots(st, &svc, ids);
+	ret = kpr_svc_read_slots(st, &svc, ids);
 	/* The service goes first: no packet finds it while its parts go. */
 	if (bpf_map_delete_elem(st->services, key)) {
 		ret = -errno;
@@ -825,49 +824,6 @@ int kpr_svc_delete_keys(struct kpr_state *st, const struct kpr_svc_key *keys, si
 	return ret;
 }
 
-int kpr_svc_key_by_id(struct kpr_state *st, __u32 id, struct kpr_svc_key *key)
-{
-	return lookup(st->revnat, &id, key);
-}
-
-int kpr_svc_get(struct kpr_state *st, const struct kpr_svc_key *key, struct kpr_svc_info *info)
-{
-	int ret;
-
-	memset(info, 0, sizeof(*info));
-	info->key = *key;
-	ret = lookup(st->services, key, &info->svc);
-	if (ret)
-		return ret;
-	info->be_ids = calloc(info->svc.total + 1u, sizeof(*info->be_ids));
-	info->be = calloc(info->svc.total + 1u, sizeof(*info->be));
-	if (!info->be_ids || !info->be)
-		return -ENOMEM;
-	ret = read_slots(st, &info->svc, info->be_ids);
-	for (__u32 i = 0; !ret && i < info->svc.total; i++)
-		if (lookup(st->backends, &info->be_ids[i], &info->be[i])) {
-			kpr_err("service %u: backend %u is missing", info->svc.id, info->be_ids[i]);
-			ret = -EIO;
-		}
-	return ret;
-}
-
-void kpr_svc_info_free(struct kpr_svc_info *info, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(info[i].be_ids);
-		free(info[i].be);
-	}
-	free(info);
-}
-
-static int cmp_info(const void *a, const void *b)
-{
-	const struct kpr_svc_info *x = a, *y = b;
-
-	return x->svc.id < y->svc.id ? -1 : x->svc.id > y->svc.id;
-}
-
 static int list_keys(struct kpr_state *st, struct kpr_svc_key **out, size_t *n)
 {
 	struct kpr_svc_key k, *keys = NULL, *prev = NULL;
@@ -890,147 +846,6 @@ static int list_keys(struct kpr_state *st, struct kpr_svc_key **out, size_t *n)
 	}
 	*out = keys;
 	*n = cnt;
-	return 0;
-}
-
-/*
- * Listing reads each map once with batch walks. A reader takes no lock, so a
- * service flipped meanwhile may miss slots of the generation it was read
- * with: such a service is read again on its own.
- */
-struct list_ctx {
-	struct kpr_svc_info *v;
-	__u32 *filled;
-	size_t n, cap;
-	__u32 *by_id;			/* index + 1 into v */
-	__u32 svc_max;
-	struct kpr_backend *be;		/* by backend id */
-	__u8 *be_ok;
-	__u32 be_max;
-};
-
-static int list_svc(const void *k, const void *val, void *ctx)
-{
-	const struct kpr_svc *svc = val;
-	struct list_ctx *c = ctx;
-	struct kpr_svc_info *x;
-
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 1024;
-		struct kpr_svc_info *nv = realloc(c->v, cap * sizeof(*nv));
-		__u32 *nf;
-
-		if (!nv)
-			return -ENOMEM;
-		c->v = nv;
-		nf = realloc(c->filled, cap * sizeof(*nf));
-		if (!nf)
-			return -ENOMEM;
-		c->filled = nf;
-		c->cap = cap;
-	}
-	x = &c->v[c->n];
-	memset(x, 0, sizeof(*x));
-	x->key = *(const struct kpr_svc_key *)k;
-	x->svc = *svc;
-	c->filled[c->n] = 0;
-	x->be_ids = calloc(svc->total + 1u, sizeof(*x->be_ids));
-	x->be = calloc(svc->total + 1u, sizeof(*x->be));
-	c->n++;
-	if (!x->be_ids || !x->be)
-		return -ENOMEM;
-	if (svc->id < c->svc_max)
-		c->by_id[svc->id] = (__u32)c->n;
-	return 0;
-}
-
-static int list_slot(const void *k, const void *val, void *ctx)
-{
-	const struct kpr_slot_key *sk = k;
-	struct list_ctx *c = ctx;
-	struct kpr_svc_info *x;
-	__u32 i, slot;
-
-	if (sk->svc_id >= c->svc_max || !c->by_id[sk->svc_id])
-		return 0;
-	i = c->by_id[sk->svc_id] - 1;
-	x = &c->v[i];
-	slot = sk->slot & ~KPR_SLOT_GEN_BIT;
-	if (!(sk->slot & KPR_SLOT_GEN_BIT) != !(x->svc.flags & KPR_SVC_F_GEN) ||
-	    slot >= x->svc.total)
-		return 0;
-	x->be_ids[slot] = *(const __u32 *)val;
-	c->filled[i]++;
-	return 0;
-}
-
-static int list_backend(const void *k, const void *val, void *ctx)
-{
-	struct list_ctx *c = ctx;
-	__u32 id = *(const __u32 *)k;
-
-	if (id < c->be_max) {
-		c->be[id] = *(const struct kpr_backend *)val;
-		c->be_ok[id] = 1;
-	}
-	return 0;
-}
-
-int kpr_svc_list(struct kpr_state *st, struct kpr_svc_info **out, size_t *n)
-{
-	struct list_ctx c = {
-		.svc_max = kpr_map_size(st->maglev),
-		.be_max = kpr_map_size(st->backends),
-	};
-	size_t got = 0;
-	int ret;
-
-	c.by_id = calloc(c.svc_max + 1, sizeof(*c.by_id));
-	c.be = calloc(c.be_max + 1, sizeof(*c.be));
-	c.be_ok = calloc(c.be_max + 1, 1);
-	ret = !c.by_id || !c.be || !c.be_ok ? -ENOMEM : 0;
-	if (!ret)
-		ret = kpr_map_walk(st->services, list_svc, &c);
-	if (!ret)
-		ret = kpr_map_walk(st->svc_backends, list_slot, &c);
-	if (!ret)
-		ret = kpr_map_walk(st->backends, list_backend, &c);
-
-	for (size_t i = 0; !ret && i < c.n; i++) {
-		struct kpr_svc_info *x = &c.v[i];
-		bool whole = c.filled[i] == x->svc.total;
-
-		for (__u32 j = 0; whole && j < x->svc.total; j++) {
-			whole = x->be_ids[j] < c.be_max && c.be_ok[x->be_ids[j]];
-			if (whole)
-				x->be[j] = c.be[x->be_ids[j]];
-		}
-		if (!whole) {
-			struct kpr_svc_key key = x->key;
-
-			free(x->be_ids);
-			free(x->be);
-			ret = kpr_svc_get(st, &key, x);
-			if (ret == -ENOENT) {	/* deleted meanwhile */
-				free(x->be_ids);
-				free(x->be);
-				ret = 0;
-				continue;
-			}
-		}
-		c.v[got++] = *x;
-	}
-	free(c.by_id);
-	free(c.be);
-	free(c.be_ok);
-	free(c.filled);
-	if (ret) {
-		kpr_svc_info_free(c.v, c.n);
-		return ret;
-	}
-	qsort(c.v, got, sizeof(*c.v), cmp_info);
-	*out = c.v;
-	*n = got;
 	return 0;
 }
 
@@ -1187,52 +1002,4 @@ out:
 	free(keys);
 	free(sorted);
 	return ret;
-}
-
-int kpr_svc_stats(struct kpr_state *st, __u32 kind, __u32 id, struct kpr_stats *sum)
-{
-	struct kpr_stats_key k = { .kind = kind, .id = id };
-	int ncpu = libbpf_num_possible_cpus();
-	struct kpr_stats *v;
-
-	memset(sum, 0, sizeof(*sum));
-	if (ncpu <= 0)
-		return -EIO;
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	if (!bpf_map_lookup_elem(st->stats, &k, v)) {
-		for (int c = 0; c < ncpu; c++) {
-			sum->packets += v[c].packets;
-			sum->bytes += v[c].bytes;
-			sum->flows += v[c].flows;
-			sum->drops += v[c].drops;
-		}
-	}
-	free(v);
-	return 0;
-}
-
-void kpr_svc_save_line(const struct kpr_svc_info *info, FILE *f)
-{
-	char a[KPR_ADDRSTRLEN];
-
-	fprintf(f, "-t %s --id %u", kpr_svc_type_name(info->svc.type, false), info->svc.id);
-	if (info->svc.affinity_timeout)
-		fprintf(f, " --affinity %u", info->svc.affinity_timeout);
-	if (info->svc.algorithm)
-		fprintf(f, " --algorithm %s", kpr_alg_name(info->svc.algorithm));
-	if (info->svc.mode)
-		fprintf(f, " --mode %s", kpr_mode_name(info->svc.mode));
-	fprintf(f, " %s", kpr_fmt_l4addr(&info->key.fe, false, a, sizeof(a)));
-	for (__u32 i = 0; i < info->svc.total; i++) {
-		const struct kpr_backend *b = &info->be[i];
-
-		fprintf(f, " %s", kpr_fmt_l4addr(&b->be, false, a, sizeof(a)));
-		if (b->weight != 1)
-			fprintf(f, ",weight=%u", b->weight);
-		if (b->state != KPR_BE_ACTIVE)
-			fprintf(f, ",state=%s", kpr_state_name(b->state));
-	}
-	fputc('\n', f);
 }

@@ -64,6 +64,8 @@ struct kpr_svc_info {
 	struct kpr_backend *be;
 };
 
+/* The backend ids in a service's current generation of slots: ids[svc->total]. */
+int kpr_svc_read_slots(struct kpr_state *st, const struct kpr_svc *svc, __u32 *ids);
 int kpr_svc_key_by_id(struct kpr_state *st, __u32 id, struct kpr_svc_key *key);
 
 /* Every service, sorted by id. */
