@@ -14,7 +14,7 @@
 #include <linux/types.h>
 
 #define KPR_MAGIC		0x6b707231	/* "kpr1" */
-#define KPR_LAYOUT_VERSION	2	/* 2: Maglev inner maps are mmapable */
+#define KPR_LAYOUT_VERSION	3	/* 2: mmapable Maglev tables; 3: revflow folded into nat */
 
 /* Default sizes, chosen at creation; lb-mode shows the ones in force. */
 #define KPR_MAX_SERVICES	131072
@@ -29,7 +29,6 @@
 #define KPR_MAX_SOCK_REVNAT	65536
 #define KPR_MAGLEV_INNER_MAX	131071	/* the largest table size */
 #define KPR_MAX_DEVS		256
-#define KPR_MAX_REVFLOW		KPR_MAX_NAT
 #define KPR_MAX_SVC_ADDRS	KPR_MAX_SERVICES
 
 #define KPR_MAX_BACKENDS_PER_SVC 65535
@@ -179,16 +178,23 @@ struct kpr_ct {
 	__u16 pad;
 };
 
-/* nat: the one SNAT table shared by node-port SNAT and masquerade. Each
- * translation has a forward and a reverse entry keyed by struct
- * kpr_flow_key; the value is the tuple to rewrite to. */
+/*
+ * nat: the one SNAT table, shared by node-port SNAT and masquerade, and its
+ * port allocator. Keyed by a translated flow as its replies reach the node
+ * (backend -> node address:nat port, dir KPR_CT_REV): inserting the entry
+ * reserves the port, and the value holds everything needed to translate the
+ * replies back in one lookup: the client, and the frontend as the client
+ * addressed it (for a "*:PORT" NodePort, the node address it used, which no
+ * other map holds). One insert per new flow, beside its ct entry.
+ */
 struct kpr_nat {
-	union kpr_addr addr;
-	__be16 port;
-	__u8 flags;
-	__u8 pad;
+	struct kpr_l4addr client;
+	struct kpr_l4addr frontend;
 	__u32 svc_id;		/* 0 for masquerade */
+	__u32 backend_id;
 	__u64 last_seen;
+	__u32 flags;		/* KPR_CT_F_FIN_SEEN: a FIN or RST went by */
+	__u32 pad;
 };
 
 /* affinity: (client, service) -> backend */
@@ -306,24 +312,6 @@ struct kpr_dev_addrs {
 	__u8 has_v4;
 	__u8 has_v6;
 	__u8 pad[6];
-};
-
-/*
- * revflow: a SNATed flow as its replies reach the node (backend -> node
- * address:nat port, dir KPR_CT_REV) -> everything needed to translate them
- * back in one lookup: the client, and the frontend as the client addressed
- * it (for a "*:PORT" NodePort that is the node address it used, which no
- * other map holds). The nat map keeps the matching reverse entry, which is
- * what reserves the port in the allocator shared with masquerade.
- */
-struct kpr_revflow {
-	struct kpr_l4addr client;
-	struct kpr_l4addr frontend;
-	__u32 svc_id;
-	__u32 backend_id;
-	__u64 last_seen;
-	__u32 flags;		/* KPR_CT_F_FIN_SEEN: a FIN or RST went by */
-	__u32 pad;
 };
 
 /* A TCP flow that saw a FIN or RST expires this long after its last

@@ -242,7 +242,7 @@ int kpr_state_open(struct kpr_state *st, const struct kpr_ctx *ctx, unsigned int
 	FD(config); FD(services); FD(backends); FD(backend_idx); FD(svc_backends);
 	FD(maglev); FD(revnat); FD(ct); FD(nat); FD(affinity); FD(node_addrs);
 	FD(masq); FD(masq_native); FD(stats); FD(sock_revnat);
-	FD(dev_addrs); FD(revflow); FD(svc_addrs);
+	FD(dev_addrs); FD(svc_addrs);
 #undef FD
 
 	err = check_stamp(st);

@@ -24,7 +24,7 @@ struct kpr_state {
 	char root[PATH_MAX];
 	int config, services, backends, backend_idx, svc_backends, maglev,
 	    revnat, ct, nat, affinity, node_addrs, masq, masq_native, stats,
-	    sock_revnat, dev_addrs, revflow, svc_addrs;
+	    sock_revnat, dev_addrs, svc_addrs;
 };
 
 #define KPR_OPEN_WRITE	0x01	/* take the writer lock; create what is missing */

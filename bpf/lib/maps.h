@@ -158,14 +158,6 @@ struct {
 } dev_addrs SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, KPR_MAX_REVFLOW);
-	__type(key, struct kpr_flow_key);
-	__type(value, struct kpr_revflow);
-	KPR_PINNED;
-} revflow SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KPR_MAX_SVC_ADDRS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

@@ -68,12 +68,12 @@ static __always_inline bool kpr_tcp_closing(const struct kpr_pkt *p)
 }
 
 /*
- * Whether the flow that holds a nat port is over: its replies (revflow) and
- * its requests (ct, found from the client and frontend revflow names) both
+ * Whether the flow that holds a nat port is over: its replies (nat) and
+ * its requests (ct, found from the client and frontend the nat entry names) both
  * expired. One-way UDP flows refresh only ct; closed TCP flows expire fast.
  */
 static __always_inline bool kpr_flow_dead(const struct kpr_config *cfg,
-					  const struct kpr_revflow *rf,
+					  const struct kpr_nat *rf,
 					  struct kpr_flow_key *fk, __u64 now)
 {
 	struct kpr_ct *ce;
@@ -129,15 +129,14 @@ static __always_inline __be16 kpr_nat_alloc(const struct kpr_config *cfg,
 	start = bpf_get_prandom_u32();
 	kpr_nat_rev_key(p, be, snat, 0, rk);
 	for (int i = 0; i < KPR_NAT_TRIES; i++) {
-		struct kpr_revflow *old;
+		struct kpr_nat *old;
 
 		rk->dport = bpf_htons((__u16)(min + (start + i * 7919) % range));
 		if (!bpf_map_update_elem(&nat, rk, v, BPF_NOEXIST))
 			return rk->dport;
-		/* taken: replies refresh the flow's revflow entry and requests
-		 * its ct entry, not the nat one, so that is where a flow that
-		 * is over shows */
-		old = bpf_map_lookup_elem(&revflow, rk);
+		/* taken: by a flow that may be over (its replies refresh this
+		 * entry, its requests its ct entry) */
+		old = bpf_map_lookup_elem(&nat, rk);
 		if ((!old || kpr_flow_dead(cfg, old, fk, now)) &&
 		    !bpf_map_update_elem(&nat, rk, v, BPF_ANY))
 			return rk->dport;

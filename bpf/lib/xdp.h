@@ -26,7 +26,6 @@
 struct kpr_scratch {
 	struct bpf_fib_lookup fib;
 	struct kpr_nat nat;
-	struct kpr_revflow rv;
 	struct kpr_ct ct;
 	struct kpr_flow_key rk;
 	struct kpr_affinity_key ak;
@@ -53,7 +52,7 @@ static __always_inline struct kpr_scratch *kpr_scratch(void)
 }
 
 static __always_inline int kpr_reverse(struct xdp_md *ctx, struct kpr_pkt *p,
-				       struct kpr_revflow *rf, __u64 now)
+				       struct kpr_nat *rf, __u64 now)
 {
 	struct kpr_scratch *x = kpr_scratch();
 	int rc;
@@ -101,10 +100,6 @@ static __noinline __be16 kpr_new_flow(struct kpr_pkt *p, const struct kpr_svc *s
 	if (!x)
 		return 0;
 	x->nat = (struct kpr_nat){
-		.addr = p->key.saddr, .port = p->key.sport, .svc_id = svc->id,
-		.last_seen = p->now,
-	};
-	x->rv = (struct kpr_revflow){
 		.client = { .addr = p->key.saddr, .port = p->key.sport,
 			    .proto = p->key.proto, .family = p->key.family },
 		.frontend = { .addr = p->key.daddr, .port = p->key.dport,
@@ -120,17 +115,15 @@ static __noinline __be16 kpr_new_flow(struct kpr_pkt *p, const struct kpr_svc *s
 		 * independently, and a flow whose reverse entries went while
 		 * its ct entry stayed would lose its replies; put them back */
 		kpr_nat_rev_key(p, &be->be, snat, p->nat_port, &x->rk);
-		if (bpf_map_lookup_elem(&revflow, &x->rk))
+		if (bpf_map_lookup_elem(&nat, &x->rk))
 			return p->nat_port;
 		bpf_map_update_elem(&nat, &x->rk, &x->nat, BPF_ANY);
-		bpf_map_update_elem(&revflow, &x->rk, &x->rv, BPF_ANY);
 		return p->nat_port;
 	}
 	x->rk = (struct kpr_flow_key){};
 	x->ct.nat_port = kpr_nat_alloc(p->cfg, p, &be->be, snat, &x->rk, &x->nat, &x->fk);
 	if (!x->ct.nat_port)
 		return 0;
-	bpf_map_update_elem(&revflow, &x->rk, &x->rv, BPF_ANY);
 	bpf_map_update_elem(&ct, &p->key, &x->ct, BPF_ANY);
 	if (svc->affinity_timeout) {
 		x->ak = (struct kpr_affinity_key){
@@ -164,7 +157,7 @@ static __always_inline int kpr_forward(struct xdp_md *ctx, struct kpr_pkt *p,
 			nat_port = ce->nat_port;
 			if (now - ce->last_seen > KPR_REFRESH_NS) {
 				ce->last_seen = now;
-				p->nat_port = nat_port;	/* check its revflow */
+				p->nat_port = nat_port;	/* check its nat entry */
 			}
 			if (!(ce->flags & KPR_CT_F_FIN_SEEN) && kpr_tcp_closing(p))
 				ce->flags |= KPR_CT_F_FIN_SEEN;
@@ -216,7 +209,7 @@ static __always_inline int kpr_xdp(struct xdp_md *ctx)
 	struct kpr_pkt p = {};
 	struct kpr_svc_key sk = {};
 	struct kpr_config *cfg;
-	struct kpr_revflow *rf;
+	struct kpr_nat *rf;
 	struct kpr_svc *svc;
 	int rc;
 
@@ -238,7 +231,7 @@ static __always_inline int kpr_xdp(struct xdp_md *ctx)
 		if (!kpr_is_node_addr(&p))
 			return XDP_PASS;
 		p.key.dir = KPR_CT_REV;
-		rf = bpf_map_lookup_elem(&revflow, &p.key);
+		rf = bpf_map_lookup_elem(&nat, &p.key);
 		p.key.dir = KPR_CT_FWD;
 		if (rf) {
 			p.now = bpf_ktime_get_ns();

@@ -199,14 +199,14 @@ int main(int argc, char **argv)
 		build(pkt, IPPROTO_TCP, "10.98.0.2", 40001, vip, 80, false);
 		REPORT("TCP established flow (ct hit)", measure(skel->progs.bench_flow, pkt, &rc), rc);
 		build(pkt, IPPROTO_TCP, be, be_port, snat, nat_port, false);
-		REPORT("TCP reply, reverse SNAT (revflow hit)",
+		REPORT("TCP reply, reverse SNAT (nat hit)",
 		       measure(skel->progs.bench_flow, pkt, &rc), rc);
 	}
 	build(pkt, IPPROTO_UDP, "10.98.0.3", 40002, vip, 53, false);
 	REPORT("UDP packet of an established flow", measure(skel->progs.bench_flow, pkt, &rc), rc);
 
 	/* last: new flows fill the tables. First a few thousand per run, so
-	 * that they stay far from full (ct, nat and revflow hold 262144 each),
+	 * that they stay far from full (ct and nat hold 262144 each),
 	 * as in Katran's figure; then millions, which keep the LRU tables full
 	 * and evicting, as a SYN flood would. */
 	build(pkt, IPPROTO_TCP, "10.98.0.1", 40000, vip, 80, true);
