@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +21,7 @@
 #include "exec.h"
 #include "ipvs.h"
 #include "kpcleanup.h"
+#include "lock.h"
 #include "out.h"
 #include "rtnl.h"
 #include "util.h"
@@ -134,24 +134,6 @@ int kpc_find_kube_proxy(void)
 	}
 	closedir(d);
 	return found;
-}
-
-static int take_lock(int wait, int *fd)
-{
-	*fd = open(KPC_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (*fd < 0) {
-		kpr_err("cannot open the lock %s: %s", KPC_LOCK, strerror(errno));
-		return -errno;
-	}
-	for (int waited = 0; flock(*fd, LOCK_EX | LOCK_NB); waited++) {
-		if (waited >= wait * 10) {
-			kpr_err("another kp-cleanup holds %s: gave up after %d s (-w SECS waits longer)",
-				KPC_LOCK, wait);
-			return -ETIME;
-		}
-		usleep(100000);
-	}
-	return 0;
 }
 
 /* ---- finding the leftovers ---- */
@@ -719,7 +701,8 @@ int kpc_cleanup(const struct kpc_opts *o)
 	if (pid)
 		kpr_warn("kube-proxy is running (pid %d): it will put its rules back", pid);
 	if (!o->dry_run) {
-		ret = take_lock(o->wait, &lock);
+		lock = kpr_lock(KPC_LOCK, o->wait);
+		ret = lock < 0 ? lock : 0;
 		if (ret)
 			goto out;
 	}
@@ -1036,9 +1019,9 @@ int kpc_restore(const struct kpc_opts *o, const char *dir)
 		return -EINVAL;
 	}
 	if (!o->dry_run) {
-		ret = take_lock(o->wait, &lock);
-		if (ret)
-			return ret;
+		lock = kpr_lock(KPC_LOCK, o->wait);
+		if (lock < 0)
+			return lock;
 	}
 	out_bool("dry_run", NULL, o->dry_run);
 	out_str("restore_dir", NULL, dir);

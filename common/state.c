@@ -7,14 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "kpr_state.skel.h"
+#include "lock.h"
 #include "state.h"
 #include "util.h"
 
@@ -83,34 +82,6 @@ static int make_root(const char *root)
 		return -EINVAL;
 	}
 	chmod(root, 0700);
-	return 0;
-}
-
-static int take_lock(struct kpr_state *st, int wait)
-{
-	struct timespec start, now, nap = { 0, 1000000 };
-
-	st->lock_fd = open(st->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (st->lock_fd < 0) {
-		kpr_err("cannot open %s for locking: %s", st->root, strerror(errno));
-		return -errno;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (flock(st->lock_fd, LOCK_EX | LOCK_NB)) {
-		if (errno != EWOULDBLOCK) {
-			kpr_err("cannot lock %s: %s", st->root, strerror(errno));
-			return -errno;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec + (now.tv_nsec - start.tv_nsec) / 1e9 >= wait) {
-			kpr_err("another kpr tool holds the lock on %s; gave up after %d s (raise -w)",
-				st->root, wait);
-			return -ETIME;
-		}
-		nanosleep(&nap, NULL);
-		if (nap.tv_nsec < 20000000)
-			nap.tv_nsec *= 2;
-	}
 	return 0;
 }
 
@@ -209,8 +180,9 @@ int kpr_state_open(struct kpr_state *st, const struct kpr_ctx *ctx, unsigned int
 		err = make_root(st->root);
 		if (err)
 			return err;
-		err = take_lock(st, ctx->wait);
-		if (err)
+		err = kpr_lock(st->root, ctx->wait);
+		st->lock_fd = err < 0 ? -1 : err;
+		if (err < 0)
 			goto fail;
 	}
 
