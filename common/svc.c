@@ -71,10 +71,8 @@ struct txn {
 	struct kpr_config cfg;
 	bool cached;
 	void *idx;			/* tsearch tree of struct idx_node */
-	struct kpr_backend *be;		/* by backend id */
-	__u8 *be_used;
+	struct kpr_be_mirror bm;	/* batches: every backend by id */
 	__u8 *svc_used;
-	__u32 be_max;
 	__u32 svc_max;
 	/* Backends whose state or weight this run changed: every service that
 	 * shares one is re-partitioned and gets a new Maglev table (resync). */
@@ -117,18 +115,6 @@ static int walk_idx(const void *k, const void *v, void *ctx)
 	return idx_put_node(ctx, k, v);
 }
 
-static int walk_backends(const void *k, const void *v, void *ctx)
-{
-	struct txn *t = ctx;
-	__u32 id = *(const __u32 *)k;
-
-	if (id < t->be_max) {
-		t->be[id] = *(const struct kpr_backend *)v;
-		t->be_used[id] = 1;
-	}
-	return 0;
-}
-
 static int walk_revnat(const void *k, const void *v, void *ctx)
 {
 	struct txn *t = ctx;
@@ -143,8 +129,7 @@ static void txn_free(struct txn *t)
 {
 	tdestroy(t->idx, free);
 	t->idx = NULL;
-	free(t->be);
-	free(t->be_used);
+	kpr_be_mirror_free(&t->bm);
 	free(t->svc_used);
 	free(t->touched);
 	free(t->done_seq);
@@ -152,8 +137,7 @@ static void txn_free(struct txn *t)
 	free(t->pend);
 	t->mq = NULL;
 	t->pend = NULL;
-	t->be = NULL;
-	t->be_used = t->svc_used = NULL;
+	t->svc_used = NULL;
 	t->touched = t->done_seq = NULL;
 }
 
@@ -178,7 +162,7 @@ static int txn_begin(struct txn *t, struct kpr_state *st, bool cached)
 
 	memset(t, 0, sizeof(*t));
 	t->st = st;
-	t->be_max = kpr_map_size(st->backends);
+	t->bm.max = kpr_map_size(st->backends);
 	t->svc_max = kpr_map_size(st->maglev);
 	t->done_seq = calloc(t->svc_max + 1, sizeof(*t->done_seq));
 	if (!t->done_seq)
@@ -189,15 +173,13 @@ static int txn_begin(struct txn *t, struct kpr_state *st, bool cached)
 	t->cached = true;
 	t->mq = calloc(1, sizeof(*t->mq));
 	t->pend = calloc(KPR_MG_QUEUE, sizeof(*t->pend));
-	t->be = calloc(t->be_max, sizeof(*t->be));
-	t->be_used = calloc(t->be_max, 1);
 	t->svc_used = calloc(t->svc_max, 1);
-	if (!t->be || !t->be_used || !t->svc_used || !t->mq || !t->pend)
+	if (!t->svc_used || !t->mq || !t->pend)
 		ret = -ENOMEM;
 	if (!ret)
 		ret = kpr_map_walk(st->backend_idx, walk_idx, t);
 	if (!ret)
-		ret = kpr_map_walk(st->backends, walk_backends, t);
+		ret = kpr_be_mirror_load(st, &t->bm);
 	if (!ret)
 		ret = kpr_map_walk(st->revnat, walk_revnat, t);
 	if (ret)
@@ -236,9 +218,9 @@ static int be_find(struct txn *t, __u32 id, struct kpr_backend *be)
 {
 	if (!t->cached)
 		return lookup(t->st->backends, &id, be);
-	if (id >= t->be_max || !t->be_used[id])
+	if (id >= t->bm.max || !t->bm.used[id])
 		return -ENOENT;
-	*be = t->be[id];
+	*be = t->bm.be[id];
 	return 0;
 }
 
@@ -258,8 +240,8 @@ static int idx_write(struct txn *t, const struct kpr_l4addr *a, const struct kpr
 			tdelete(a, &t->idx, cmp_l4);
 			free(node);
 		}
-		if (ref->id < t->be_max)
-			t->be_used[ref->id] = 0;
+		if (ref->id < t->bm.max)
+			t->bm.used[ref->id] = 0;
 	}
 	del(t->st->backends, &ref->id);
 	del(t->st->backend_idx, a);
@@ -269,9 +251,9 @@ static int idx_write(struct txn *t, const struct kpr_l4addr *a, const struct kpr
 static int alloc_id(struct txn *t, bool svc, __u32 *out)
 {
 	__u32 *hint = svc ? &t->cfg.next_svc_id : &t->cfg.next_backend_id;
-	__u32 max = svc ? t->svc_max : t->be_max, id = *hint;
+	__u32 max = svc ? t->svc_max : t->bm.max, id = *hint;
 	int fd = svc ? t->st->revnat : t->st->backends;
-	__u8 *used = svc ? t->svc_used : t->be_used;
+	__u8 *used = svc ? t->svc_used : t->bm.used;
 	__u8 buf[64];
 
 	for (__u32 tries = 0; tries < max; tries++, id++) {
@@ -584,8 +566,8 @@ static int upsert(struct txn *t, const struct kpr_svc_spec *sp, bool dry_run, __
 			w.be_ids[w.n_be] = new_ids[i];
 			w.be_vals[w.n_be++] = want;
 			if (t->cached) {
-				t->be[new_ids[i]] = want;
-				t->be_used[new_ids[i]] = 1;
+				t->bm.be[new_ids[i]] = want;
+				t->bm.used[new_ids[i]] = 1;
 			}
 		}
 		if (gains) {

@@ -64,6 +64,16 @@ struct kpr_svc_info {
 	struct kpr_backend *be;
 };
 
+/* Every backend by id, read with one batch walk: be[id] is valid where
+ * used[id]; max is the backends map's size. */
+struct kpr_be_mirror {
+	struct kpr_backend *be;
+	__u8 *used;
+	__u32 max;
+};
+int kpr_be_mirror_load(struct kpr_state *st, struct kpr_be_mirror *m);
+void kpr_be_mirror_free(struct kpr_be_mirror *m);
+
 /* The backend ids in a service's current generation of slots: ids[svc->total]. */
 int kpr_svc_read_slots(struct kpr_state *st, const struct kpr_svc *svc, __u32 *ids);
 int kpr_svc_key_by_id(struct kpr_state *st, __u32 id, struct kpr_svc_key *key);

@@ -68,9 +68,7 @@ struct list_ctx {
 	size_t n, cap;
 	__u32 *by_id;			/* index + 1 into v */
 	__u32 svc_max;
-	struct kpr_backend *be;		/* by backend id */
-	__u8 *be_ok;
-	__u32 be_max;
+	struct kpr_be_mirror bm;
 };
 
 static int list_svc(const void *k, const void *val, void *ctx)
@@ -128,46 +126,63 @@ static int list_slot(const void *k, const void *val, void *ctx)
 	return 0;
 }
 
-static int list_backend(const void *k, const void *val, void *ctx)
+static int mirror_backend(const void *k, const void *val, void *ctx)
 {
-	struct list_ctx *c = ctx;
+	struct kpr_be_mirror *m = ctx;
 	__u32 id = *(const __u32 *)k;
 
-	if (id < c->be_max) {
-		c->be[id] = *(const struct kpr_backend *)val;
-		c->be_ok[id] = 1;
+	if (id < m->max) {
+		m->be[id] = *(const struct kpr_backend *)val;
+		m->used[id] = 1;
 	}
 	return 0;
+}
+
+int kpr_be_mirror_load(struct kpr_state *st, struct kpr_be_mirror *m)
+{
+	m->max = kpr_map_size(st->backends);
+	m->be = calloc(m->max + 1, sizeof(*m->be));
+	m->used = calloc(m->max + 1, 1);
+	if (!m->be || !m->used) {
+		kpr_be_mirror_free(m);
+		return -ENOMEM;
+	}
+	return kpr_map_walk(st->backends, mirror_backend, m);
+}
+
+void kpr_be_mirror_free(struct kpr_be_mirror *m)
+{
+	free(m->be);
+	free(m->used);
+	m->be = NULL;
+	m->used = NULL;
 }
 
 int kpr_svc_list(struct kpr_state *st, struct kpr_svc_info **out, size_t *n)
 {
 	struct list_ctx c = {
 		.svc_max = kpr_map_size(st->maglev),
-		.be_max = kpr_map_size(st->backends),
 	};
 	size_t got = 0;
 	int ret;
 
 	c.by_id = calloc(c.svc_max + 1, sizeof(*c.by_id));
-	c.be = calloc(c.be_max + 1, sizeof(*c.be));
-	c.be_ok = calloc(c.be_max + 1, 1);
-	ret = !c.by_id || !c.be || !c.be_ok ? -ENOMEM : 0;
+	ret = c.by_id ? 0 : -ENOMEM;
 	if (!ret)
 		ret = kpr_map_walk(st->services, list_svc, &c);
 	if (!ret)
 		ret = kpr_map_walk(st->svc_backends, list_slot, &c);
 	if (!ret)
-		ret = kpr_map_walk(st->backends, list_backend, &c);
+		ret = kpr_be_mirror_load(st, &c.bm);
 
 	for (size_t i = 0; !ret && i < c.n; i++) {
 		struct kpr_svc_info *x = &c.v[i];
 		bool whole = c.filled[i] == x->svc.total;
 
 		for (__u32 j = 0; whole && j < x->svc.total; j++) {
-			whole = x->be_ids[j] < c.be_max && c.be_ok[x->be_ids[j]];
+			whole = x->be_ids[j] < c.bm.max && c.bm.used[x->be_ids[j]];
 			if (whole)
-				x->be[j] = c.be[x->be_ids[j]];
+				x->be[j] = c.bm.be[x->be_ids[j]];
 		}
 		if (!whole) {
 			struct kpr_svc_key key = x->key;
@@ -185,8 +200,7 @@ int kpr_svc_list(struct kpr_state *st, struct kpr_svc_info **out, size_t *n)
 		c.v[got++] = *x;
 	}
 	free(c.by_id);
-	free(c.be);
-	free(c.be_ok);
+	kpr_be_mirror_free(&c.bm);
 	free(c.filled);
 	if (ret) {
 		kpr_svc_info_free(c.v, c.n);
