@@ -335,20 +335,6 @@ out:
 	return ret;
 }
 
-/* The canonical svc-add spelling of a service's backend. */
-static char *backend_name(const struct kpr_backend *b)
-{
-	char a[KPR_ADDRSTRLEN], buf[KPR_ADDRSTRLEN + 48];
-	int l = (int)strlen(kpr_fmt_l4addr(&b->be, false, a, sizeof(a)));
-
-	memcpy(buf, a, (size_t)l + 1);
-	if (b->weight != 1)
-		l += snprintf(buf + l, sizeof(buf) - (size_t)l, ",weight=%u", b->weight);
-	if (b->state != KPR_BE_ACTIVE)
-		snprintf(buf + l, sizeof(buf) - (size_t)l, ",state=%s", kpr_state_name(b->state));
-	return strdup(buf);
-}
-
 static int check_service(const struct kpr_ctx *ctx, struct args *a)
 {
 	struct kpr_state st = { .lock_fd = -1 };
@@ -397,7 +383,9 @@ static int check_service(const struct kpr_ctx *ctx, struct args *a)
 		goto out;
 	}
 	for (unsigned int i = 0; i < n; i++) {
-		names[i] = backend_name(&info.be[i]);
+		char b[KPR_BACKENDSTRLEN];
+
+		names[i] = strdup(kpr_fmt_backend(&info.be[i], b, sizeof(b)));
 		if (!names[i]) {
 			ret = -ENOMEM;
 			goto out;

@@ -197,3 +197,16 @@ const char *kpr_fmt_l4addr(const struct kpr_l4addr *a, bool upper, char *buf, si
 		 ntohs(a->port), kpr_proto_name(a->proto, upper));
 	return buf;
 }
+
+const char *kpr_fmt_backend(const struct kpr_backend *b, char *buf, size_t len)
+{
+	char a[KPR_ADDRSTRLEN];
+	int n;
+
+	n = snprintf(buf, len, "%s", kpr_fmt_l4addr(&b->be, false, a, sizeof(a)));
+	if (b->weight != 1 && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, ",weight=%u", b->weight);
+	if (b->state != KPR_BE_ACTIVE && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ",state=%s", kpr_state_name(b->state));
+	return buf;
+}

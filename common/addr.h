@@ -34,6 +34,9 @@ const char *kpr_fmt_addr(const union kpr_addr *a, __u8 family, char *buf, size_t
 /* "10.0.0.1:80/tcp", "[2001:db8::1]:80/udp", "*:30080/tcp"; upper: "/TCP" */
 const char *kpr_fmt_l4addr(const struct kpr_l4addr *a, bool upper, char *buf, size_t len);
 const char *kpr_proto_name(__u8 proto, bool upper);
+/* A backend as svc-add reads it: "10.0.0.1:80/tcp[,weight=N][,state=S]". */
+#define KPR_BACKENDSTRLEN (KPR_ADDRSTRLEN + 40)
+const char *kpr_fmt_backend(const struct kpr_backend *b, char *buf, size_t len);
 
 const char *kpr_state_name(__u8 state);
 int kpr_state_parse(const char *s, __u8 *out);

@@ -249,13 +249,9 @@ void kpr_svc_save_line(const struct kpr_svc_info *info, FILE *f)
 		fprintf(f, " --mode %s", kpr_mode_name(info->svc.mode));
 	fprintf(f, " %s", kpr_fmt_l4addr(&info->key.fe, false, a, sizeof(a)));
 	for (__u32 i = 0; i < info->svc.total; i++) {
-		const struct kpr_backend *b = &info->be[i];
+		char b[KPR_BACKENDSTRLEN];
 
-		fprintf(f, " %s", kpr_fmt_l4addr(&b->be, false, a, sizeof(a)));
-		if (b->weight != 1)
-			fprintf(f, ",weight=%u", b->weight);
-		if (b->state != KPR_BE_ACTIVE)
-			fprintf(f, ",state=%s", kpr_state_name(b->state));
+		fprintf(f, " %s", kpr_fmt_backend(&info->be[i], b, sizeof(b)));
 	}
 	fputc('\n', f);
 }

@@ -51,6 +51,22 @@ static void backend_bad(const char *in, const char *msg)
 	ok(ret == -EINVAL && strstr(err, msg), "backend '%s' refused: %s", in, err);
 }
 
+/* parse, then format: the canonical spelling svc-list -o save prints */
+static void backend_roundtrip(const char *in, const char *want)
+{
+	struct kpr_backend v = {};
+	struct kpr_be_spec b;
+	char err[KPR_ERRLEN] = "", buf[KPR_BACKENDSTRLEN] = "";
+
+	if (!kpr_parse_backend(in, IPPROTO_TCP, &b, err, sizeof(err))) {
+		v.be = b.addr;
+		v.weight = b.weight;
+		v.state = b.state;
+		kpr_fmt_backend(&v, buf, sizeof(buf));
+	}
+	ok(!strcmp(buf, want), "backend %s spelled %s (got '%s' %s)", in, want, buf, err);
+}
+
 static void line_ok(const char *in, int n_be, __u8 type, __u32 id)
 {
 	struct kpr_svc_spec sp;
@@ -113,6 +129,9 @@ int main(void)
 	backend_ok("[fd00::1]:80,state=terminating,weight=65535", "[fd00::1]:80/tcp", 65535, KPR_BE_TERMINATING);
 	backend_ok("10.1.0.1:53/udp,state=maintenance", "10.1.0.1:53/udp", 1, KPR_BE_MAINTENANCE);
 	backend_ok("10.1.0.1:1,state=quarantined", "10.1.0.1:1/tcp", 1, KPR_BE_QUARANTINED);
+	backend_roundtrip("10.1.0.1:8080", "10.1.0.1:8080/tcp");
+	backend_roundtrip("10.1.0.1:53/UDP,state=active,weight=1", "10.1.0.1:53/udp");
+	backend_roundtrip("[FD00::1]:80,state=terminating,weight=3", "[fd00::1]:80/tcp,weight=3,state=terminating");
 	backend_bad("10.1.0.1:80,weight=0", "bad weight");
 	backend_bad("10.1.0.1:80,weight=65536", "bad weight");
 	backend_bad("10.1.0.1:80,weight=", "bad weight");
