@@ -31,7 +31,6 @@ lab() { "$LAB" exec "$@"; }
 # Between tests: no services, default switches, the datapath attached native.
 lab_reset() {
 	needs_root
-	[ -z "${KPR_LAB_SKIP:-}" ] || skip "needs root and BPF"
 	svc-del -q --all 2>/dev/null || true
 	lb-mode -q --external-clusterip off --icmp-echo on --nat-ports 32768-65535 \
 		--algorithm random --maglev-table-size 16381 --maglev-seed JLfvgnHc2kaSUFaI 2>/dev/null || true
