@@ -2,7 +2,10 @@
 # Control plane: 10,000 services x 10 backends through svc-add -f into a fresh
 # pin root, one service update with 10,000 loaded, a no-op reload, a save.
 # Medians of several runs, in milliseconds.
-set -eu
+set -euo pipefail	# a failed run must stop the bench, not print 0.00 ms
+top=$(cd "$(dirname "$0")/../.." && pwd)
+: "${KPR_BIN:=$top/build}"
+export PATH="$KPR_BIN:$PATH"
 root=/sys/fs/bpf/kpr-bench-$$
 tmp=$(mktemp -d)
 trap 'rm -rf "$root" "$tmp"' EXIT
