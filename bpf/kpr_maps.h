@@ -170,7 +170,7 @@ struct kpr_flow_key {
 #define KPR_CT_F_SNAT		0x08
 
 struct kpr_ct {
-	__u64 last_seen;	/* bpf_ktime_get_ns() */
+	__u64 last_seen;	/* bpf_ktime_get_coarse_ns() */
 	__u32 backend_id;
 	__u32 svc_id;
 	__u32 flags;		/* KPR_CT_F_* */
@@ -206,7 +206,7 @@ struct kpr_affinity_key {
 };
 
 struct kpr_affinity {
-	__u64 last_used;	/* bpf_ktime_get_ns() */
+	__u64 last_used;	/* bpf_ktime_get_coarse_ns() */
 	__u32 backend_id;
 	__u32 pad;
 };
