@@ -14,7 +14,8 @@
 #include <linux/types.h>
 
 #define KPR_MAGIC		0x6b707231	/* "kpr1" */
-#define KPR_LAYOUT_VERSION	3	/* 2: mmapable Maglev tables; 3: revflow folded into nat */
+#define KPR_LAYOUT_VERSION	4	/* 2: mmapable Maglev tables; 3: revflow folded into
+					 * nat; 4: nat an array of port slots */
 
 /* Default sizes, chosen at creation; lb-mode shows the ones in force. */
 #define KPR_MAX_SERVICES	131072
@@ -180,21 +181,39 @@ struct kpr_ct {
 
 /*
  * nat: the one SNAT table, shared by node-port SNAT and masquerade, and its
- * port allocator. Keyed by a translated flow as its replies reach the node
- * (backend -> node address:nat port, dir KPR_CT_REV): inserting the entry
- * reserves the port, and the value holds everything needed to translate the
- * replies back in one lookup: the client, and the frontend as the client
+ * port allocator. An ARRAY of port slots, not a hash: a new flow claims a
+ * slot with one compare-and-swap instead of a hash-table insert (which
+ * costs as much as the rest of a new flow: a lock, an LRU node, a copy),
+ * and a reply finds its slot by index, with no hashing.
+ *
+ * A slot is (bucket, low 15 bits of the port); the bucket is a hash of the
+ * flow as its replies arrive (peer address:port/protocol and the node
+ * address, kpr_nat_bucket() in bpf/lib/nat.h). Each bucket thus offers the
+ * whole port range, and peers that share a bucket share it. The slot holds
+ * the reply's full tuple, checked on every lookup, and everything needed to
+ * translate the reply back: the client, and the frontend as the client
  * addressed it (for a "*:PORT" NodePort, the node address it used, which no
- * other map holds). One insert per new flow, beside its ct entry.
+ * other map holds).
+ *
+ * A slot is free when it was never used (last_seen 0) or when its flow is
+ * over: no reply within the timeout and no request either (its ct entry
+ * stale or gone). Nothing evicts a live flow's slot; a full range drops the
+ * new flow, counted.
  */
+#define KPR_NAT_PORT_BITS	15
+#define KPR_NAT_BUCKETS		(KPR_MAX_NAT >> KPR_NAT_PORT_BITS)
+
 struct kpr_nat {
+	__u64 last_seen;		/* claimed by compare-and-swap from a free value */
+	struct kpr_l4addr peer;		/* the backend, as replies come from it */
+	union kpr_addr snat;		/* the node address replies come to */
+	__be16 port;			/* the nat port, the replies' destination port */
+	__u16 pad;
+	__u32 flags;			/* KPR_CT_F_FIN_SEEN: a FIN or RST went by */
 	struct kpr_l4addr client;
 	struct kpr_l4addr frontend;
-	__u32 svc_id;		/* 0 for masquerade */
+	__u32 svc_id;			/* 0 for masquerade */
 	__u32 backend_id;
-	__u64 last_seen;
-	__u32 flags;		/* KPR_CT_F_FIN_SEEN: a FIN or RST went by */
-	__u32 pad;
 };
 
 /* affinity: (client, service) -> backend */

@@ -92,9 +92,9 @@ struct {
 } ct SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, KPR_MAX_NAT);
-	__type(key, struct kpr_flow_key);
+	__type(key, __u32);
 	__type(value, struct kpr_nat);
 	KPR_PINNED;
 } nat SEC(".maps");

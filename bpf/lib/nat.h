@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Rewriting a packet's addresses and ports with incremental checksums, and
- * the SNAT port allocator over the nat map shared with masquerade.
+ * the SNAT port allocator over the nat slots shared with masquerade.
  */
 #ifndef KPR_LIB_NAT_H
 #define KPR_LIB_NAT_H
 
 #include "csum.h"
+#include "jhash.h"
 #include "maps.h"
 #include "parse.h"
 
 /* How many ports a new flow tries before it is dropped and counted: the
- * range is random-probed, so a full range costs this much and no more. */
+ * range is probed from a hashed start, so a full range costs this much and
+ * no more. */
 #define KPR_NAT_TRIES	8
 
 /* Rewrites source and destination of the packet p describes. */
@@ -68,11 +70,12 @@ static __always_inline bool kpr_tcp_closing(const struct kpr_pkt *p)
 }
 
 /*
- * Whether the flow that holds a nat port is over: its replies (nat) and
- * its requests (ct, found from the client and frontend the nat entry names) both
+ * Whether the flow that holds a nat slot is over: its replies (the slot) and
+ * its requests (ct, found from the client and frontend the slot names) both
  * expired. One-way UDP flows refresh only ct; closed TCP flows expire fast.
+ * Out of line: the allocator's loop already fills the caller's registers.
  */
-static __always_inline bool kpr_flow_dead(const struct kpr_config *cfg,
+static __noinline bool kpr_flow_dead(const struct kpr_config *cfg,
 					  const struct kpr_nat *rf,
 					  struct kpr_flow_key *fk, __u64 now)
 {
@@ -92,54 +95,109 @@ static __always_inline bool kpr_flow_dead(const struct kpr_config *cfg,
 	return !ce || kpr_stale(ce->last_seen, now, kpr_ct_timeout(cfg, fk->proto, ce->flags));
 }
 
-/* The flow as its replies will arrive: backend -> SNAT address:port. */
-static __always_inline void kpr_nat_rev_key(const struct kpr_pkt *p, const struct kpr_l4addr *be,
-					    const union kpr_addr *snat, __be16 port,
-					    struct kpr_flow_key *rk)
+static __always_inline __u32 kpr_addr_fold(const union kpr_addr *a)
 {
-	rk->saddr = be->addr;
-	rk->daddr = *snat;
-	rk->sport = be->port;
-	rk->dport = port;
-	rk->proto = p->key.proto;
-	rk->family = p->key.family;
-	rk->dir = KPR_CT_REV;
-	rk->pad = 0;
+	return a->w[0] ^ a->w[1] ^ a->w[2] ^ a->w[3];
+}
+
+/* The first slot of the bucket of replies from a peer (address, port,
+ * protocol and family) to the node address snat. */
+static __always_inline __u32 kpr_nat_bucket(const union kpr_addr *peer, __be16 port,
+					    __u8 proto, __u8 family, const union kpr_addr *snat)
+{
+	__u32 h = kpr_jhash_3words(kpr_addr_fold(peer),
+				   (__u32)port << 16 | (__u32)proto << 8 | family,
+				   kpr_addr_fold(snat), KPR_JHASH_INITVAL);
+
+	return (h & (KPR_NAT_BUCKETS - 1)) << KPR_NAT_PORT_BITS;
+}
+
+static __always_inline __u32 kpr_nat_slot(__u32 bucket, __be16 port)
+{
+	return bucket | (bpf_ntohs(port) & ((1u << KPR_NAT_PORT_BITS) - 1));
+}
+
+static __always_inline bool kpr_addr_eq(const union kpr_addr *a, const union kpr_addr *b)
+{
+	return !((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) | (a->w[2] ^ b->w[2]) |
+		 (a->w[3] ^ b->w[3]));
+}
+
+/* The slot of a reply: the packet p comes from a peer to a node address and
+ * nat port. NULL when no flow of ours holds that tuple. */
+static __always_inline struct kpr_nat *kpr_nat_find(const struct kpr_pkt *p)
+{
+	__u32 i = kpr_nat_slot(kpr_nat_bucket(&p->key.saddr, p->key.sport, p->key.proto,
+					      p->key.family, &p->key.daddr), p->key.dport);
+	struct kpr_nat *rf = bpf_map_lookup_elem(&nat, &i);
+
+	if (!rf || !rf->last_seen || rf->port != p->key.dport ||
+	    rf->peer.port != p->key.sport || rf->peer.proto != p->key.proto ||
+	    rf->peer.family != p->key.family || !kpr_addr_eq(&rf->peer.addr, &p->key.saddr) ||
+	    !kpr_addr_eq(&rf->snat, &p->key.daddr))
+		return NULL;
+	return rf;
 }
 
 /*
- * Reserves a node port for a flow leaving to 'be' from 'snat': the reverse
- * nat entry (as the replies will arrive) is created with BPF_NOEXIST, and an
- * entry whose flow has expired may be taken over. Returns the port in
- * network order, or 0 when every try collided.
+ * Where a flow's search for a port starts: a keyed hash of the flow (RFC 6056,
+ * algorithm 3), so a flow seen again, such as a client reusing its port,
+ * finds its old slot first and warm in the caches, while the ports stay
+ * unpredictable from outside: the key is random, drawn once per loaded
+ * program (a race between CPUs only draws it twice).
  */
-static __always_inline __be16 kpr_nat_alloc(const struct kpr_config *cfg,
-					     const struct kpr_pkt *p,
-					     const struct kpr_l4addr *be,
-					     const union kpr_addr *snat,
-					     struct kpr_flow_key *rk, struct kpr_nat *v,
+static __u32 kpr_nat_key;
+
+static __always_inline __u32 kpr_nat_start(const struct kpr_nat *v)
+{
+	__u32 key = kpr_nat_key;
+
+	if (!key) {
+		key = bpf_get_prandom_u32() | 1;
+		kpr_nat_key = key;
+	}
+	return kpr_jhash_3words(kpr_addr_fold(&v->client.addr) ^ kpr_addr_fold(&v->frontend.addr),
+				(__u32)v->client.port << 16 | v->frontend.port,
+				v->client.proto, key);
+}
+
+/*
+ * Claims a node port for the flow that v describes (peer, snat and the
+ * translation filled in, last_seen the time now) and fills its slot. A slot
+ * is taken with a compare-and-swap of last_seen from the value that showed
+ * it free, so two CPUs never claim the same one. Returns the port in network
+ * order, or 0 when every try found a live flow.
+ */
+static __always_inline __be16 kpr_nat_alloc(const struct kpr_config *cfg, struct kpr_nat *v,
 					     struct kpr_flow_key *fk)
 {
-	__u64 now = v->last_seen;
-	__u32 min = cfg->nat_port_min, max = cfg->nat_port_max, range, start;
+	__u32 min = cfg->nat_port_min, max = cfg->nat_port_max, range, start, bucket;
 
 	if (!min || max < min)
 		return 0;
 	range = max - min + 1;
-	start = bpf_get_prandom_u32();
-	kpr_nat_rev_key(p, be, snat, 0, rk);
+	start = kpr_nat_start(v);
+	bucket = kpr_nat_bucket(&v->peer.addr, v->peer.port, v->peer.proto, v->peer.family,
+				&v->snat);
+#pragma clang loop unroll(disable)
 	for (int i = 0; i < KPR_NAT_TRIES; i++) {
-		struct kpr_nat *old;
+		__be16 port = bpf_htons((__u16)(min + (start + i * 7919) % range));
+		__u32 idx = kpr_nat_slot(bucket, port);
+		struct kpr_nat *rf = bpf_map_lookup_elem(&nat, &idx);
+		__u64 seen;
 
-		rk->dport = bpf_htons((__u16)(min + (start + i * 7919) % range));
-		if (!bpf_map_update_elem(&nat, rk, v, BPF_NOEXIST))
-			return rk->dport;
-		/* taken: by a flow that may be over (its replies refresh this
-		 * entry, its requests its ct entry) */
-		old = bpf_map_lookup_elem(&nat, rk);
-		if ((!old || kpr_flow_dead(cfg, old, fk, now)) &&
-		    !bpf_map_update_elem(&nat, rk, v, BPF_ANY))
-			return rk->dport;
+		if (!rf)
+			return 0;
+		seen = rf->last_seen;
+		if (seen && !kpr_flow_dead(cfg, rf, fk, v->last_seen))
+			continue;
+		if (__sync_val_compare_and_swap(&rf->last_seen, seen, v->last_seen) != seen)
+			continue;	/* another CPU took it */
+		v->port = port;
+		/* everything after last_seen, which the swap wrote */
+		__builtin_memcpy((void *)rf + sizeof(rf->last_seen), (void *)v + sizeof(v->last_seen),
+				 sizeof(*v) - sizeof(v->last_seen));
+		return port;
 	}
 	return 0;
 }

@@ -47,7 +47,6 @@ struct kpr_pkt {
 	/* carried here so that out-of-line helpers need fewer arguments */
 	const struct kpr_config *cfg;
 	__u64 now;
-	__be16 nat_port;	/* of an established flow whose nat entry to check */
 };
 
 #define KPR_IP_MF	0x2000

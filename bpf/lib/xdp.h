@@ -27,7 +27,6 @@ struct kpr_scratch {
 	struct bpf_fib_lookup fib;
 	struct kpr_nat nat;
 	struct kpr_ct ct;
-	struct kpr_flow_key rk;
 	struct kpr_affinity_key ak;
 	struct kpr_affinity av;
 	struct kpr_flow_key fk;
@@ -94,10 +93,10 @@ static __always_inline int kpr_no_backend(struct xdp_md *ctx, struct kpr_pkt *p,
 }
 
 /*
- * Records a new flow: a nat port, the reverse translation, the ct entry and
- * the client's affinity; or, with p->nat_port, checks that an established
- * flow's reverse translation is still there. Out of line to keep its keys and values off the
- * caller's stack frame. Returns the nat port, 0 when none was free.
+ * Records a new flow: a nat port and its slot (the reverse translation), the
+ * ct entry and the client's affinity. Out of line to keep its keys and
+ * values off the caller's stack frame. Returns the nat port, 0 when none
+ * was free.
  */
 static __noinline __be16 kpr_new_flow(struct kpr_pkt *p, const struct kpr_svc *svc,
 				      __u32 be_id, const struct kpr_backend *be,
@@ -107,29 +106,27 @@ static __noinline __be16 kpr_new_flow(struct kpr_pkt *p, const struct kpr_svc *s
 
 	if (!x)
 		return 0;
-	x->nat = (struct kpr_nat){
-		.client = { .addr = p->key.saddr, .port = p->key.sport,
-			    .proto = p->key.proto, .family = p->key.family },
-		.frontend = { .addr = p->key.daddr, .port = p->key.dport,
-			      .proto = p->key.proto, .family = p->key.family },
-		.svc_id = svc->id, .backend_id = be_id, .last_seen = p->now,
-	};
+	/* field by field: a compound literal would be built on the stack */
+	__builtin_memset(&x->nat, 0, sizeof(x->nat));
+	x->nat.last_seen = p->now;
+	x->nat.peer = be->be;
+	x->nat.snat = *snat;
+	x->nat.flags = kpr_tcp_closing(p) ? KPR_CT_F_FIN_SEEN : 0;
+	x->nat.client.addr = p->key.saddr;
+	x->nat.client.port = p->key.sport;
+	x->nat.client.proto = p->key.proto;
+	x->nat.client.family = p->key.family;
+	x->nat.frontend.addr = p->key.daddr;
+	x->nat.frontend.port = p->key.dport;
+	x->nat.frontend.proto = p->key.proto;
+	x->nat.frontend.family = p->key.family;
+	x->nat.svc_id = svc->id;
+	x->nat.backend_id = be_id;
 	x->ct = (struct kpr_ct){
 		.last_seen = p->now, .backend_id = be_id, .svc_id = svc->id,
-		.flags = KPR_CT_F_SNAT | (kpr_tcp_closing(p) ? KPR_CT_F_FIN_SEEN : 0),
+		.flags = KPR_CT_F_SNAT | x->nat.flags,
 	};
-	if (p->nat_port) {
-		/* an established flow, once a second: the LRU tables evict
-		 * independently, and a flow whose reverse entries went while
-		 * its ct entry stayed would lose its replies; put them back */
-		kpr_nat_rev_key(p, &be->be, snat, p->nat_port, &x->rk);
-		if (bpf_map_lookup_elem(&nat, &x->rk))
-			return p->nat_port;
-		bpf_map_update_elem(&nat, &x->rk, &x->nat, BPF_ANY);
-		return p->nat_port;
-	}
-	x->rk = (struct kpr_flow_key){};
-	x->ct.nat_port = kpr_nat_alloc(p->cfg, p, &be->be, snat, &x->rk, &x->nat, &x->fk);
+	x->ct.nat_port = kpr_nat_alloc(p->cfg, &x->nat, &x->fk);
 	if (!x->ct.nat_port)
 		return 0;
 	bpf_map_update_elem(&ct, &p->key, &x->ct, BPF_ANY);
@@ -163,10 +160,8 @@ static __always_inline int kpr_forward(struct xdp_md *ctx, struct kpr_pkt *p,
 		be = bpf_map_lookup_elem(&backends, &be_id);
 		if (be && kpr_be_usable(be, p, false)) {
 			nat_port = ce->nat_port;
-			if (now - ce->last_seen > KPR_REFRESH_NS) {
+			if (now - ce->last_seen > KPR_REFRESH_NS)
 				ce->last_seen = now;
-				p->nat_port = nat_port;	/* check its nat entry */
-			}
 			if (!(ce->flags & KPR_CT_F_FIN_SEEN) && kpr_tcp_closing(p))
 				ce->flags |= KPR_CT_F_FIN_SEEN;
 		} else {
@@ -197,7 +192,7 @@ static __always_inline int kpr_forward(struct xdp_md *ctx, struct kpr_pkt *p,
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
 		goto drop;
 
-	if (new_flow || p->nat_port) {
+	if (new_flow) {
 		nat_port = kpr_new_flow(p, svc, be_id, be, &snat);
 		if (!nat_port)
 			goto drop;
@@ -238,9 +233,7 @@ static __always_inline int kpr_xdp(struct xdp_md *ctx)
 		/* replies and "*:PORT" NodePorts are addressed to the node */
 		if (!kpr_is_node_addr(&p))
 			return XDP_PASS;
-		p.key.dir = KPR_CT_REV;
-		rf = bpf_map_lookup_elem(&nat, &p.key);
-		p.key.dir = KPR_CT_FWD;
+		rf = kpr_nat_find(&p);
 		if (rf) {
 			p.now = kpr_now();
 			return kpr_reverse(ctx, &p, rf, p.now);
