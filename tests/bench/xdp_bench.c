@@ -7,7 +7,9 @@
  *   xdp_bench PIN_ROOT IFINDEX VIP LABEL [REPEAT [RUNS]]
  *
  * Prints one line per path: the median over RUNS of the kernel's average
- * ns per repeat. Figures are printed, never judged.
+ * ns per repeat, and the median of each run's ratio to a run of the empty
+ * program just before it; where Katran has a figure for the same path, its
+ * ratio beside. Figures are printed, never judged.
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -96,27 +98,47 @@ static int run(struct bpf_program *prog, __u8 *pkt, int rep, __u8 *out, __u32 *r
 	return 0;
 }
 
-static int cmp_u32(const void *a, const void *b)
+static int cmp_double(const void *a, const void *b)
 {
-	return (int)(*(const __u32 *)a - *(const __u32 *)b);
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
 }
 
-/* The median of `runs` runs of rep repeats; -1 on error. */
-static double measure_n(struct bpf_program *prog, __u8 *pkt, int rep, __u32 *retval)
+struct fig {
+	double ns;	/* median ns per repeat */
+	double ratio;	/* median of the runs' ratios to the empty program */
+};
+
+static struct bpf_program *empty_prog;
+
+/*
+ * RUNS runs of rep repeats, each right after a run of the empty program
+ * with as many repeats: the machine drifts within minutes, so each run is
+ * compared to its own baseline and the ratios' median is reported.
+ */
+static int measure_n(struct bpf_program *prog, __u8 *pkt, int rep, __u32 *retval, struct fig *f)
 {
-	__u32 v[32];
+	double v[32], r[32];
 	int n = runs < 32 ? runs : 32;
+	__u32 ns, e, rc;
 
-	for (int i = 0; i < n; i++)
-		if (run(prog, pkt, rep, NULL, retval, &v[i]))
+	for (int i = 0; i < n; i++) {
+		if (run(empty_prog, pkt, rep, NULL, &rc, &e) || run(prog, pkt, rep, NULL, retval, &ns))
 			return -1;
-	qsort(v, n, sizeof(v[0]), cmp_u32);
-	return v[n / 2];
+		v[i] = ns;
+		r[i] = (double)ns / (e ? e : 1);
+	}
+	qsort(v, n, sizeof(v[0]), cmp_double);
+	qsort(r, n, sizeof(r[0]), cmp_double);
+	f->ns = v[n / 2];
+	f->ratio = r[n / 2];
+	return 0;
 }
 
-static double measure(struct bpf_program *prog, __u8 *pkt, __u32 *retval)
+static int measure(struct bpf_program *prog, __u8 *pkt, __u32 *retval, struct fig *f)
 {
-	return measure_n(prog, pkt, repeat, retval);
+	return measure_n(prog, pkt, repeat, retval, f);
 }
 
 static const char *xdp_rc(__u32 rc)
@@ -126,16 +148,44 @@ static const char *xdp_rc(__u32 rc)
 	return rc < 5 ? n[rc] : "?";
 }
 
+/* XDP_BENCH_ONLY=WORD measures only the paths whose name holds WORD (for
+ * perf record); the baselines always run. katran: Katran's ratio for the
+ * same path (see the issue's figures), 0 where it has none. */
+static void report(const char *label, const char *what, struct bpf_program *prog, __u8 *pkt,
+		   int rep, double wrap, double katran)
+{
+	struct fig f;
+	__u32 rc = 0;
+
+	if (getenv("XDP_BENCH_ONLY") && !strstr(what, getenv("XDP_BENCH_ONLY")))
+		return;
+	if (measure_n(prog, pkt, rep, &rc, &f)) {
+		printf("%-14s %-46s failed: %s\n", label, what, strerror(errno));
+		return;
+	}
+	printf("%-14s %-46s %7.1f ns %6.2fx empty", label, what, f.ns, f.ratio);
+	if (wrap > 0)
+		printf("  net of wrapper %6.1f ns", f.ns - wrap);
+	else
+		printf("  %-26s", "(unwrapped)");
+	printf("  [%s]", xdp_rc(rc));
+	if (katran > 0)
+		printf("  Katran %4.1fx: %s by %.0f%%", katran, f.ratio <= katran ? "at or below" : "ABOVE",
+		       100.0 * (f.ratio - katran) / katran);
+	printf("\n");
+}
+
 int main(int argc, char **argv)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
 	struct kpr_bench_bpf *skel;
 	__u8 pkt[PKT_LEN], out[256];
 	const char *vip, *label;
-	char snat[INET_ADDRSTRLEN];
+	char snat[INET_ADDRSTRLEN], be[INET_ADDRSTRLEN];
+	struct fig e, we;
 	__u32 rc, ns;
-	double e, we, v;
-	__u16 nat_port;
+	__u16 nat_port, be_port;
+	double wrap;
 	int err;
 
 	if (argc < 5) {
@@ -156,30 +206,24 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xdp_bench: cannot load the bench programs\n");
 		return 1;
 	}
+	empty_prog = skel->progs.bench_empty;
 
 	/* the empty program and the wrapper's own cost, from this very run */
 	build(pkt, IPPROTO_TCP, "10.98.0.1", 40000, vip, 80, false);
-	e = measure(skel->progs.bench_empty, pkt, &rc);
-	we = measure(skel->progs.bench_wrap_empty, pkt, &rc);
-	printf("%-14s %-44s %8.1f ns  %5.2fx empty\n", label, "empty XDP program", e, 1.0);
-	printf("%-14s %-44s %8.1f ns  (wrapper: save+restore 54 bytes)\n", label,
-	       "wrapper around nothing", we);
+	if (measure(skel->progs.bench_empty, pkt, &rc, &e) ||
+	    measure(skel->progs.bench_wrap_empty, pkt, &rc, &we)) {
+		fprintf(stderr, "xdp_bench: BPF_PROG_TEST_RUN failed: %s\n", strerror(errno));
+		return 1;
+	}
+	wrap = we.ns - e.ns;
+	printf("%-14s %-46s %7.1f ns %6.2fx empty\n", label, "empty XDP program", e.ns, 1.0);
+	printf("%-14s %-46s %7.1f ns  (the wrapper: save and restore 54 bytes)\n", label,
+	       "wrapper around nothing", we.ns);
 
-/* XDP_BENCH_ONLY=WORD measures only the paths whose name holds WORD (for
- * perf record); the baselines always run. */
-#define REPORT(what, m, rc) do { \
-	if (getenv("XDP_BENCH_ONLY") && !strstr(what, getenv("XDP_BENCH_ONLY"))) \
-		break; \
-	v = (m); \
-	printf("%-14s %-44s %8.1f ns  %5.2fx empty  net of wrapper %6.1f ns  [%s]\n", label, what, \
-	       v, v / e, v - (we - e), xdp_rc(rc)); \
-} while (0)
-
-	build(pkt, IPPROTO_TCP, "10.98.0.1", 40000, "10.97.0.1", 80, false);
 	/* nothing is rewritten here: measured bare, as the empty program */
-	v = measure(skel->progs.bench_plain, pkt, &rc);
-	printf("%-14s %-44s %8.1f ns  %5.2fx empty  (unwrapped)              [%s]\n", label,
-	       "not for a service (TCP to 10.97.0.1:80)", v, v / e, xdp_rc(rc));
+	build(pkt, IPPROTO_TCP, "10.98.0.1", 40000, "10.97.0.1", 80, false);
+	report(label, "not for a service (TCP to 10.97.0.1:80)", skel->progs.bench_plain, pkt,
+	       repeat, 0, 6.6);
 
 	/* one flow through once, unwrapped, to learn its nat port */
 	build(pkt, IPPROTO_TCP, "10.98.0.2", 40001, vip, 80, true);
@@ -190,30 +234,34 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	nat_port = ntohs(((struct tcphdr *)(out + 34))->source);
+	be_port = ntohs(((struct tcphdr *)(out + 34))->dest);
 	inet_ntop(AF_INET, out + 26, snat, sizeof(snat));
-	{
-		char be[INET_ADDRSTRLEN];
-		__u16 be_port = ntohs(((struct tcphdr *)(out + 34))->dest);
-
-		inet_ntop(AF_INET, out + 30, be, sizeof(be));
-		build(pkt, IPPROTO_TCP, "10.98.0.2", 40001, vip, 80, false);
-		REPORT("TCP established flow (ct hit)", measure(skel->progs.bench_flow, pkt, &rc), rc);
-		build(pkt, IPPROTO_TCP, be, be_port, snat, nat_port, false);
-		REPORT("TCP reply, reverse SNAT (nat hit)",
-		       measure(skel->progs.bench_flow, pkt, &rc), rc);
-	}
+	inet_ntop(AF_INET, out + 30, be, sizeof(be));
+	build(pkt, IPPROTO_TCP, "10.98.0.2", 40001, vip, 80, false);
+	report(label, "TCP established flow (ct hit)", skel->progs.bench_flow, pkt, repeat, wrap,
+	       12.6);
+	build(pkt, IPPROTO_TCP, be, be_port, snat, nat_port, false);
+	report(label, "TCP reply, reverse SNAT (nat hit)", skel->progs.bench_flow, pkt, repeat,
+	       wrap, 0);
 	build(pkt, IPPROTO_UDP, "10.98.0.3", 40002, vip, 53, false);
-	REPORT("UDP packet of an established flow", measure(skel->progs.bench_flow, pkt, &rc), rc);
+	report(label, "UDP packet of an established flow", skel->progs.bench_flow, pkt, repeat,
+	       wrap, 0);
 
-	/* last: new flows fill the tables. First a few thousand per run, so
-	 * that they stay far from full (ct and nat hold 262144 each),
-	 * as in Katran's figure; then millions, which keep the LRU tables full
-	 * and evicting, as a SYN flood would. */
+	/* Katran's way: one warm flow, whose SYN inserts it at every repeat */
+	build(pkt, IPPROTO_TCP, "10.98.0.4", 40003, vip, 80, true);
+	report(label, "TCP SYN inserting its flow, one warm flow", skel->progs.bench_syn_warm, pkt,
+	       repeat, wrap, 33.0);
+
+	/* last: a new flow at every repeat, cold in the caches. First a few
+	 * thousand per run, so that the tables stay far from full (ct and nat
+	 * hold 262144 each); then millions, as a SYN flood would send: ct
+	 * stays full and evicting, and once every nat slot is held by a flow
+	 * within its timeout, new flows are dropped, counted ([DROP]). */
 	build(pkt, IPPROTO_TCP, "10.98.0.1", 40000, vip, 80, true);
-	REPORT("TCP SYN, new flow each repeat, tables filling",
-	       measure_n(skel->progs.bench_new_flow, pkt, 10000, &rc), rc);
-	REPORT("TCP SYN, new flow each repeat, tables full",
-	       measure(skel->progs.bench_new_flow, pkt, &rc), rc);
+	report(label, "TCP SYN, new flow each repeat, tables filling",
+	       skel->progs.bench_new_flow, pkt, 10000, wrap, 0);
+	report(label, "TCP SYN, new flow each repeat, tables full", skel->progs.bench_new_flow,
+	       pkt, repeat, wrap, 0);
 
 	kpr_bench_bpf__destroy(skel);
 	return 0;
