@@ -117,6 +117,24 @@ be6() {
 	[ "$(jq '[.services[0].backends[].stats.flows] | add' <<<"$output")" -eq 9 ]
 }
 
+# The stats pairs (service, backend) of service ID left in the map.
+pairs_of() { dump stats | jq --argjson id "$1" '[.[] | select(.key.svc_id == $id)] | length'; }
+
+@test "svc-del forgets a service's counters: no pair is left, and re-created it starts from zero" {
+	svc-add -q -t loadbalancer $VIP:80 $(be4 80)
+	ccurl "http://$VIP/[1-3]" >/dev/null
+	id=$(svc-list -j | jq '.services[0].id')
+	[ "$(pairs_of "$id")" -gt 0 ]
+	svc-del -q $VIP:80
+	[ "$(pairs_of "$id")" -eq 0 ]
+	[ "$(dump stats | jq 'length')" -eq 0 ]	# its backends went with it
+	svc-add -q -t loadbalancer $VIP:80 $(be4 80)
+	run svc-list --stats -j
+	assert_success
+	jq -e '.services[0].stats == {packets: 0, bytes: 0, flows: 0, drops: 0}' <<<"$output"
+	jq -e '[.services[0].backends[].stats.packets] | add == 0' <<<"$output"
+}
+
 @test "ping of a service address is answered; with --icmp-echo off it is not" {
 	svc-add -q -t loadbalancer $VIP:80 $(be4 80)
 	svc-add -q -t loadbalancer [$VIP6]:80 $(be6 80)
