@@ -28,9 +28,9 @@
 #define KPR_MAX_NODE_ADDRS	256
 #define KPR_MAX_NATIVE_CIDRS	1024
 /* stats: a pair per slot, with room for the pairs of backends that left a
- * service but live on elsewhere, and one per service for the drops that
- * name no backend */
-#define KPR_MAX_STATS		(KPR_MAX_SLOTS + KPR_MAX_SERVICES)
+ * service but live on elsewhere; one per service for the drops that name no
+ * backend, and one per backend for what deleted services sent it */
+#define KPR_MAX_STATS		(KPR_MAX_SLOTS + KPR_MAX_SERVICES + KPR_MAX_BACKENDS)
 #define KPR_MAX_SOCK_REVNAT	65536
 #define KPR_MAGLEV_INNER_MAX	131071	/* the largest table size */
 #define KPR_MAX_DEVS		256
@@ -278,8 +278,10 @@ struct kpr_lpm_key {
 
 /*
  * stats: PERCPU_HASH, per (service, backend) pair, so that a forwarded packet
- * costs one lookup. backend_id 0: no backend took the packet (a drop). The
- * tools add the pairs up per service and per backend.
+ * costs one lookup. backend_id 0: no backend took the packet (a drop), or
+ * what a backend now gone counted for the service; svc_id 0: what services
+ * now gone sent a backend that lives on. The tools add the pairs up per
+ * service and per backend.
  */
 struct kpr_stats_key {
 	__u32 svc_id;

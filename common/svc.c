@@ -339,10 +339,16 @@ static bool be_gone(const struct txn *t, __u32 id)
 	return id < t->bm.max && t->gone_be[id];
 }
 
-/* The pairs of what went. */
+/* A pair of what went, and what it counted. */
+struct gone_pair {
+	struct kpr_stats_key key;
+	struct kpr_stats sum;
+};
+
 struct sweep {
 	const struct txn *t;
-	struct kpr_stats_key *keys;
+	int ncpu;
+	struct gone_pair *p;
 	__u32 n, cap;
 };
 
@@ -355,33 +361,78 @@ static int sweep_pair(const void *k, const void *v, void *ctx)
 		return 0;
 	if (sw->n == sw->cap) {
 		__u32 cap = sw->cap ? sw->cap * 2 : 256;
-		struct kpr_stats_key *nk = realloc(sw->keys, cap * sizeof(*nk));
+		struct gone_pair *np = realloc(sw->p, cap * sizeof(*np));
 
-		if (!nk)
+		if (!np)
 			return -ENOMEM;
-		sw->keys = nk;
+		sw->p = np;
 		sw->cap = cap;
 	}
-	sw->keys[sw->n++] = *key;
+	sw->p[sw->n] = (struct gone_pair){ .key = *key };
+	kpr_stats_add_cpus(&sw->p[sw->n].sum, v, sw->ncpu);
+	sw->n++;
 	return 0;
 }
 
+/*
+ * What a deleted pair counted stays with the side that stays, as when each
+ * had its own counter: a service keeps what went to its freed backend, under
+ * (service, 0); a shared backend what a deleted service sent it, under
+ * (0, backend), which no packet uses. A drop the datapath counts under
+ * (service, 0) between the read and the write here is lost: the window is a
+ * syscall wide, and the rest is exact. cpus holds ncpu per-CPU values.
+ */
+static int stats_fold(struct sweep *sw, const struct gone_pair *gp, struct kpr_stats *cpus)
+{
+	size_t stride = kpr_map_cpu_stride(sizeof(*cpus));
+	struct kpr_stats_key to = {};
+	int fd = sw->t->st->stats;
+
+	if (gp->key.svc_id && !svc_gone(sw->t, gp->key.svc_id))
+		to.svc_id = gp->key.svc_id;
+	else if (gp->key.backend_id && !be_gone(sw->t, gp->key.backend_id))
+		to.backend_id = gp->key.backend_id;
+	else
+		return 0;
+	memset(cpus, 0, stride * (size_t)sw->ncpu);
+	lookup(fd, &to, cpus);		/* absent: from zero */
+	kpr_stats_add_cpus(cpus, &gp->sum, 1);	/* onto the first CPU's */
+	return update(fd, &to, cpus, "stats");
+}
+
 /* One walk of the stats map for every service and backend that went: their
- * pairs go in one batch. */
+ * pairs go in one batch, then what they counted is folded. */
 static int stats_sweep(struct txn *t)
 {
-	struct sweep sw = { .t = t };
+	struct sweep sw = { .t = t, .ncpu = libbpf_num_possible_cpus() };
+	struct kpr_stats_key *keys = NULL;
+	struct kpr_stats *cpus = NULL;
 	int ret;
 
 	if (!t->gone)
 		return 0;
+	if (sw.ncpu <= 0)
+		return -EIO;
 	ret = kpr_map_walk(t->st->stats, sweep_pair, &sw);
-	if (!ret) {
-		ret = kpr_map_delete_n(t->st->stats, sw.keys, sw.n);
-		if (ret)
-			kpr_err("cannot delete the counters of what went: %s", strerror(-ret));
+	if (ret || !sw.n)
+		goto out;
+	keys = calloc(sw.n, sizeof(*keys));
+	cpus = malloc(kpr_map_cpu_stride(sizeof(*cpus)) * (size_t)sw.ncpu);
+	if (!keys || !cpus) {
+		ret = -ENOMEM;
+		goto out;
 	}
-	free(sw.keys);
+	for (__u32 i = 0; i < sw.n; i++)
+		keys[i] = sw.p[i].key;
+	ret = kpr_map_delete_n(t->st->stats, keys, sw.n);
+	if (ret)
+		kpr_err("cannot delete the counters of what went: %s", strerror(-ret));
+	for (__u32 i = 0; !ret && i < sw.n; i++)
+		ret = stats_fold(&sw, &sw.p[i], cpus);
+out:
+	free(keys);
+	free(cpus);
+	free(sw.p);
 	t->gone = false;
 	return ret;
 }
