@@ -6,10 +6,11 @@
 
 #include "maps.h"
 
-/* Inline, saving a call per packet: its key and zero value still fit the
- * 512-byte stack the program shares with its out-of-line helpers (the
- * verifier accepts it). backend_id 0: no backend took the packet. A drop
- * counts as a drop only, not as a packet or bytes. */
+/* The first value of a pair: read-only data, not the 512-byte stack. */
+static const struct kpr_stats kpr_stats_zero;
+
+/* Inline, saving a call per packet. backend_id 0: no backend took the
+ * packet. A drop counts as a drop only, not as a packet or bytes. */
 static __always_inline void kpr_stats_add(__u32 svc_id, __u32 backend_id, __u32 bytes,
 					  __u32 flows, __u32 drops)
 {
@@ -19,9 +20,7 @@ static __always_inline void kpr_stats_add(__u32 svc_id, __u32 backend_id, __u32 
 	if (!s) {
 		/* The control plane deletes the pairs of a service or backend
 		 * that goes; the first packet after a (re)creation starts them. */
-		struct kpr_stats zero = {};
-
-		bpf_map_update_elem(&stats, &k, &zero, BPF_NOEXIST);
+		bpf_map_update_elem(&stats, &k, &kpr_stats_zero, BPF_NOEXIST);
 		s = bpf_map_lookup_elem(&stats, &k);
 		if (!s)
 			return;
