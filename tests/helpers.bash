@@ -49,7 +49,7 @@ maps_snapshot() {
 	for m in $(ls "$KPR_PIN_ROOT" | sort); do
 		[ -f "$KPR_PIN_ROOT/$m" ] || continue
 		echo "== $m" >>"$out"
-		bpftool map dump pinned "$KPR_PIN_ROOT/$m" >>"$out" 2>&1
+		"$KPR_BIN/tests/helper_map_dump" "$KPR_PIN_ROOT/$m" >>"$out" 2>&1
 	done
 }
 
