@@ -70,18 +70,23 @@ static __always_inline bool kpr_tcp_closing(const struct kpr_pkt *p)
 }
 
 /*
- * Whether the flow that holds a nat slot is over: its replies (the slot) and
- * its requests (ct, found from the client and frontend the slot names) both
- * expired. One-way UDP flows refresh only ct; closed TCP flows expire fast.
+ * Whether the flow that holds a nat slot is over, so that a new flow may take
+ * the slot. Nothing evicts slots, so a flow whose ct entry went (LRU
+ * eviction under a flood) or now names another port (the client reused its
+ * port) must free its slot at once: its next request would be a new flow
+ * anyway. Otherwise the flow is over when its replies (the slot) and its
+ * requests (ct) both expired; one-way UDP flows refresh only ct, closed TCP
+ * flows expire fast. A slot claimed or answered within the last second is
+ * never taken: its flow may not have written its ct entry yet.
  * Out of line: the allocator's loop already fills the caller's registers.
  */
 static __noinline bool kpr_flow_dead(const struct kpr_config *cfg,
-					  const struct kpr_nat *rf,
-					  struct kpr_flow_key *fk, __u64 now)
+				     const struct kpr_nat *rf,
+				     struct kpr_flow_key *fk, __u64 now)
 {
 	struct kpr_ct *ce;
 
-	if (!kpr_stale(rf->last_seen, now, kpr_ct_timeout(cfg, rf->client.proto, rf->flags)))
+	if (!kpr_stale(rf->last_seen, now, 1))
 		return false;
 	fk->saddr = rf->client.addr;
 	fk->daddr = rf->frontend.addr;
@@ -92,7 +97,10 @@ static __noinline bool kpr_flow_dead(const struct kpr_config *cfg,
 	fk->dir = KPR_CT_FWD;
 	fk->pad = 0;
 	ce = bpf_map_lookup_elem(&ct, fk);
-	return !ce || kpr_stale(ce->last_seen, now, kpr_ct_timeout(cfg, fk->proto, ce->flags));
+	if (!ce || ce->nat_port != rf->port)
+		return true;
+	return kpr_stale(rf->last_seen, now, kpr_ct_timeout(cfg, rf->client.proto, rf->flags)) &&
+	       kpr_stale(ce->last_seen, now, kpr_ct_timeout(cfg, fk->proto, ce->flags));
 }
 
 static __always_inline __u32 kpr_addr_fold(const union kpr_addr *a)
