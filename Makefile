@@ -72,7 +72,7 @@ $(BUILD)/libkpr.a: $(COMMON_OBJ)
 $(BUILD)/%: cmd/%.c $(BUILD)/libkpr.a $(COMMON_HDR) $(SKELS)
 	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/libkpr.a $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkpr.a $(COMMON_HDR) $(wildcard tests/unit/*.h) | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkpr.a $(COMMON_HDR) $(BPF_HDRS) $(wildcard tests/unit/*.h) | $(BUILD)/tests
 	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/libkpr.a $(LDLIBS)
 
 $(BUILD)/bpf $(BUILD)/common $(BUILD)/tests:

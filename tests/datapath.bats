@@ -308,6 +308,36 @@ pairs_of() { dump stats | jq --argjson id "$1" '[.[] | select(.key.svc_id == $id
 	lb-mode -q --nat-ports 32768-65535
 }
 
+@test "a node port's replies are translated only from the peer its nat slot names" {
+	svc-add -q -t loadbalancer $VIP:5353/udp 10.77.2.11:5353/udp
+	run cudp $VIP 5353
+	assert_success
+	port=$(grep -o 'peer=10\.77\.2\.1:[0-9]*' <<<"$output" | cut -d: -f2)
+	[ -n "$port" ]
+	packets() { svc-list --stats -j | jq '.services[0].stats.packets'; }
+	before=$(packets)
+	# the flow's node address and port, from another backend and from the
+	# right backend's other port, each from a source port whose packets
+	# land on the flow's slot: not its replies, so they reach the node's
+	# stack, which has no socket there and answers port unreachable
+	slot="$KPR_BIN/tests/helper_nat_slot udp 10.77.2.11 5353 10.77.2.1 $port"
+	p2=$($slot 10.77.2.12)
+	p1=$($slot 10.77.2.11)
+	run lab b2 socat -t 2 - UDP4:10.77.2.1:$port,sourceport=$p2 <<<"spoof"
+	assert_failure
+	assert_output --partial "Connection refused"
+	run lab b1 socat -t 2 - UDP4:10.77.2.1:$port,sourceport=$p1 <<<"spoof"
+	assert_failure
+	assert_output --partial "Connection refused"
+	# from the peer the slot names, it is translated and counted
+	lab b1 socat -u - UDP4:10.77.2.1:$port,sourceport=5353,reuseaddr <<<"reply"
+	n=0
+	until [ "$(packets)" -eq $((before + 1)) ]; do
+		n=$((n + 1)); [ $n -lt 50 ] || fail "the reply was not translated: $(packets) packets, $before before"
+		sleep 0.1
+	done
+}
+
 @test "unresolved neighbours: the first packets go through the kernel, which resolves them" {
 	svc-add -q -t loadbalancer $VIP:80 $(be4 80)
 	svc-add -q -t loadbalancer [$VIP6]:80 $(be6 80)

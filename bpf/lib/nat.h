@@ -7,8 +7,8 @@
 #define KPR_LIB_NAT_H
 
 #include "csum.h"
-#include "jhash.h"
 #include "maps.h"
+#include "nat_slot.h"
 #include "parse.h"
 
 /* How many ports a new flow tries before it is dropped and counted: the
@@ -101,28 +101,6 @@ static __noinline bool kpr_flow_dead(const struct kpr_config *cfg,
 		return true;
 	return kpr_stale(rf->last_seen, now, kpr_ct_timeout(cfg, rf->client.proto, rf->flags)) &&
 	       kpr_stale(ce->last_seen, now, kpr_ct_timeout(cfg, fk->proto, ce->flags));
-}
-
-static __always_inline __u32 kpr_addr_fold(const union kpr_addr *a)
-{
-	return a->w[0] ^ a->w[1] ^ a->w[2] ^ a->w[3];
-}
-
-/* The first slot of the bucket of replies from a peer (address, port,
- * protocol and family) to the node address snat. */
-static __always_inline __u32 kpr_nat_bucket(const union kpr_addr *peer, __be16 port,
-					    __u8 proto, __u8 family, const union kpr_addr *snat)
-{
-	__u32 h = kpr_jhash_3words(kpr_addr_fold(peer),
-				   (__u32)port << 16 | (__u32)proto << 8 | family,
-				   kpr_addr_fold(snat), KPR_JHASH_INITVAL);
-
-	return (h & (KPR_NAT_BUCKETS - 1)) << KPR_NAT_PORT_BITS;
-}
-
-static __always_inline __u32 kpr_nat_slot(__u32 bucket, __be16 port)
-{
-	return bucket | (bpf_ntohs(port) & ((1u << KPR_NAT_PORT_BITS) - 1));
 }
 
 static __always_inline bool kpr_addr_eq(const union kpr_addr *a, const union kpr_addr *b)
