@@ -14,9 +14,8 @@
 #include <linux/types.h>
 
 #define KPR_MAGIC		0x6b707231	/* "kpr1" */
-/* 2: mmapable Maglev tables; 3: revflow folded into nat; 4: nat an array of
- * port slots, stats per (service, backend) pair */
-#define KPR_LAYOUT_VERSION	4
+#define KPR_LAYOUT_VERSION	4	/* 2: mmapable Maglev tables; 3: revflow folded into
+					 * nat; 4: nat an array of port slots */
 
 /* Default sizes, chosen at creation; lb-mode shows the ones in force. */
 #define KPR_MAX_SERVICES	131072
@@ -27,10 +26,7 @@
 #define KPR_MAX_AFFINITY	65536
 #define KPR_MAX_NODE_ADDRS	256
 #define KPR_MAX_NATIVE_CIDRS	1024
-/* stats: a pair per slot, with room for the pairs of backends that left a
- * service but live on elsewhere; one per service for the drops that name no
- * backend, and one per backend for what deleted services sent it */
-#define KPR_MAX_STATS		(KPR_MAX_SLOTS + KPR_MAX_SERVICES + KPR_MAX_BACKENDS)
+#define KPR_MAX_STATS		(KPR_MAX_SERVICES + KPR_MAX_BACKENDS)
 #define KPR_MAX_SOCK_REVNAT	65536
 #define KPR_MAGLEV_INNER_MAX	131071	/* the largest table size */
 #define KPR_MAX_DEVS		256
@@ -294,16 +290,15 @@ struct kpr_lpm_key {
 	__u8 addr[16];
 };
 
-/*
- * stats: PERCPU_HASH, per (service, backend) pair, so that a forwarded packet
- * costs one lookup. backend_id 0: no backend took the packet (a drop), or
- * what a backend now gone counted for the service; svc_id 0: what services
- * now gone sent a backend that lives on. The tools add the pairs up per
- * service and per backend.
- */
+/* stats: PERCPU_HASH, per service and per backend */
+enum kpr_stats_kind {
+	KPR_STATS_SVC = 1,
+	KPR_STATS_BACKEND,
+};
+
 struct kpr_stats_key {
-	__u32 svc_id;
-	__u32 backend_id;
+	__u32 kind;
+	__u32 id;
 };
 
 struct kpr_stats {

@@ -56,10 +56,11 @@ static void stats_json(const struct kpr_stats *s)
 	out_obj_close();
 }
 
-static void print_table(const struct kpr_svc_info *v, size_t n, const struct kpr_stats_sums *sums)
+static void print_table(struct kpr_state *st, const struct kpr_svc_info *v, size_t n, bool stats)
 {
 	int wid = 2, wfe = 8, wty = 12;
 	char a[KPR_ADDRSTRLEN], num[16];
+	struct kpr_stats s;
 
 	for (size_t i = 0; i < n; i++) {
 		int l = snprintf(num, sizeof(num), "%u", v[i].svc.id);
@@ -77,8 +78,8 @@ static void print_table(const struct kpr_svc_info *v, size_t n, const struct kpr
 			 kpr_svc_type_name(x->svc.type, true));
 		if (!x->svc.total)
 			out_text("(no backends)");
-		if (sums) {
-			stats_text(kpr_stats_of(sums, true, x->svc.id));
+		if (stats && !kpr_svc_stats(st, KPR_STATS_SVC, x->svc.id, &s)) {
+			stats_text(&s);
 			out_text("\n%*s", wid + wfe + wty + 9, "");
 		}
 		for (__u32 j = 0; j < x->svc.total; j++) {
@@ -89,8 +90,8 @@ static void print_table(const struct kpr_svc_info *v, size_t n, const struct kpr
 			if (x->be[j].weight != 1)
 				out_text(", weight %u", x->be[j].weight);
 			out_text(")");
-			if (sums)
-				stats_text(kpr_stats_of(sums, false, x->be_ids[j]));
+			if (stats && !kpr_svc_stats(st, KPR_STATS_BACKEND, x->be_ids[j], &s))
+				stats_text(&s);
 			if (j + 1 < x->svc.total)
 				out_text("\n");
 		}
@@ -98,9 +99,10 @@ static void print_table(const struct kpr_svc_info *v, size_t n, const struct kpr
 	}
 }
 
-static void print_json(const struct kpr_svc_info *v, size_t n, const struct kpr_stats_sums *sums)
+static void print_json(struct kpr_state *st, const struct kpr_svc_info *v, size_t n, bool stats)
 {
 	char a[KPR_ADDRSTRLEN];
+	struct kpr_stats s;
 
 	out_arr_open("services");
 	for (size_t i = 0; i < n; i++) {
@@ -117,8 +119,8 @@ static void print_json(const struct kpr_svc_info *v, size_t n, const struct kpr_
 		out_str("mode", NULL, kpr_mode_name(x->svc.mode));
 		out_uint("affinity", NULL, x->svc.affinity_timeout);
 		out_uint("active", NULL, x->svc.active);
-		if (sums)
-			stats_json(kpr_stats_of(sums, true, x->svc.id));
+		if (stats && !kpr_svc_stats(st, KPR_STATS_SVC, x->svc.id, &s))
+			stats_json(&s);
 		out_arr_open("backends");
 		for (__u32 j = 0; j < x->svc.total; j++) {
 			const struct kpr_backend *b = &x->be[j];
@@ -131,8 +133,8 @@ static void print_json(const struct kpr_svc_info *v, size_t n, const struct kpr_
 			out_str("protocol", NULL, kpr_proto_name(b->be.proto, false));
 			out_str("state", NULL, kpr_state_name(b->state));
 			out_uint("weight", NULL, b->weight);
-			if (sums)
-				stats_json(kpr_stats_of(sums, false, x->be_ids[j]));
+			if (stats && !kpr_svc_stats(st, KPR_STATS_BACKEND, x->be_ids[j], &s))
+				stats_json(&s);
 			out_obj_close();
 		}
 		out_arr_close();
@@ -145,7 +147,6 @@ int main(int argc, char **argv)
 {
 	struct kpr_state st = { .lock_fd = -1 };
 	struct kpr_svc_info *v = NULL, one;
-	struct kpr_stats_sums sums = {};
 	struct kpr_ctx ctx;
 	struct args a = {};
 	char err[KPR_ERRLEN];
@@ -188,23 +189,19 @@ int main(int argc, char **argv)
 		if (!ret)
 			ret = kpr_svc_list(&st, &v, &n);
 	}
-	/* one walk of the stats map for every service listed; -o save shows none */
-	if (!ret && a.stats && strcmp(ctx.output, "save"))
-		ret = kpr_stats_load(&st, &sums);
 	if (ret)
 		goto out;
 
 	if (!strcmp(ctx.output, "json")) {
-		print_json(v, n, a.stats ? &sums : NULL);
+		print_json(&st, v, n, a.stats);
 	} else if (!strcmp(ctx.output, "save")) {
 		printf("# kpr services: svc-add -f FILE --replace restores them\n");
 		for (size_t i = 0; i < n; i++)
 			kpr_svc_save_line(&v[i], stdout);
 	} else {
-		print_table(v, n, a.stats ? &sums : NULL);
+		print_table(&st, v, n, a.stats);
 	}
 out:
-	kpr_stats_sums_free(&sums);
 	kpr_svc_info_free(v, n);
 	kpr_state_close(&st);
 	return out_finish(ret == KPR_PARSE_DONE ? 0 : ret);

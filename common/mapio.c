@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,38 +9,18 @@
 
 #define WALK_CHUNK 4096
 
-size_t kpr_map_cpu_stride(size_t value_size)
-{
-	return (value_size + 7) & ~(size_t)7;
-}
-
-static bool percpu(__u32 type)
-{
-	return type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY ||
-	       type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
-}
-
 int kpr_map_walk(int fd, kpr_map_fn fn, void *ctx)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info), batch = 0, count;
 	void *keys = NULL, *vals = NULL;
 	bool first = true, done = false;
-	size_t vsize;
 	int ret = 0;
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
-	vsize = info.value_size;
-	if (percpu(info.type)) {
-		int ncpu = libbpf_num_possible_cpus();
-
-		if (ncpu <= 0)
-			return -EIO;
-		vsize = kpr_map_cpu_stride(vsize) * (size_t)ncpu;
-	}
 	keys = malloc((size_t)WALK_CHUNK * info.key_size);
-	vals = malloc((size_t)WALK_CHUNK * vsize);
+	vals = malloc((size_t)WALK_CHUNK * info.value_size);
 	if (!keys || !vals) {
 		ret = -ENOMEM;
 		goto out;
@@ -61,7 +40,7 @@ int kpr_map_walk(int fd, kpr_map_fn fn, void *ctx)
 		first = false;
 		for (__u32 i = 0; i < count && !ret; i++)
 			ret = fn((char *)keys + (size_t)i * info.key_size,
-				 (char *)vals + (size_t)i * vsize, ctx);
+				 (char *)vals + (size_t)i * info.value_size, ctx);
 		if (ret)
 			goto out;
 	}

@@ -5,14 +5,12 @@
 #include <linux/types.h>
 
 /*
- * Calls fn for every entry of a map, read with BPF_MAP_LOOKUP_BATCH a few
- * thousand entries per syscall. fn returning non-zero stops the walk and is
- * returned. For a per-CPU map the value is one per possible CPU, each
- * kpr_map_cpu_stride() bytes apart, as the kernel copies them out.
+ * Calls fn for every entry of a (non per-CPU) map, read with
+ * BPF_MAP_LOOKUP_BATCH a few thousand entries per syscall. fn returning
+ * non-zero stops the walk and is returned.
  */
 typedef int (*kpr_map_fn)(const void *key, const void *value, void *ctx);
 int kpr_map_walk(int fd, kpr_map_fn fn, void *ctx);
-size_t kpr_map_cpu_stride(size_t value_size);
 
 /* Writes n entries in one BPF_MAP_UPDATE_BATCH; what names the map in errors. */
 int kpr_map_update_n(int fd, const void *keys, const void *values, __u32 n, const char *what);

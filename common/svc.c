@@ -83,10 +83,6 @@ struct txn {
 	struct kpr_mg_queue *mq;
 	struct pending *pend;
 	unsigned int n_pend;
-	/* Services and backends that went, by id: their stats pairs go at the
-	 * end of the run, in one walk of the stats map (stats_sweep). */
-	__u8 *gone_svc, *gone_be;
-	bool gone;
 };
 
 static int cmp_l4(const void *a, const void *b)
@@ -139,13 +135,10 @@ static void txn_free(struct txn *t)
 	free(t->done_seq);
 	free(t->mq);
 	free(t->pend);
-	free(t->gone_svc);
-	free(t->gone_be);
 	t->mq = NULL;
 	t->pend = NULL;
 	t->svc_used = NULL;
 	t->touched = t->done_seq = NULL;
-	t->gone_svc = t->gone_be = NULL;
 }
 
 static int touch(struct txn *t, __u32 id)
@@ -172,15 +165,9 @@ static int txn_begin(struct txn *t, struct kpr_state *st, bool cached)
 	t->bm.max = kpr_map_size(st->backends);
 	t->svc_max = kpr_map_size(st->maglev);
 	t->done_seq = calloc(t->svc_max + 1, sizeof(*t->done_seq));
-	t->gone_svc = calloc(t->svc_max + 1, 1);
-	t->gone_be = calloc(t->bm.max + 1, 1);
-	if (!t->done_seq || !t->gone_svc || !t->gone_be) {
-		txn_free(t);
+	if (!t->done_seq)
 		return -ENOMEM;
-	}
 	ret = kpr_config_read(st, &t->cfg);
-	if (ret)
-		txn_free(t);
 	if (ret || !cached)
 		return ret;
 	t->cached = true;
@@ -201,7 +188,6 @@ static int txn_begin(struct txn *t, struct kpr_state *st, bool cached)
 }
 
 static int flush_pending(struct txn *t);
-static int stats_sweep(struct txn *t);
 
 /* What is prepared is finished, even after an error: each pending service
  * has its backends and slots in place and only waits for its flip. */
@@ -211,7 +197,6 @@ static int txn_end(struct txn *t, bool write)
 
 	if (write)
 		ret = kpr_config_write(t->st, &t->cfg) ?: ret;
-	ret = stats_sweep(t) ?: ret;
 	txn_free(t);
 	return ret;
 }
@@ -319,122 +304,11 @@ static int delete_slots(struct kpr_state *st, const struct kpr_svc *svc)
 	return ret;
 }
 
-/* A service (svc) or backend that went: its counters go with it, so that
- * one made again with its id starts from zero. */
-static void stats_forget(struct txn *t, bool svc, __u32 id)
+static void stats_forget(struct kpr_state *st, __u32 kind, __u32 id)
 {
-	if (svc ? id >= t->svc_max : id >= t->bm.max)
-		return;
-	(svc ? t->gone_svc : t->gone_be)[id] = 1;
-	t->gone = true;
-}
+	struct kpr_stats_key k = { .kind = kind, .id = id };
 
-static bool svc_gone(const struct txn *t, __u32 id)
-{
-	return id < t->svc_max && t->gone_svc[id];
-}
-
-static bool be_gone(const struct txn *t, __u32 id)
-{
-	return id < t->bm.max && t->gone_be[id];
-}
-
-/* A pair of what went, and what it counted. */
-struct gone_pair {
-	struct kpr_stats_key key;
-	struct kpr_stats sum;
-};
-
-struct sweep {
-	const struct txn *t;
-	int ncpu;
-	struct gone_pair *p;
-	__u32 n, cap;
-};
-
-static int sweep_pair(const void *k, const void *v, void *ctx)
-{
-	const struct kpr_stats_key *key = k;
-	struct sweep *sw = ctx;
-
-	if (!svc_gone(sw->t, key->svc_id) && !be_gone(sw->t, key->backend_id))
-		return 0;
-	if (sw->n == sw->cap) {
-		__u32 cap = sw->cap ? sw->cap * 2 : 256;
-		struct gone_pair *np = realloc(sw->p, cap * sizeof(*np));
-
-		if (!np)
-			return -ENOMEM;
-		sw->p = np;
-		sw->cap = cap;
-	}
-	sw->p[sw->n] = (struct gone_pair){ .key = *key };
-	kpr_stats_add_cpus(&sw->p[sw->n].sum, v, sw->ncpu);
-	sw->n++;
-	return 0;
-}
-
-/*
- * What a deleted pair counted stays with the side that stays, as when each
- * had its own counter: a service keeps what went to its freed backend, under
- * (service, 0); a shared backend what a deleted service sent it, under
- * (0, backend), which no packet uses. A drop the datapath counts under
- * (service, 0) between the read and the write here is lost: the window is a
- * syscall wide, and the rest is exact. cpus holds ncpu per-CPU values.
- */
-static int stats_fold(struct sweep *sw, const struct gone_pair *gp, struct kpr_stats *cpus)
-{
-	size_t stride = kpr_map_cpu_stride(sizeof(*cpus));
-	struct kpr_stats_key to = {};
-	int fd = sw->t->st->stats;
-
-	if (gp->key.svc_id && !svc_gone(sw->t, gp->key.svc_id))
-		to.svc_id = gp->key.svc_id;
-	else if (gp->key.backend_id && !be_gone(sw->t, gp->key.backend_id))
-		to.backend_id = gp->key.backend_id;
-	else
-		return 0;
-	memset(cpus, 0, stride * (size_t)sw->ncpu);
-	lookup(fd, &to, cpus);		/* absent: from zero */
-	kpr_stats_add_cpus(cpus, &gp->sum, 1);	/* onto the first CPU's */
-	return update(fd, &to, cpus, "stats");
-}
-
-/* One walk of the stats map for every service and backend that went: their
- * pairs go in one batch, then what they counted is folded. */
-static int stats_sweep(struct txn *t)
-{
-	struct sweep sw = { .t = t, .ncpu = libbpf_num_possible_cpus() };
-	struct kpr_stats_key *keys = NULL;
-	struct kpr_stats *cpus = NULL;
-	int ret;
-
-	if (!t->gone)
-		return 0;
-	if (sw.ncpu <= 0)
-		return -EIO;
-	ret = kpr_map_walk(t->st->stats, sweep_pair, &sw);
-	if (ret || !sw.n)
-		goto out;
-	keys = calloc(sw.n, sizeof(*keys));
-	cpus = malloc(kpr_map_cpu_stride(sizeof(*cpus)) * (size_t)sw.ncpu);
-	if (!keys || !cpus) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (__u32 i = 0; i < sw.n; i++)
-		keys[i] = sw.p[i].key;
-	ret = kpr_map_delete_n(t->st->stats, keys, sw.n);
-	if (ret)
-		kpr_err("cannot delete the counters of what went: %s", strerror(-ret));
-	for (__u32 i = 0; !ret && i < sw.n; i++)
-		ret = stats_fold(&sw, &sw.p[i], cpus);
-out:
-	free(keys);
-	free(cpus);
-	free(sw.p);
-	t->gone = false;
-	return ret;
+	del(st->stats, &k);
 }
 
 /*
@@ -469,7 +343,7 @@ static int backend_put(struct txn *t, __u32 id)
 		return 0;
 	ref.refcnt--;
 	if (!ref.refcnt)
-		stats_forget(t, false, id);
+		stats_forget(t->st, KPR_STATS_BACKEND, id);
 	return idx_write(t, &be.be, &ref);
 }
 
@@ -559,7 +433,7 @@ static int finish(struct txn *t, const struct kpr_svc_key *key, const struct kpr
 	if (old->id != nv->id) {
 		del(st->revnat, &old->id);
 		del(st->maglev, &old->id);
-		stats_forget(t, true, old->id);
+		stats_forget(st, KPR_STATS_SVC, old->id);
 		if (t->cached)
 			t->svc_used[old->id] = 0;
 	}
@@ -893,7 +767,7 @@ static int svc_delete(struct txn *t, const struct kpr_svc_key *key, bool dry_run
 	if (t->cached && svc.id < t->svc_max)
 		t->svc_used[svc.id] = 0;
 	delete_slots(st, &svc);
-	stats_forget(t, true, svc.id);
+	stats_forget(st, KPR_STATS_SVC, svc.id);
 	if (!ret)
 		for (__u32 i = 0; i < svc.total; i++)
 			backend_put(t, ids[i]);
@@ -912,7 +786,7 @@ int kpr_svc_delete_keys(struct kpr_state *st, const struct kpr_svc_key *keys, si
 {
 	struct txn t;
 	__u32 id = 0;
-	int ret, err;
+	int ret;
 
 	ret = txn_begin(&t, st, n >= TXN_CACHE_MIN);
 	if (ret)
@@ -928,8 +802,8 @@ int kpr_svc_delete_keys(struct kpr_state *st, const struct kpr_svc_key *keys, si
 		report((enum kpr_change)ret, &keys[i], ret == KPR_DELETED ? id : 0);
 		ret = 0;
 	}
-	err = txn_end(&t, false);
-	return ret ?: err;
+	txn_end(&t, false);
+	return ret;
 }
 
 static int list_keys(struct kpr_state *st, struct kpr_svc_key **out, size_t *n)

@@ -99,20 +99,7 @@ int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 const char *kpr_svc_type_name(__u8 type, bool cilium);
 const char *kpr_alg_name(__u8 alg);
 const char *kpr_mode_name(__u8 mode);
-
-/* The stats pairs added up per service and per backend, from one walk of the
- * map: svc[] by service id, be[] by backend id, sized as those maps. */
-struct kpr_stats_sums {
-	struct kpr_stats *svc;
-	struct kpr_stats *be;
-	__u32 svc_max, be_max;
-};
-int kpr_stats_load(struct kpr_state *st, struct kpr_stats_sums *s);
-void kpr_stats_sums_free(struct kpr_stats_sums *s);
-/* A service's (svc) or a backend's sums; zero for an id beyond the map. */
-const struct kpr_stats *kpr_stats_of(const struct kpr_stats_sums *s, bool svc, __u32 id);
-/* Adds ncpu values, as a per-CPU map gives them, to sum. */
-void kpr_stats_add_cpus(struct kpr_stats *sum, const void *percpu, int ncpu);
+int kpr_svc_stats(struct kpr_state *st, __u32 kind, __u32 id, struct kpr_stats *sum);
 
 /* The svc-add line that recreates a service (svc-list -o save). */
 void kpr_svc_save_line(const struct kpr_svc_info *info, FILE *f);

@@ -212,72 +212,28 @@ int kpr_svc_list(struct kpr_state *st, struct kpr_svc_info **out, size_t *n)
 	return 0;
 }
 
-void kpr_stats_add_cpus(struct kpr_stats *sum, const void *percpu, int ncpu)
+int kpr_svc_stats(struct kpr_state *st, __u32 kind, __u32 id, struct kpr_stats *sum)
 {
-	size_t stride = kpr_map_cpu_stride(sizeof(struct kpr_stats));
+	struct kpr_stats_key k = { .kind = kind, .id = id };
+	int ncpu = libbpf_num_possible_cpus();
+	struct kpr_stats *v;
 
-	for (int c = 0; c < ncpu; c++) {
-		const struct kpr_stats *v = (const void *)((const char *)percpu + c * stride);
-
-		sum->packets += v->packets;
-		sum->bytes += v->bytes;
-		sum->flows += v->flows;
-		sum->drops += v->drops;
-	}
-}
-
-struct sums_ctx {
-	struct kpr_stats_sums *s;
-	int ncpu;
-};
-
-static int walk_stats(const void *k, const void *v, void *ctx)
-{
-	const struct kpr_stats_key *key = k;
-	struct sums_ctx *c = ctx;
-	struct kpr_stats pair = {};
-
-	kpr_stats_add_cpus(&pair, v, c->ncpu);
-	/* id 0 is no service or no backend: nothing to show it under */
-	if (key->svc_id && key->svc_id < c->s->svc_max)
-		kpr_stats_add_cpus(&c->s->svc[key->svc_id], &pair, 1);
-	if (key->backend_id && key->backend_id < c->s->be_max)
-		kpr_stats_add_cpus(&c->s->be[key->backend_id], &pair, 1);
-	return 0;
-}
-
-int kpr_stats_load(struct kpr_state *st, struct kpr_stats_sums *s)
-{
-	struct sums_ctx c = { .s = s, .ncpu = libbpf_num_possible_cpus() };
-	int ret;
-
-	memset(s, 0, sizeof(*s));
-	if (c.ncpu <= 0)
+	memset(sum, 0, sizeof(*sum));
+	if (ncpu <= 0)
 		return -EIO;
-	s->svc_max = kpr_map_size(st->maglev);
-	s->be_max = kpr_map_size(st->backends);
-	s->svc = calloc(s->svc_max + 1u, sizeof(*s->svc));
-	s->be = calloc(s->be_max + 1u, sizeof(*s->be));
-	ret = s->svc && s->be ? kpr_map_walk(st->stats, walk_stats, &c) : -ENOMEM;
-	if (ret)
-		kpr_stats_sums_free(s);
-	return ret;
-}
-
-void kpr_stats_sums_free(struct kpr_stats_sums *s)
-{
-	free(s->svc);
-	free(s->be);
-	memset(s, 0, sizeof(*s));
-}
-
-const struct kpr_stats *kpr_stats_of(const struct kpr_stats_sums *s, bool svc, __u32 id)
-{
-	static const struct kpr_stats zero;
-
-	if (svc)
-		return id < s->svc_max ? &s->svc[id] : &zero;
-	return id < s->be_max ? &s->be[id] : &zero;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (!bpf_map_lookup_elem(st->stats, &k, v)) {
+		for (int c = 0; c < ncpu; c++) {
+			sum->packets += v[c].packets;
+			sum->bytes += v[c].bytes;
+			sum->flows += v[c].flows;
+			sum->drops += v[c].drops;
+		}
+	}
+	free(v);
+	return 0;
 }
 
 void kpr_svc_save_line(const struct kpr_svc_info *info, FILE *f)

@@ -117,53 +117,6 @@ be6() {
 	[ "$(jq '[.services[0].backends[].stats.flows] | add' <<<"$output")" -eq 9 ]
 }
 
-# The stats pairs (service, backend) of service ID left in the map.
-pairs_of() { dump stats | jq --argjson id "$1" '[.[] | select(.key.svc_id == $id)] | length'; }
-
-@test "svc-del forgets a service's counters: no pair is left, and re-created it starts from zero" {
-	svc-add -q -t loadbalancer $VIP:80 $(be4 80)
-	ccurl "http://$VIP/[1-3]" >/dev/null
-	id=$(svc-list -j | jq '.services[0].id')
-	[ "$(pairs_of "$id")" -gt 0 ]
-	svc-del -q $VIP:80
-	[ "$(pairs_of "$id")" -eq 0 ]
-	[ "$(dump stats | jq 'length')" -eq 0 ]	# its backends went with it
-	svc-add -q -t loadbalancer $VIP:80 $(be4 80)
-	run svc-list --stats -j
-	assert_success
-	jq -e '.services[0].stats == {packets: 0, bytes: 0, flows: 0, drops: 0}' <<<"$output"
-	jq -e '[.services[0].backends[].stats.packets] | add == 0' <<<"$output"
-}
-
-@test "a backend shared by two services counts the traffic of both, and keeps it when one goes" {
-	svc-add -q -t loadbalancer $VIP:80 10.77.2.11:80
-	svc-add -q -t externalip 10.77.100.2:80 10.77.2.11:80
-	ccurl "http://$VIP/[1-3]" >/dev/null
-	ccurl "http://10.77.100.2/[1-2]" >/dev/null
-	run svc-list --stats -j
-	assert_success
-	jq -e '.services[0].stats.flows == 3 and .services[1].stats.flows == 2' <<<"$output"
-	jq -e '[.services[].backends[0].stats.flows] == [5, 5]' <<<"$output"
-	jq -e '.services[0].backends[0].stats.packets ==
-	       .services[0].stats.packets + .services[1].stats.packets' <<<"$output"
-	bytes=$(jq '.services[0].backends[0].stats.bytes' <<<"$output")
-	svc-del -q $VIP:80
-	run svc-list --stats -j
-	jq -e '.services[0].stats.flows == 2 and .services[0].backends[0].stats.flows == 5' <<<"$output"
-	[ "$(jq '.services[0].backends[0].stats.bytes' <<<"$output")" -eq "$bytes" ]
-	[ "$(pairs_of "$(svc-list -j | jq '.services[0].id')")" -gt 0 ]
-}
-
-@test "a backend that goes leaves its traffic with the service" {
-	svc-add -q -t loadbalancer $VIP:80 10.77.2.11:80
-	ccurl "http://$VIP/[1-3]" >/dev/null
-	svc-add -q -t loadbalancer $VIP:80 10.77.2.12:80
-	ccurl "http://$VIP/[1-2]" >/dev/null
-	run svc-list --stats -j
-	jq -e '.services[0].stats.flows == 5 and .services[0].backends[0].stats.flows == 2' <<<"$output"
-	[ "$(dump stats | jq '[.[] | select(.key.backend_id == 0)] | length')" -eq 1 ]
-}
-
 @test "ping of a service address is answered; with --icmp-echo off it is not" {
 	svc-add -q -t loadbalancer $VIP:80 $(be4 80)
 	svc-add -q -t loadbalancer [$VIP6]:80 $(be6 80)

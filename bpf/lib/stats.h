@@ -1,25 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Counters per (service, backend) pair: per-CPU, so plain increments, and
- * one lookup per packet. */
+/* Per-service and per-backend counters: per-CPU, so plain increments. */
 #ifndef KPR_LIB_STATS_H
 #define KPR_LIB_STATS_H
 
 #include "maps.h"
 
-/* The first value of a pair: read-only data, not the 512-byte stack. */
+/* The first value of a counter: read-only data, not the 512-byte stack. */
 static const struct kpr_stats kpr_stats_zero;
 
-/* Inline, saving a call per packet. backend_id 0: no backend took the
- * packet. A drop counts as a drop only, not as a packet or bytes. */
-static __always_inline void kpr_stats_add(__u32 svc_id, __u32 backend_id, __u32 bytes,
+/* Inline, saving a call per packet and counter. */
+static __always_inline void kpr_stats_add(__u32 kind, __u32 id, __u32 bytes,
 					  __u32 flows, __u32 drops)
 {
-	struct kpr_stats_key k = { .svc_id = svc_id, .backend_id = backend_id };
+	struct kpr_stats_key k = { .kind = kind, .id = id };
 	struct kpr_stats *s = bpf_map_lookup_elem(&stats, &k);
 
 	if (!s) {
-		/* The control plane deletes the pairs of a service or backend
-		 * that goes; the first packet after a (re)creation starts them. */
+		/* The control plane deletes counters with their service or
+		 * backend; the first packet after a (re)creation starts them. */
 		bpf_map_update_elem(&stats, &k, &kpr_stats_zero, BPF_NOEXIST);
 		s = bpf_map_lookup_elem(&stats, &k);
 		if (!s)

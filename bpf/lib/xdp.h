@@ -75,7 +75,8 @@ static __always_inline int kpr_reverse(struct xdp_md *ctx, struct kpr_pkt *p,
 		return XDP_PASS;
 	kpr_rewrite(p, &rf->frontend.addr, rf->frontend.port, &rf->client.addr,
 		    rf->client.port);
-	kpr_stats_add(rf->svc_id, rf->backend_id, p->len, 0, 0);
+	kpr_stats_add(KPR_STATS_SVC, rf->svc_id, p->len, 0, 0);
+	kpr_stats_add(KPR_STATS_BACKEND, rf->backend_id, p->len, 0, 0);
 	return kpr_redirect(p, &x->fib, rc);
 }
 
@@ -85,7 +86,7 @@ static __always_inline int kpr_no_backend(struct xdp_md *ctx, struct kpr_pkt *p,
 {
 	bool v6 = p->ip6 != NULL;
 
-	kpr_stats_add(svc_id, 0, p->len, 0, 1);
+	kpr_stats_add(KPR_STATS_SVC, svc_id, p->len, 0, 1);
 	if (p->key.proto == IPPROTO_TCP)
 		return kpr_reject_tcp(ctx, v6);
 	return kpr_reject_udp(ctx, v6);
@@ -198,12 +199,11 @@ static __always_inline int kpr_forward(struct xdp_md *ctx, struct kpr_pkt *p,
 	}
 
 	kpr_rewrite(p, &snat, nat_port, &be->be.addr, be->be.port);
-	kpr_stats_add(svc_id, be_id, p->len, new_flow, 0);
+	kpr_stats_add(KPR_STATS_SVC, svc_id, p->len, new_flow, 0);
+	kpr_stats_add(KPR_STATS_BACKEND, be_id, p->len, new_flow, 0);
 	return kpr_redirect(p, &x->fib, rc);
 drop:
-	/* no route to the backend or no free nat port: the service's drop,
-	 * under backend 0 as before the pairs, when only services had drops */
-	kpr_stats_add(svc_id, 0, p->len, 0, 1);
+	kpr_stats_add(KPR_STATS_SVC, svc_id, p->len, 0, 1);
 	return XDP_DROP;
 }
 
