@@ -84,6 +84,15 @@ struct {
 	__type(value, struct kpr_nh);
 } nh_cache SEC(".maps");
 
+static __always_inline __u32 kpr_l3_len(const struct kpr_pkt *p)
+{
+	if (p->ip6)
+		return bpf_ntohs(p->ip6->payload_len) + sizeof(struct ipv6hdr);
+	if (p->ip4)
+		return bpf_ntohs(p->ip4->tot_len);
+	return 0;
+}
+
 /*
  * With snat, also gives the address of the egress device (dev_addrs) of the
  * packet's family, kept in the cache beside the route; KPR_FIB_NO_SNAT when that
@@ -98,14 +107,9 @@ static __noinline int kpr_fib_cached(struct xdp_md *ctx, const struct kpr_pkt *p
 				.family = p->key.family };
 	struct kpr_nh *nh = bpf_map_lookup_elem(&nh_cache, &k);
 	struct kpr_nh v = {};
-	__u32 len = 0;
 	int rc;
 
-	if (p->ip6)
-		len = bpf_ntohs(p->ip6->payload_len) + sizeof(struct ipv6hdr);
-	else if (p->ip4)
-		len = bpf_ntohs(p->ip4->tot_len);
-	if (nh && p->now < nh->expires && len <= nh->mtu) {
+	if (nh && p->now < nh->expires && kpr_l3_len(p) <= nh->mtu) {
 		fib->ifindex = nh->ifindex;
 		__builtin_memcpy(fib->smac, nh->smac, ETH_ALEN);
 		__builtin_memcpy(fib->dmac, nh->dmac, ETH_ALEN);
@@ -141,6 +145,63 @@ static __noinline int kpr_fib_cached(struct xdp_md *ctx, const struct kpr_pkt *p
 	__builtin_memcpy(v.smac, fib->smac, ETH_ALEN);
 	__builtin_memcpy(v.dmac, fib->dmac, ETH_ALEN);
 	bpf_map_update_elem(&nh_cache, &k, &v, BPF_ANY);
+	return rc;
+}
+
+/*
+ * The forward path's next hop and SNAT address, by backend id: an array, so
+ * an established flow finds its next hop with no hashing (nh_cache costs a
+ * hashed lookup per packet). An entry holds the backend address and ingress
+ * device it was looked up for, and is a miss for any other. Entries are
+ * rewritten in place once a second; a reader on another CPU meanwhile sees
+ * the same bytes unless the route changed in that very second.
+ */
+struct kpr_nh_backend {
+	__u64 expires;
+	union kpr_addr dst;
+	union kpr_addr snat;
+	__u32 ifindex_in;
+	__u32 ifindex;
+	__u16 mtu;
+	__u8 smac[ETH_ALEN];
+	__u8 dmac[ETH_ALEN];
+	__u8 pad[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KPR_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct kpr_nh_backend);
+} nh_backend SEC(".maps");
+
+/* kpr_fib_cached() towards backend be_id at daddr, with its SNAT address. */
+static __always_inline int kpr_fib_backend(struct xdp_md *ctx, const struct kpr_pkt *p,
+					   __u32 be_id, const union kpr_addr *daddr,
+					   struct bpf_fib_lookup *fib, union kpr_addr *snat)
+{
+	struct kpr_nh_backend *nh = bpf_map_lookup_elem(&nh_backend, &be_id);
+	int rc;
+
+	if (nh && p->now < nh->expires && nh->ifindex_in == ctx->ingress_ifindex &&
+	    kpr_l3_len(p) <= nh->mtu && kpr_addr_eq(&nh->dst, daddr)) {
+		fib->ifindex = nh->ifindex;
+		__builtin_memcpy(fib->smac, nh->smac, ETH_ALEN);
+		__builtin_memcpy(fib->dmac, nh->dmac, ETH_ALEN);
+		*snat = nh->snat;
+		return BPF_FIB_LKUP_RET_SUCCESS;
+	}
+	rc = kpr_fib_cached(ctx, p, daddr, fib, snat);
+	if (!nh || rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return rc;
+	nh->dst = *daddr;
+	nh->snat = *snat;
+	nh->ifindex_in = ctx->ingress_ifindex;
+	nh->ifindex = fib->ifindex;
+	nh->mtu = fib->mtu_result;
+	__builtin_memcpy(nh->smac, fib->smac, ETH_ALEN);
+	__builtin_memcpy(nh->dmac, fib->dmac, ETH_ALEN);
+	nh->expires = p->now + KPR_NH_TTL_NS;
 	return rc;
 }
 

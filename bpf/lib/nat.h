@@ -103,12 +103,6 @@ static __noinline bool kpr_flow_dead(const struct kpr_config *cfg,
 	       kpr_stale(ce->last_seen, now, kpr_ct_timeout(cfg, fk->proto, ce->flags));
 }
 
-static __always_inline bool kpr_addr_eq(const union kpr_addr *a, const union kpr_addr *b)
-{
-	return !((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) | (a->w[2] ^ b->w[2]) |
-		 (a->w[3] ^ b->w[3]));
-}
-
 /* The slot of a reply: the packet p comes from a peer to a node address and
  * nat port. NULL when no flow of ours holds that tuple. */
 static __always_inline struct kpr_nat *kpr_nat_find(const struct kpr_pkt *p)

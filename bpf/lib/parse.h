@@ -10,6 +10,7 @@
 #define KPR_LIB_PARSE_H
 
 #include <linux/bpf.h>
+#include <stdbool.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
@@ -48,6 +49,12 @@ struct kpr_pkt {
 	const struct kpr_config *cfg;
 	__u64 now;
 };
+
+static __always_inline bool kpr_addr_eq(const union kpr_addr *a, const union kpr_addr *b)
+{
+	return !((a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) | (a->w[2] ^ b->w[2]) |
+		 (a->w[3] ^ b->w[3]));
+}
 
 #define KPR_IP_MF	0x2000
 #define KPR_IP_OFFSET	0x1fff

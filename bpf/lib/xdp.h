@@ -188,7 +188,7 @@ static __always_inline int kpr_forward(struct xdp_md *ctx, struct kpr_pkt *p,
 	 * attached device has one */
 	if (!x)
 		return XDP_PASS;
-	rc = kpr_fib_cached(ctx, p, &be->be.addr, &x->fib, &snat);
+	rc = kpr_fib_backend(ctx, p, be_id, &be->be.addr, &x->fib, &snat);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
 		goto drop;
 
