@@ -151,7 +151,7 @@ struct kpr_slot_key {
 /* ct: a flow as the node received it -> where it went. */
 enum kpr_ct_dir {
 	KPR_CT_FWD = 0,		/* client -> frontend */
-	KPR_CT_REV,		/* backend -> node (after SNAT) */
+	KPR_CT_REV,		/* replies: unused since nat holds them in slots */
 };
 
 struct kpr_flow_key {
