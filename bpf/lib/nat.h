@@ -75,8 +75,8 @@ static __always_inline bool kpr_tcp_closing(const struct kpr_pkt *p)
  * eviction under a flood) or now names another port (the client reused its
  * port) must free its slot at once: its next request would be a new flow
  * anyway. Otherwise the flow is over when its replies (the slot) and its
- * requests (ct) both expired; one-way UDP flows refresh only ct, closed TCP
- * flows expire fast. A slot claimed or answered within the last second is
+ * requests (ct) both expired; one-way UDP flows refresh only ct, and a TCP
+ * flow that saw a FIN or RST either way expires fast. A slot claimed or answered within the last second is
  * never taken: its flow may not have written its ct entry yet.
  * Out of line: the allocator's loop already fills the caller's registers.
  */
@@ -85,6 +85,7 @@ static __noinline bool kpr_flow_dead(const struct kpr_config *cfg,
 				     struct kpr_flow_key *fk, __u64 now)
 {
 	struct kpr_ct *ce;
+	__u32 flags;
 
 	if (!kpr_stale(rf->last_seen, now, 1))
 		return false;
@@ -99,8 +100,10 @@ static __noinline bool kpr_flow_dead(const struct kpr_config *cfg,
 	ce = bpf_map_lookup_elem(&ct, fk);
 	if (!ce || ce->nat_port != rf->port)
 		return true;
-	return kpr_stale(rf->last_seen, now, kpr_ct_timeout(cfg, rf->client.proto, rf->flags)) &&
-	       kpr_stale(ce->last_seen, now, kpr_ct_timeout(cfg, fk->proto, ce->flags));
+	/* a client's RST gets no FIN back: the flags of both directions count */
+	flags = rf->flags | ce->flags;
+	return kpr_stale(rf->last_seen, now, kpr_ct_timeout(cfg, fk->proto, flags)) &&
+	       kpr_stale(ce->last_seen, now, kpr_ct_timeout(cfg, fk->proto, flags));
 }
 
 /* The slot of a reply: the packet p comes from a peer to a node address and
