@@ -28,6 +28,8 @@
 #define KPR_ICMP_DEST_UNREACH	3
 #define KPR_ICMP_PORT_UNREACH	3
 #define KPR_ICMP_ECHO		8
+#define KPR_ICMP_TIME_EXCEEDED	11
+#define KPR_ICMP_PARAMETERPROB	12
 
 struct kpr_icmphdr {
 	__u8 type;

@@ -19,6 +19,7 @@
 #include "nat.h"
 #include "fwd.h"
 #include "icmp.h"
+#include "icmp_err.h"
 #include "reject.h"
 
 /* The route lookup and the values of a new flow are built here, not on the
@@ -223,6 +224,15 @@ static __always_inline int kpr_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	p.cfg = cfg;
 	if (!p.l4csum) {
+		if (kpr_icmp4_is_error(&p) && kpr_is_node_addr(&p)) {
+			struct kpr_scratch *x = kpr_scratch();
+
+			if (!x)
+				return XDP_PASS;
+			p.now = kpr_now();
+			rc = kpr_icmp4_error(ctx, &p, &x->fib);
+			return rc < 0 ? XDP_PASS : rc;
+		}
 		if (!(cfg->flags & KPR_CFG_ICMP_ECHO))
 			return XDP_PASS;
 		rc = kpr_icmp_echo(&p);
