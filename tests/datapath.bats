@@ -283,11 +283,15 @@ s.close()' $VIP
 	lb-mode -q --nat-ports 32768-65535
 }
 
-@test "a backend's ICMP port unreachable reaches the client, about the client's own packet" {
+@test "a backend's ICMP port unreachable reaches the client, about the client's own packet, IPv4 and IPv6" {
 	# nothing listens on 5999: the backend's kernel answers port unreachable
 	# to the node's SNAT address, quoting the packet as the node sent it
 	svc-add -q -t loadbalancer $VIP:5354/udp 10.77.2.11:5999/udp
+	svc-add -q -t loadbalancer [$VIP6]:5354/udp [fd00:77:2::11]:5999/udp
 	run cudp $VIP 5354
+	assert_failure
+	assert_output --partial "Connection refused"
+	run cudp "[$VIP6]" 5354 6
 	assert_failure
 	assert_output --partial "Connection refused"
 }

@@ -106,20 +106,27 @@ static __noinline bool kpr_flow_dead(const struct kpr_config *cfg,
 	       kpr_stale(ce->last_seen, now, kpr_ct_timeout(cfg, fk->proto, flags));
 }
 
-/* The slot of a reply: the packet p comes from a peer to a node address and
- * nat port. NULL when no flow of ours holds that tuple. */
-static __always_inline struct kpr_nat *kpr_nat_find(const struct kpr_pkt *p)
+/* The slot of the flow whose replies come from peer:peer_port to the node
+ * address snat and nat port; NULL when no flow of ours holds that tuple. */
+static __always_inline struct kpr_nat *kpr_nat_lookup(const union kpr_addr *peer, __be16 peer_port,
+						      __u8 proto, __u8 family,
+						      const union kpr_addr *snat, __be16 port)
 {
-	__u32 i = kpr_nat_slot(kpr_nat_bucket(&p->key.saddr, p->key.sport, p->key.proto,
-					      p->key.family, &p->key.daddr), p->key.dport);
+	__u32 i = kpr_nat_slot(kpr_nat_bucket(peer, peer_port, proto, family, snat), port);
 	struct kpr_nat *rf = bpf_map_lookup_elem(&nat, &i);
 
-	if (!rf || !rf->last_seen || rf->port != p->key.dport ||
-	    rf->peer.port != p->key.sport || rf->peer.proto != p->key.proto ||
-	    rf->peer.family != p->key.family || !kpr_addr_eq(&rf->peer.addr, &p->key.saddr) ||
-	    !kpr_addr_eq(&rf->snat, &p->key.daddr))
+	if (!rf || !rf->last_seen || rf->port != port || rf->peer.port != peer_port ||
+	    rf->peer.proto != proto || rf->peer.family != family ||
+	    !kpr_addr_eq(&rf->peer.addr, peer) || !kpr_addr_eq(&rf->snat, snat))
 		return NULL;
 	return rf;
+}
+
+/* The slot of a reply, the packet p. */
+static __always_inline struct kpr_nat *kpr_nat_find(const struct kpr_pkt *p)
+{
+	return kpr_nat_lookup(&p->key.saddr, p->key.sport, p->key.proto, p->key.family,
+			      &p->key.daddr, p->key.dport);
 }
 
 /*

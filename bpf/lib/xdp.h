@@ -224,14 +224,18 @@ static __always_inline int kpr_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	p.cfg = cfg;
 	if (!p.l4csum) {
-		if (kpr_icmp4_is_error(&p) && kpr_is_node_addr(&p)) {
+		if (kpr_icmp_is_error(&p) && kpr_is_node_addr(&p)) {
 			struct kpr_scratch *x = kpr_scratch();
 
 			if (!x)
 				return XDP_PASS;
+			if (p.ip4 ? kpr_icmp4_error(&p) : kpr_icmp6_error(&p))
+				return XDP_PASS;
 			p.now = kpr_now();
-			rc = kpr_icmp4_error(ctx, &p, &x->fib);
-			return rc < 0 ? XDP_PASS : rc;
+			rc = kpr_fib_cached(ctx, &p, &p.key.daddr, &x->fib, NULL);
+			if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
+				return XDP_DROP;	/* translated, with no route on */
+			return kpr_redirect(&p, &x->fib, rc);
 		}
 		if (!(cfg->flags & KPR_CFG_ICMP_ECHO))
 			return XDP_PASS;
