@@ -5,7 +5,7 @@
 # - kpr_root_setup / kpr_root_teardown: a private pin root per test under
 #   /sys/fs/bpf, exported as KPR_PIN_ROOT, removed afterwards even on failure.
 # - maps_snapshot FILE: every pinned map's contents, to check "changed nothing"
-#   byte for byte.
+#   byte for byte (needs build/tests/helper_map_dump: make unit or make check).
 
 bats_require_minimum_version 1.5.0	# run --separate-stderr
 
@@ -41,15 +41,18 @@ kpr_root_teardown() {
 	return 0
 }
 
-# One text per map, in name order: bpftool's dump of every pinned map.
+# One text per map, in name order: every entry of every pinned map, in hex
+# (tests/unit/helper_map_dump.c). A helper that is missing or fails fails the
+# test: two empty snapshots would always compare equal.
 maps_snapshot() {
-	local out=$1 m
+	local out=$1 m dump=$KPR_BIN/tests/helper_map_dump
+	[ -x "$dump" ] || { echo "maps_snapshot: no $dump (make unit builds it)" >&2; return 1; }
 	: >"$out"
 	[ -d "$KPR_PIN_ROOT" ] || return 0
 	for m in $(ls "$KPR_PIN_ROOT" | sort); do
 		[ -f "$KPR_PIN_ROOT/$m" ] || continue
 		echo "== $m" >>"$out"
-		"$KPR_BIN/tests/helper_map_dump" "$KPR_PIN_ROOT/$m" >>"$out" 2>&1
+		"$dump" "$KPR_PIN_ROOT/$m" >>"$out" || return 1
 	done
 }
 
