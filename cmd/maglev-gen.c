@@ -341,7 +341,6 @@ static int check_service(const struct kpr_ctx *ctx, struct args *a)
 	struct kpr_svc_key key = {};
 	struct kpr_svc_info info = {};
 	struct kpr_config cfg;
-	struct kpr_maglev_be *mbe = NULL;
 	__u32 *live = NULL, *want = NULL, *idx = NULL, m = 0, diff = 0, first = 0;
 	char **names = NULL, err[KPR_ERRLEN], s[KPR_SEED_STRLEN];
 	unsigned int *slots = NULL, n = 0;
@@ -377,8 +376,7 @@ static int check_service(const struct kpr_ctx *ctx, struct args *a)
 	n = info.svc.total;
 	names = calloc(n + 1u, sizeof(*names));
 	slots = calloc(n + 1u, sizeof(*slots));
-	mbe = calloc(n + 1u, sizeof(*mbe));
-	if (!names || !slots || !mbe) {
+	if (!names || !slots) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -390,9 +388,6 @@ static int check_service(const struct kpr_ctx *ctx, struct args *a)
 			ret = -ENOMEM;
 			goto out;
 		}
-		mbe[i].addr = info.be[i].be;
-		mbe[i].weight = info.be[i].weight;
-		mbe[i].scope = key.scope;
 	}
 
 	ret = kpr_maglev_read_service(&st, info.svc.id, &live, &m);
@@ -412,19 +407,9 @@ static int check_service(const struct kpr_ctx *ctx, struct args *a)
 	if (ret)
 		goto out;
 
-	/* The table it should be, in backend ids. */
-	if (info.svc.active && kpr_maglev_size_ok(cfg.maglev_size)) {
-		want = malloc(cfg.maglev_size * sizeof(*want));
-		if (!want) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		ret = kpr_maglev_build(mbe, info.svc.active, cfg.maglev_size, cfg.maglev_seed, want);
-		if (ret)
-			goto out;
-		for (__u32 k = 0; k < cfg.maglev_size; k++)
-			want[k] = info.be_ids[want[k]];
-	}
+	ret = kpr_maglev_expected(&info, &cfg, &want);
+	if (ret)
+		goto out;
 	idx = malloc((m + 1u) * sizeof(*idx));
 	if (!idx) {
 		ret = -ENOMEM;
@@ -476,7 +461,6 @@ out:
 		free(names[i]);
 	free(names);
 	free(slots);
-	free(mbe);
 	free(live);
 	free(want);
 	free(idx);

@@ -74,6 +74,28 @@ int kpr_maglev_queue_flush(struct kpr_state *st, struct kpr_mg_queue *q)
 	return ret;
 }
 
+/* The table over mbe[0..n) at cfg's size and seed, in backend ids (be_ids[i]
+ * is mbe[i]'s): what a service's inner map holds. */
+static int build_ids(__u32 svc_id, const struct kpr_maglev_be *mbe, const __u32 *be_ids,
+		     unsigned int n, const struct kpr_config *cfg, __u32 **out)
+{
+	__u32 m = cfg->maglev_size, *table = malloc(m * sizeof(*table));
+	int ret;
+
+	if (!table)
+		return -ENOMEM;
+	ret = kpr_maglev_build(mbe, n, m, cfg->maglev_seed, table);
+	if (ret) {
+		kpr_err("cannot build the Maglev table of service %u: %s", svc_id, strerror(-ret));
+		free(table);
+		return ret;
+	}
+	for (__u32 k = 0; k < m; k++)
+		table[k] = be_ids[table[k]];
+	*out = table;
+	return 0;
+}
+
 /* Builds the table of a service into a new inner map and queues it; the
  * queue must have room (the caller flushes a full one). */
 static int write_table(struct kpr_state *st, __u32 svc_id, const struct kpr_maglev_be *mbe,
@@ -94,18 +116,9 @@ static int write_table(struct kpr_state *st, __u32 svc_id, const struct kpr_magl
 			m, kpr_maglev_sizes_str());
 		return -EINVAL;
 	}
-	table = malloc(m * sizeof(*table));
-	if (!table) {
-		ret = -ENOMEM;
+	ret = build_ids(svc_id, mbe, be_ids, n, cfg, &table);
+	if (ret)
 		goto out;
-	}
-	ret = kpr_maglev_build(mbe, n, m, cfg->maglev_seed, table);
-	if (ret) {
-		kpr_err("cannot build the Maglev table of service %u: %s", svc_id, strerror(-ret));
-		goto out;
-	}
-	for (__u32 k = 0; k < m; k++)
-		table[k] = be_ids[table[k]];
 	snprintf(name, sizeof(name), "kpr_mg_%u", svc_id);
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32), sizeof(__u32), m, &opts);
 	if (fd < 0) {
@@ -149,6 +162,23 @@ static struct kpr_maglev_be *mbe_of(const struct kpr_backend *be, unsigned int n
 		mbe[i].scope = scope;
 	}
 	return mbe;
+}
+
+int kpr_maglev_expected(const struct kpr_svc_info *info, const struct kpr_config *cfg,
+			__u32 **table)
+{
+	struct kpr_maglev_be *mbe;
+	int ret;
+
+	*table = NULL;
+	if (!info->svc.active || !kpr_maglev_size_ok(cfg->maglev_size))
+		return 0;
+	mbe = mbe_of(info->be, info->svc.active, info->key.scope);
+	if (!mbe)
+		return -ENOMEM;
+	ret = build_ids(info->svc.id, mbe, info->be_ids, info->svc.active, cfg, table);
+	free(mbe);
+	return ret;
 }
 
 int kpr_maglev_write_service(struct kpr_state *st, __u32 svc_id, __u8 scope,

@@ -14,6 +14,8 @@
 #include "addr.h"
 #include "state.h"
 
+struct kpr_svc_info;
+
 /* Whether a service of algorithm alg (KPR_ALG_DEFAULT: the config's) uses Maglev. */
 bool kpr_maglev_wanted(__u8 alg, const struct kpr_config *cfg);
 
@@ -29,6 +31,14 @@ int kpr_maglev_write_service(struct kpr_state *st, __u32 svc_id, __u8 scope,
 int kpr_maglev_write_specs(struct kpr_state *st, __u32 svc_id, __u8 scope,
 			   const struct kpr_be_spec *const *be, const __u32 *be_ids,
 			   unsigned int n_active, const struct kpr_config *cfg);
+
+/*
+ * The table service info should have at cfg's size and seed, in backend ids,
+ * as kpr_maglev_write_service builds it: *table is malloc()ed, or NULL when
+ * the service has no active backend or cfg no valid size.
+ */
+int kpr_maglev_expected(const struct kpr_svc_info *info, const struct kpr_config *cfg,
+			__u32 **table);
 
 /*
  * Tables built but not swapped in yet. Every update of a map-in-map from
