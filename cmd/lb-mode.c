@@ -234,38 +234,6 @@ static int show(struct kpr_state *st)
 	return 0;
 }
 
-static bool maglev_settings_differ(const struct kpr_config *x, const struct kpr_config *y)
-{
-	return x->algorithm != y->algorithm || x->maglev_size != y->maglev_size ||
-	       memcmp(x->maglev_seed, y->maglev_seed, KPR_SEED_LEN);
-}
-
-/*
- * A new size or seed, or Maglev as the default, needs every Maglev service's
- * table written again (each swapped in atomically). They are written before
- * the config points the datapath at them; going back to random, the config
- * goes first and the tables after. A packet that meets a table of the other
- * size falls back to random, and established flows keep their backend.
- */
-static int apply(struct kpr_state *st, const struct kpr_config *old, const struct kpr_config *cfg)
-{
-	bool regen = maglev_settings_differ(old, cfg);
-	bool tables_first = cfg->algorithm == KPR_ALG_MAGLEV || old->algorithm == cfg->algorithm;
-	int ret = 0;
-
-	if (regen && tables_first)
-		ret = kpr_maglev_regen_all(st, cfg);
-	if (ret >= 0)
-		ret = kpr_config_write(st, cfg);
-	if (!ret && regen && !tables_first)
-		ret = kpr_maglev_regen_all(st, cfg);
-	if (ret > 0) {
-		kpr_dbg("%d Maglev tables written", ret);
-		ret = 0;
-	}
-	return ret;
-}
-
 int main(int argc, char **argv)
 {
 	struct kpr_state st = { .lock_fd = -1 };
@@ -323,7 +291,7 @@ int main(int argc, char **argv)
 		memcpy(cfg.maglev_seed, a.seed, KPR_SEED_LEN);
 	changed = memcmp(&cfg, &old, sizeof(cfg));
 	if (changed && !ctx.dry_run)
-		ret = apply(&st, &old, &cfg);
+		ret = kpr_config_apply(&st, &old, &cfg);
 	if (ret)
 		goto out;
 	out_changed(changed);

@@ -319,3 +319,36 @@ out:
 	free(t);
 	return ret;
 }
+
+static bool maglev_settings_differ(const struct kpr_config *x, const struct kpr_config *y)
+{
+	return x->algorithm != y->algorithm || x->maglev_size != y->maglev_size ||
+	       memcmp(x->maglev_seed, y->maglev_seed, KPR_SEED_LEN);
+}
+
+/*
+ * A new size or seed, or Maglev as the default, needs every Maglev service's
+ * table written again (each swapped in atomically). They are written before
+ * the config points the datapath at them; going back to random, the config
+ * goes first and the tables after. A packet that meets a table of the other
+ * size falls back to random, and established flows keep their backend.
+ */
+int kpr_config_apply(struct kpr_state *st, const struct kpr_config *old,
+		     const struct kpr_config *cfg)
+{
+	bool regen = maglev_settings_differ(old, cfg);
+	bool tables_first = cfg->algorithm == KPR_ALG_MAGLEV || old->algorithm == cfg->algorithm;
+	int ret = 0;
+
+	if (regen && tables_first)
+		ret = kpr_maglev_regen_all(st, cfg);
+	if (ret >= 0)
+		ret = kpr_config_write(st, cfg);
+	if (!ret && regen && !tables_first)
+		ret = kpr_maglev_regen_all(st, cfg);
+	if (ret > 0) {
+		kpr_dbg("%d Maglev tables written", ret);
+		ret = 0;
+	}
+	return ret;
+}

@@ -68,6 +68,11 @@ int kpr_maglev_queue_flush(struct kpr_state *st, struct kpr_mg_queue *q);
  */
 int kpr_maglev_regen_all(struct kpr_state *st, const struct kpr_config *cfg);
 
+/* Writes cfg over old (as read), with every Maglev table rewritten when the
+ * algorithm, size or seed changes, in the order that keeps packets served. */
+int kpr_config_apply(struct kpr_state *st, const struct kpr_config *old,
+		     const struct kpr_config *cfg);
+
 /* The live table of a service: *table (free it) gets *m backend ids.
  * -ENOENT when the service has no table. */
 int kpr_maglev_read_service(struct kpr_state *st, __u32 svc_id, __u32 **table, __u32 *m);
