@@ -525,8 +525,8 @@ static int upsert(struct txn *t, const struct kpr_svc_spec *sp, bool dry_run, __
 		backend_value(ord[i], &want);
 		if (be_find(t, refs[i].id, &cur) || memcmp(&cur, &want, sizeof(cur)))
 			same = false;
-		if (old_ids[i] != refs[i].id)
-			same = false;
+		if (!same || old_ids[i] != refs[i].id)
+			same = false;	/* !same: old_ids may hold fewer than n_be */
 	}
 	if (same) {
 		*id_out = old.id;
