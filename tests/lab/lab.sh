@@ -122,7 +122,8 @@ up() {
 		start "$b" udp6 socat UDP6-RECVFROM:5353,fork,reuseaddr,ipv6only=1 EXEC:"$e udp $b"
 	done
 	for b in $BACKENDS; do
-		wait_for 50 sh -c "nsenter --net=/run/netns/$(ns $b) ss -Hltn | grep -q ':8080 .*\\[' && nsenter --net=/run/netns/$(ns $b) ss -Hlun | grep -c ':5353' | grep -q 2" ||
+		# all six: TCP 80 and 8080, UDP 5353, each IPv4 and IPv6
+		wait_for 50 sh -c "nsenter --net=/run/netns/$(ns $b) ss -Hltn | grep -cE ':(80|8080) ' | grep -qx 4 && nsenter --net=/run/netns/$(ns $b) ss -Hlun | grep -c ':5353 ' | grep -qx 2" ||
 			{ echo "lab.sh: echo servers of $b did not start" >&2; exit 1; }
 	done
 	# neighbours resolved before the first translated packet (XDP_PASS after
