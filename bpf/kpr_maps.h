@@ -188,8 +188,9 @@ struct kpr_ct {
  *
  * A slot is (bucket, low 15 bits of the port); the bucket is a hash of the
  * flow as its replies arrive (peer address:port/protocol and the node
- * address, kpr_nat_bucket() in bpf/lib/nat.h). Each bucket thus offers the
- * whole port range, and peers that share a bucket share it. The slot holds
+ * address, kpr_nat_bucket() in bpf/lib/nat_slot.h). Each bucket thus offers
+ * up to 32768 ports (ports 32768 apart share a slot), and peers that share a
+ * bucket share them. The slot holds
  * the reply's full tuple, checked on every lookup, and everything needed to
  * translate the reply back: the client, and the frontend as the client
  * addressed it (for a "*:PORT" NodePort, the node address it used, which no
@@ -197,8 +198,8 @@ struct kpr_ct {
  *
  * A slot is free when it was never used (last_seen 0) or when its flow is
  * over: no reply within the timeout and no request either (its ct entry
- * stale or gone). Nothing evicts a live flow's slot; a full range drops the
- * new flow, counted.
+ * stale or gone). Nothing evicts a live flow's slot; a new flow that finds
+ * KPR_NAT_TRIES live slots in a row is dropped, counted.
  */
 #define KPR_NAT_PORT_BITS	15
 #define KPR_NAT_BUCKETS		(KPR_MAX_NAT >> KPR_NAT_PORT_BITS)
@@ -318,8 +319,7 @@ struct kpr_sock_revnat_key {
 };
 
 /*
- * Added by the node datapath (no existing layout changed, so the layout
- * version stays): three maps the XDP path needs beside the ones above.
+ * Maps of the node datapath beside the ones above.
  *
  * dev_addrs: ifindex of an attached device -> its first address of each
  * family. SNAT rewrites the source to the address of the device the packet

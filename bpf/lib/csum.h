@@ -3,9 +3,10 @@
  * Incremental checksum updates (RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m')).
  * Words are summed as they lie in the packet, in 32-bit pieces: the one's
  * complement sum of 16-bit words is the folded sum of 32-bit words, so no
- * byte swapping is needed. Incremental updates keep whatever the sender put
- * in the field, which matters for packets that still carry only a
- * pseudo-header sum (see DESIGN.md: the lab turns tx offload off).
+ * byte swapping is needed. A field that still holds only the pseudo-header
+ * sum (checksum offload pending) would need the opposite sign and comes out
+ * wrong: such packets are not supported, which is why the lab turns the
+ * veths' tx offload off (DESIGN.md).
  */
 #ifndef KPR_LIB_CSUM_H
 #define KPR_LIB_CSUM_H

@@ -123,16 +123,19 @@ static __noinline int kpr_fib_cached(struct xdp_md *ctx, const struct kpr_pkt *p
 	rc = kpr_fib(ctx, p, daddr, fib);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
 		return rc;
+	/* the device's address is cached whether or not this caller wants it:
+	 * the same destination may be a client (replies, no SNAT) and a
+	 * backend (SNAT) through the same device. NO_NEIGH names the egress
+	 * device too. */
+	da = bpf_map_lookup_elem(&dev_addrs, &fib->ifindex);
+	if (da && p->ip6 && da->has_v6) {
+		v.snat = da->v6;
+		v.has_snat = 1;
+	} else if (da && p->ip4 && da->has_v4) {
+		v.snat = da->v4;
+		v.has_snat = 1;
+	}
 	if (snat) {
-		/* NO_NEIGH names the egress device too */
-		da = bpf_map_lookup_elem(&dev_addrs, &fib->ifindex);
-		if (da && p->ip6 && da->has_v6) {
-			v.snat = da->v6;
-			v.has_snat = 1;
-		} else if (da && p->ip4 && da->has_v4) {
-			v.snat = da->v4;
-			v.has_snat = 1;
-		}
 		if (!v.has_snat)
 			return KPR_FIB_NO_SNAT;
 		*snat = v.snat;

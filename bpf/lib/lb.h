@@ -110,7 +110,8 @@ static __always_inline __u32 kpr_affinity_get(const struct kpr_svc *svc,
 	};
 	struct kpr_affinity *a = bpf_map_lookup_elem(&affinity, &k);
 
-	if (!a || now - a->last_used > (__u64)svc->affinity_timeout * KPR_NSEC)
+	if (!a || (now > a->last_used &&
+		   now - a->last_used > (__u64)svc->affinity_timeout * KPR_NSEC))
 		return 0;
 	return a->backend_id;
 }

@@ -46,9 +46,11 @@ static __always_inline void kpr_rewrite(struct kpr_pkt *p, const union kpr_addr 
 		*p->l4csum = 0xffff;
 }
 
+/* last may be later than now: another CPU wrote it after this packet read
+ * the clock. That is fresh, not a wrapped-around age. */
 static __always_inline bool kpr_stale(__u64 last, __u64 now, __u32 timeout_s)
 {
-	return now - last > (__u64)timeout_s * 1000000000ull;
+	return now > last && now - last > (__u64)timeout_s * 1000000000ull;
 }
 
 static __always_inline __u32 kpr_ct_timeout(const struct kpr_config *cfg, __u8 proto,
@@ -102,8 +104,14 @@ static __noinline bool kpr_flow_dead(const struct kpr_config *cfg,
 		return true;
 	/* a client's RST gets no FIN back: the flags of both directions count */
 	flags = rf->flags | ce->flags;
-	return kpr_stale(rf->last_seen, now, kpr_ct_timeout(cfg, fk->proto, flags)) &&
-	       kpr_stale(ce->last_seen, now, kpr_ct_timeout(cfg, fk->proto, flags));
+	if (!kpr_stale(rf->last_seen, now, kpr_ct_timeout(cfg, fk->proto, flags)) ||
+	    !kpr_stale(ce->last_seen, now, kpr_ct_timeout(cfg, fk->proto, flags)))
+		return false;
+	/* its ct entry could still look alive by its own flags (a FIN seen
+	 * only in replies): it goes with the port, so a late request is a new
+	 * flow rather than one that shares the new owner's tuple */
+	bpf_map_delete_elem(&ct, fk);
+	return true;
 }
 
 /* The slot of the flow whose replies come from peer:peer_port to the node

@@ -121,7 +121,7 @@ static __always_inline int kpr_parse(struct xdp_md *ctx, struct kpr_pkt *p)
 		p->key.dport = uh->dest;
 		p->l4csum = &uh->check;
 	} else if ((proto == IPPROTO_ICMP && p->ip4) || (proto == IPPROTO_ICMPV6 && p->ip6)) {
-		/* only echo requests are looked at; their header is 8 bytes */
+		/* echo requests and errors are looked at; both start with 8 bytes */
 		if (l4 + 8 > data_end)
 			return -1;
 	} else {

@@ -50,8 +50,14 @@ static __noinline int kpr_reject_tcp(struct xdp_md *ctx, bool v6)
 		return XDP_DROP;
 	if (!th->syn || th->rst)
 		return XDP_DROP;	/* only a new connection is answered */
-	/* RFC 793: reset a SYN with seq 0 and an ACK of what it carried */
-	seg = end - (void *)th - th->doff * 4 + th->syn + th->fin;
+	/* RFC 793: reset a SYN with seq 0 and an ACK of what it carried, as
+	 * the IP header counts it: the frame may carry Ethernet padding */
+	if (v6)
+		seg = bpf_ntohs(((struct ipv6hdr *)(data + sizeof(struct ethhdr)))->payload_len);
+	else
+		seg = bpf_ntohs(((struct iphdr *)(data + sizeof(struct ethhdr)))->tot_len) -
+		      sizeof(struct iphdr);
+	seg += th->syn + th->fin - th->doff * 4;
 	had_ack = th->ack;
 	seq = had_ack ? bpf_ntohl(th->ack_seq) : 0;
 	ack = bpf_ntohl(th->seq) + seg;

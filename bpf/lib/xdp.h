@@ -3,8 +3,10 @@
  * The XDP ingress datapath, SNAT mode: a packet to a service frontend is
  * sent to a backend with the node's address and a nat port as its source;
  * a reply to that address and port is translated back and sent to the
- * client. Both directions leave by bpf_fib_lookup + redirect. Everything
- * else passes untouched after at most two lookups (services, node_addrs).
+ * client, as are ICMP errors about the flow. Both directions leave by
+ * bpf_fib_lookup + redirect. A packet to none of the node's addresses or
+ * service frontends passes untouched after two lookups (services,
+ * node_addrs).
  *
  * An entry point and the benchmark wrapper both inline kpr_xdp().
  */
