@@ -61,6 +61,7 @@ static int handle(void *priv, int id, const char *arg)
 {
 	struct args *a = priv;
 	bool on;
+	int i;
 
 	switch (id) {
 	case OPT_EXT_CLUSTERIP:
@@ -88,11 +89,12 @@ static int handle(void *priv, int id, const char *arg)
 		return 0;
 	}
 	case OPT_ALGORITHM:
-		if (strcmp(arg, "random") && strcmp(arg, "maglev")) {
+		i = kpr_alg_parse(arg);
+		if (i < 0) {
 			kpr_err("unknown algorithm '%s': use random or maglev", arg);
 			return -EINVAL;
 		}
-		a->algorithm = strcmp(arg, "maglev") ? KPR_ALG_RANDOM : KPR_ALG_MAGLEV;
+		a->algorithm = (__u8)i;
 		return 0;
 	case OPT_MAGLEV_SIZE: {
 		unsigned long m;

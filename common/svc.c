@@ -168,8 +168,12 @@ static int txn_begin(struct txn *t, struct kpr_state *st, bool cached)
 	if (!t->done_seq)
 		return -ENOMEM;
 	ret = kpr_config_read(st, &t->cfg);
-	if (ret || !cached)
+	if (ret) {
+		txn_free(t);
 		return ret;
+	}
+	if (!cached)
+		return 0;
 	t->cached = true;
 	t->mq = calloc(1, sizeof(*t->mq));
 	t->pend = calloc(KPR_MG_QUEUE, sizeof(*t->pend));
@@ -703,8 +707,15 @@ static int resync(struct txn *t, kpr_change_fn report, struct kpr_batch_result *
 		if (!c.mark[id] || t->done_seq[id] == t->n_touched + 1)
 			continue;
 		kpr_svc_spec_init(&sp);
-		if (kpr_svc_key_by_id(t->st, id, &sp.key) || kpr_svc_get(t->st, &sp.key, &info))
+		if (kpr_svc_key_by_id(t->st, id, &sp.key))
 			continue;	/* went away meanwhile */
+		ret = kpr_svc_get(t->st, &sp.key, &info);
+		if (ret == -ENOENT) {
+			ret = 0;
+			continue;
+		}
+		if (ret)
+			break;
 		sp.type = info.svc.type;
 		sp.algorithm = info.svc.algorithm;
 		sp.mode = info.svc.mode;

@@ -80,6 +80,7 @@ int kpr_svc_key_by_id(struct kpr_state *st, __u32 id, struct kpr_svc_key *key);
 
 /* Every service, sorted by id. */
 int kpr_svc_list(struct kpr_state *st, struct kpr_svc_info **out, size_t *n);
+/* One service; its arrays are the caller's to free, and nothing on error. */
 int kpr_svc_get(struct kpr_state *st, const struct kpr_svc_key *key, struct kpr_svc_info *info);
 void kpr_svc_info_free(struct kpr_svc_info *info, size_t n);
 
@@ -98,6 +99,8 @@ int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 
 const char *kpr_svc_type_name(__u8 type, bool cilium);
 const char *kpr_alg_name(__u8 alg);
+/* "random" or "maglev": its enum kpr_alg, or -1. */
+int kpr_alg_parse(const char *s);
 const char *kpr_mode_name(__u8 mode);
 int kpr_svc_stats(struct kpr_state *st, __u32 kind, __u32 id, struct kpr_stats *sum);
 

@@ -63,6 +63,11 @@ static int lookup_name(const char *const *names, size_t n, size_t first, const c
 	return -1;
 }
 
+int kpr_alg_parse(const char *s)
+{
+	return lookup_name(alg_names, ARRAY_SIZE(alg_names), KPR_ALG_RANDOM, s);
+}
+
 void kpr_svc_spec_init(struct kpr_svc_spec *sp)
 {
 	memset(sp, 0, sizeof(*sp));
@@ -108,7 +113,7 @@ int kpr_svc_set_opt(struct kpr_svc_spec *sp, int id, const char *arg, char *err,
 		sp->affinity = (__u32)v;
 		return 0;
 	case KPR_SVC_OPT_ALGORITHM:
-		i = lookup_name(alg_names, ARRAY_SIZE(alg_names), 1, arg);
+		i = kpr_alg_parse(arg);
 		if (i < 0)
 			fail("unknown algorithm '%s': use random or maglev", arg);
 		sp->algorithm = (__u8)i;

@@ -30,14 +30,18 @@ int kpr_svc_get(struct kpr_state *st, const struct kpr_svc_key *key, struct kpr_
 		return ret;
 	info->be_ids = calloc(info->svc.total + 1u, sizeof(*info->be_ids));
 	info->be = calloc(info->svc.total + 1u, sizeof(*info->be));
-	if (!info->be_ids || !info->be)
-		return -ENOMEM;
-	ret = kpr_svc_read_slots(st, &info->svc, info->be_ids);
+	ret = info->be_ids && info->be ? kpr_svc_read_slots(st, &info->svc, info->be_ids) : -ENOMEM;
 	for (__u32 i = 0; !ret && i < info->svc.total; i++)
 		if (bpf_map_lookup_elem(st->backends, &info->be_ids[i], &info->be[i])) {
 			kpr_err("service %u: backend %u is missing", info->svc.id, info->be_ids[i]);
 			ret = -EIO;
 		}
+	if (ret) {	/* nothing for the caller to free */
+		free(info->be_ids);
+		free(info->be);
+		info->be_ids = NULL;
+		info->be = NULL;
+	}
 	return ret;
 }
 
@@ -189,15 +193,19 @@ int kpr_svc_list(struct kpr_state *st, struct kpr_svc_info **out, size_t *n)
 
 			free(x->be_ids);
 			free(x->be);
+			x->be_ids = NULL;
+			x->be = NULL;
 			ret = kpr_svc_get(st, &key, x);
 			if (ret == -ENOENT) {	/* deleted meanwhile */
-				free(x->be_ids);
-				free(x->be);
 				ret = 0;
 				continue;
 			}
 		}
 		c.v[got++] = *x;
+		if (&c.v[got - 1] != x) {	/* moved: one owner of its arrays */
+			x->be_ids = NULL;
+			x->be = NULL;
+		}
 	}
 	free(c.by_id);
 	kpr_be_mirror_free(&c.bm);
