@@ -54,6 +54,7 @@ struct plan {
 	int ipt_n[NVARIANTS];			/* chains + rules to remove */
 	char **sets;
 	size_t nsets;
+	size_t nsets_seen;	/* kube-proxy's sets, kept ones too: a sign of IPVS mode */
 	bool nft[2];
 	bool link;
 	struct kpr_link lk;
@@ -211,6 +212,7 @@ static int find_ipsets(struct plan *p, bool rules_planned)
 			free(name);
 			continue;
 		}
+		p->nsets_seen++;
 		for (size_t i = 0; i < NVARIANTS && !used; i++)
 			used = kpc_set_in_use(&p->ipt[i], name, where, sizeof(where));
 		if (used) {
@@ -342,16 +344,18 @@ static int find_all(struct plan *p, const struct kpc_opts *o)
 	if (!ret && (o->kinds & (KPC_LINK | KPC_IPVS)))
 		ret = find_link(p);
 	if (!ret && (o->kinds & KPC_IPVS)) {
-		bool sets = p->nsets > 0, mark = p->link;
+		/* kube-proxy's sets count whether or not this run removes them */
+		size_t sets = p->nsets_seen;
 
 		if (!(o->kinds & KPC_IPSET)) {
 			struct plan q = {};
 
-			find_ipsets(&q, false);
-			sets = q.nsets > 0;
+			ret = find_ipsets(&q, false);
+			sets = q.nsets_seen;
 			plan_free(&q);
 		}
-		ret = find_ipvs(p, mark || sets);
+		if (!ret)
+			ret = find_ipvs(p, p->link || sets);
 	}
 	if (!(o->kinds & KPC_LINK) && p->link) {
 		p->link = false;
