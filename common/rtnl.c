@@ -220,8 +220,10 @@ int kpr_link_parse(const char *name, const char *text, struct kpr_link *l)
 		int nw;
 
 		p += len + (p[len] == '\n');
-		if (!line)
-			return -ENOMEM;
+		if (!line) {
+			ret = -ENOMEM;
+			break;
+		}
 		nw = kpr_split_words(line, w, 3);
 		if (nw == 2 && !strcmp(w[0], "kind")) {
 			snprintf(l->kind, sizeof(l->kind), "%s", w[1]);

@@ -191,10 +191,16 @@ static int accept_local(const char *dev)
 
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local", dev);
 	f = fopen(path, "w");
-	if (!f || fputs("1\n", f) < 0 || fclose(f)) {
+	if (f && fputs("1\n", f) < 0) {
+		fclose(f);
+		f = NULL;
+	}
+	if (!f || fclose(f)) {
+		int err = errno;
+
 		kpr_warn("cannot set %s: %s (first packets to an unresolved neighbour will be lost)",
-			 path, strerror(errno));
-		return -errno;
+			 path, strerror(err));
+		return -err;
 	}
 	return 0;
 }
@@ -248,8 +254,9 @@ int kpr_xdp_attach(struct kpr_xdp *x, const char *dev, enum kpr_xdp_mode mode, b
 			if (err)
 				return err;
 		}
-		kpr_dev_addrs_sync(x->st, dev, ifindex);
-		return err == 0 ? KPR_UPDATED : KPR_UNCHANGED;
+		/* same_prog: 0 another program (now switched), 1 this one */
+		return kpr_dev_addrs_sync(x->st, dev, ifindex) ?:
+		       (err == 0 ? KPR_UPDATED : KPR_UNCHANGED);
 	}
 	memset(out, 0, sizeof(*out));
 	snprintf(out->name, sizeof(out->name), "%s", dev);

@@ -37,7 +37,7 @@ struct kpr_xdp {
 const char *kpr_xdp_mode_name(enum kpr_xdp_mode m);
 int kpr_xdp_mode_parse(const char *s, enum kpr_xdp_mode *out);
 
-/* Checks that DEV exists (-ENODEV after an error naming it). */
+/* Checks that DEV exists (-EINVAL, a usage error, after an error naming it). */
 int kpr_xdp_dev_check(const char *dev);
 /* Returns KPR_ADDED, KPR_UPDATED (same mode, another build of the program:
  * the link switched to this one), KPR_UNCHANGED or -errno; fills *out. */
