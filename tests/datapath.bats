@@ -156,6 +156,8 @@ be6() {
 	[ -n "$be" ]
 	# the client talks to the service address, never to a backend
 	lab client ss -Htn state established | grep -q " $VIP:8080 *\$\| $VIP:8080 "
+	run lab client ss -Htn state established
+	refute_output --partial "10.77.2.1"	# no backend (10.77.2.11-13), nor the node
 	n=${be#backend=b}
 	mine=10.77.2.1$n:8080
 	others=$(be4 8080 | tr ' ' '\n' | grep -vx "$mine")

@@ -55,12 +55,14 @@ teardown() {
 }
 
 @test "--dry-run changes nothing" {
-	svc-add -q 10.0.0.1:80 10.1.0.1:80
-	run lb-mode -n --external-clusterip on
+	svc-add -q --algorithm maglev 10.0.0.1:80 10.1.0.1:80
+	maps_snapshot "$BATS_TEST_TMPDIR/before"
+	run lb-mode -n --external-clusterip on --icmp-echo off --nat-ports 40000-40100 \
+		--algorithm maglev --maglev-table-size 251 --maglev-seed "$(maglev-gen --new-seed)"
 	assert_success
 	assert_output --partial "dry run"
-	run lb-mode -j
-	[ "$(jq -r .external_clusterip <<<"$output")" = false ]
+	maps_snapshot "$BATS_TEST_TMPDIR/after"
+	diff -u "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
 }
 
 @test "switches of later issues are refused: not supported yet, exit 2, nothing changed" {
