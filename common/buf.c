@@ -57,3 +57,13 @@ void kpr_buf_free(struct kpr_buf *b)
 	b->s = NULL;
 	b->len = b->cap = 0;
 }
+
+bool kpr_next_line(const char **s, const char **line, size_t *len)
+{
+	if (!**s)
+		return false;
+	*line = *s;
+	*len = strcspn(*s, "\n");
+	*s += *len + ((*s)[*len] == '\n');
+	return true;
+}

@@ -10,6 +10,7 @@
 #include <linux/genetlink.h>
 #include <linux/ip_vs.h>
 
+#include "buf.h"
 #include "ipvs.h"
 #include "nl.h"
 #include "util.h"
@@ -468,19 +469,17 @@ int kpr_ipvs_restore_parse(const char *text, struct kpr_ipvs_svc **svcs, size_t 
 {
 	struct kpr_ipvs_svc *all = NULL;
 	size_t cnt = 0;
-	const char *p = text;
+	const char *p = text, *start;
 	int lineno = 0, ret = 0;
+	size_t len;
 
-	while (*p && !ret) {
-		size_t len = strcspn(p, "\n");
-		const char *start = p;
-		char *line = strndup(p, len), *w[32];
+	while (!ret && kpr_next_line(&p, &start, &len)) {
+		char *line = strndup(start, len), *w[32];
 		struct kpr_ipvs_svc s, *owner = NULL;
 		struct kpr_ipvs_dest d;
 		bool is_dest;
 		int nw;
 
-		p += len + (p[len] == '\n');
 		lineno++;
 		if (!line) {
 			ret = -ENOMEM;

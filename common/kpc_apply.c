@@ -184,7 +184,8 @@ static int find_ipsets(struct plan *p, bool rules_planned)
 {
 	const char *argv[] = { "ipset", "list", "-n", NULL };
 	struct kpr_buf out = {}, err = {};
-	const char *s;
+	const char *s, *l;
+	size_t len;
 	int ret;
 
 	if (!kpr_have_prog("ipset")) {
@@ -198,12 +199,10 @@ static int find_ipsets(struct plan *p, bool rules_planned)
 		ret = 0;
 		goto out;
 	}
-	for (s = out.s; *s; ) {
-		size_t len = strcspn(s, "\n");
-		char *name = strndup(s, len), **grown, where[128];
+	for (s = out.s; kpr_next_line(&s, &l, &len); ) {
+		char *name = strndup(l, len), **grown, where[128];
 		bool used = false;
 
-		s += len + (s[len] == '\n');
 		if (!name) {
 			ret = -ENOMEM;
 			break;
@@ -241,16 +240,13 @@ out:
 static bool nft_has(const struct kpr_buf *list, const char *table)
 {
 	char line[64];
-	const char *s = list->s ? list->s : "";
+	const char *s = list->s ? list->s : "", *l;
+	size_t len;
 
 	snprintf(line, sizeof(line), "table %s", table);
-	while (*s) {
-		size_t len = strcspn(s, "\n");
-
-		if (len == strlen(line) && !strncmp(s, line, len))
+	while (kpr_next_line(&s, &l, &len))
+		if (len == strlen(line) && !strncmp(l, line, len))
 			return true;
-		s += len + (s[len] == '\n');
-	}
 	return false;
 }
 
@@ -796,6 +792,7 @@ static int restore_ipsets(const char *dir, bool dry_run, int *count)
 	const char *argv[] = { "ipset", "restore", NULL };
 	struct kpr_buf saved = {}, in = {};
 	struct plan now = {};
+	size_t len, tlen;
 	int ret = read_file(dir, "ipset.save", &saved);
 
 	if (ret == -ENOENT)
@@ -803,13 +800,12 @@ static int restore_ipsets(const char *dir, bool dry_run, int *count)
 	if (!ret)
 		ret = find_ipsets(&now, false);
 	out_arr_open("ipsets");
-	for (const char *s = saved.s; !ret && *s; ) {
-		size_t len = strcspn(s, "\n");
+	for (const char *s = saved.s, *l; !ret && kpr_next_line(&s, &l, &len); ) {
 		bool exists = false;
 		char name[64];
 
-		if (len > 7 && !strncmp(s, "create ", 7)) {
-			snprintf(name, sizeof(name), "%.*s", (int)strcspn(s + 7, " \n"), s + 7);
+		if (len > 7 && !strncmp(l, "create ", 7)) {
+			snprintf(name, sizeof(name), "%.*s", (int)strcspn(l + 7, " \n"), l + 7);
 			for (size_t i = 0; i < now.nsets; i++)
 				exists |= !strcmp(now.sets[i], name);
 			if (!exists) {
@@ -817,16 +813,11 @@ static int restore_ipsets(const char *dir, bool dry_run, int *count)
 				out_str("set", NULL, name);
 				(*count)++;
 				/* Its lines: the create and every add of that set. */
-				for (const char *t = saved.s; *t; ) {
-					size_t l = strcspn(t, "\n");
-
-					if (set_line_of(t, l, name))
-						ret |= kpr_buf_printf(&in, "%.*s\n", (int)l, t);
-					t += l + (t[l] == '\n');
-				}
+				for (const char *t = saved.s, *tl; kpr_next_line(&t, &tl, &tlen); )
+					if (set_line_of(tl, tlen, name))
+						ret |= kpr_buf_printf(&in, "%.*s\n", (int)tlen, tl);
 			}
 		}
-		s += len + (s[len] == '\n');
 	}
 	out_arr_close();
 	if (!ret && in.len && !dry_run)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "kpcleanup.h"
 #include "util.h"
 
@@ -162,20 +163,16 @@ static int add_rule(struct kpc_table *t, const char *line)
 int kpc_dump_parse(const char *text, struct kpc_dump *d)
 {
 	struct kpc_table *t = NULL;
-	const char *p = text;
+	const char *p = text, *l;
 	char *line = NULL;
 	int ret = 0, lineno = 0;
+	size_t len;
 
 	memset(d, 0, sizeof(*d));
-	while (*p && !ret) {
-		size_t len = strcspn(p, "\n");
-
+	while (!ret && kpr_next_line(&p, &l, &len)) {
 		lineno++;
 		free(line);
-		line = strndup(p, len);
-		p += len;
-		if (*p)
-			p++;
+		line = strndup(l, len);
 		if (!line) {
 			ret = -ENOMEM;
 			break;

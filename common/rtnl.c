@@ -10,6 +10,7 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
+#include "buf.h"
 #include "nl.h"
 #include "rtnl.h"
 #include "util.h"
@@ -209,17 +210,16 @@ static int parse_addr(const char *s, struct kpr_link_addr *a)
 
 int kpr_link_parse(const char *name, const char *text, struct kpr_link *l)
 {
-	const char *p = text;
+	const char *p = text, *ln;
+	size_t len;
 	int ret = 0;
 
 	memset(l, 0, sizeof(*l));
 	snprintf(l->name, sizeof(l->name), "%s", name);
-	while (*p && !ret) {
-		size_t len = strcspn(p, "\n");
-		char *line = strndup(p, len), *w[3];
+	while (!ret && kpr_next_line(&p, &ln, &len)) {
+		char *line = strndup(ln, len), *w[3];
 		int nw;
 
-		p += len + (p[len] == '\n');
 		if (!line) {
 			ret = -ENOMEM;
 			break;
