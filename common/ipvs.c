@@ -217,31 +217,28 @@ struct list_ctx {
 static int svc_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct list_ctx *c = data;
-	struct kpr_ipvs_svc *s = realloc(c->svcs, (c->n + 1) * sizeof(*s));
+	struct kpr_ipvs_svc *s = kpr_push((void **)&c->svcs, &c->n, sizeof(*s));
 
 	if (!s) {
 		c->err = -ENOMEM;
 		return MNL_CB_ERROR;
 	}
-	c->svcs = s;
-	if (kpr_ipvs_parse_svc(nlh, &s[c->n]) == 0)
-		c->n++;
+	if (kpr_ipvs_parse_svc(nlh, s))
+		c->n--;		/* not a service: its slot is reused */
 	return MNL_CB_OK;
 }
 
 static int dest_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct kpr_ipvs_svc *s = data;
-	struct kpr_ipvs_dest *d = realloc(s->dests, (s->ndests + 1) * sizeof(*d));
+	struct kpr_ipvs_dest *d = kpr_push((void **)&s->dests, &s->ndests, sizeof(*d));
 
 	if (!d)
 		return MNL_CB_ERROR;
-	s->dests = d;
-	if (kpr_ipvs_parse_dest(nlh, &d[s->ndests]) == 0) {
-		if (!d[s->ndests].af)
-			d[s->ndests].af = s->af;
-		s->ndests++;
-	}
+	if (kpr_ipvs_parse_dest(nlh, d))
+		s->ndests--;	/* not a real server: its slot is reused */
+	else if (!d->af)
+		d->af = s->af;
 	return MNL_CB_OK;
 }
 
@@ -495,24 +492,20 @@ int kpr_ipvs_restore_parse(const char *text, struct kpr_ipvs_svc **svcs, size_t 
 			if (same_svc(&all[i], &s))
 				owner = &all[i];
 		if (!ret && !is_dest && !owner) {
-			struct kpr_ipvs_svc *grown = realloc(all, (cnt + 1) * sizeof(*all));
+			struct kpr_ipvs_svc *slot = kpr_push((void **)&all, &cnt, sizeof(*all));
 
-			if (grown) {
-				all = grown;
-				all[cnt++] = s;
-			} else {
+			if (slot)
+				*slot = s;
+			else
 				ret = -ENOMEM;
-			}
 		} else if (!ret && is_dest && owner) {
-			struct kpr_ipvs_dest *grown = realloc(owner->dests,
-							      (owner->ndests + 1) * sizeof(d));
+			struct kpr_ipvs_dest *slot = kpr_push((void **)&owner->dests,
+							      &owner->ndests, sizeof(d));
 
-			if (grown) {
-				owner->dests = grown;
-				owner->dests[owner->ndests++] = d;
-			} else {
+			if (slot)
+				*slot = d;
+			else
 				ret = -ENOMEM;
-			}
 		} else if (!ret) {
 			ret = -EINVAL;	/* a service twice, or a server of none */
 		}

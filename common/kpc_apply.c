@@ -200,7 +200,7 @@ static int find_ipsets(struct plan *p, bool rules_planned)
 		goto out;
 	}
 	for (s = out.s; kpr_next_line(&s, &l, &len); ) {
-		char *name = strndup(l, len), **grown, where[128];
+		char *name = strndup(l, len), **slot, where[128];
 		bool used = false;
 
 		if (!name) {
@@ -221,14 +221,13 @@ static int find_ipsets(struct plan *p, bool rules_planned)
 			free(name);
 			continue;
 		}
-		grown = realloc(p->sets, (p->nsets + 1) * sizeof(*grown));
-		if (!grown) {
+		slot = kpr_push((void **)&p->sets, &p->nsets, sizeof(*slot));
+		if (!slot) {
 			free(name);
 			ret = -ENOMEM;
 			break;
 		}
-		p->sets = grown;
-		p->sets[p->nsets++] = name;
+		*slot = name;
 		p->total++;
 	}
 out:

@@ -98,13 +98,10 @@ static char *word_after(const char *spec, const char *const *opts)
 
 static int add_table(struct kpc_dump *d, const char *name)
 {
-	struct kpc_table *t = realloc(d->tables, (d->ntables + 1) * sizeof(*t));
+	struct kpc_table *t = kpr_push((void **)&d->tables, &d->ntables, sizeof(*t));
 
 	if (!t)
 		return -ENOMEM;
-	d->tables = t;
-	t = &d->tables[d->ntables++];
-	memset(t, 0, sizeof(*t));
 	t->name = strdup(name);
 	return t->name ? 0 : -ENOMEM;
 }
@@ -117,12 +114,9 @@ static int add_chain(struct kpc_table *t, const char *line)
 
 	if (!next_word(&p, name, sizeof(name)) || !next_word(&p, policy, sizeof(policy)))
 		return -EINVAL;
-	c = realloc(t->chains, (t->nchains + 1) * sizeof(*c));
+	c = kpr_push((void **)&t->chains, &t->nchains, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	t->chains = c;
-	c = &t->chains[t->nchains++];
-	memset(c, 0, sizeof(*c));
 	c->builtin = strcmp(policy, "-") != 0;
 	c->name = strdup(name);
 	return c->name ? 0 : -ENOMEM;
@@ -144,12 +138,9 @@ static int add_rule(struct kpc_table *t, const char *line)
 		return -EINVAL;
 	while (*p == ' ')
 		p++;
-	r = realloc(t->rules, (t->nrules + 1) * sizeof(*r));
+	r = kpr_push((void **)&t->rules, &t->nrules, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	t->rules = r;
-	r = &t->rules[t->nrules++];
-	memset(r, 0, sizeof(*r));
 	r->chain = c->name;
 	r->pos = ++c->nrules;
 	r->spec = strdup(p);

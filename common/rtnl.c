@@ -57,12 +57,9 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 		/* IPv4 has both (the same for a dummy); keep one. */
 		if (ifa->ifa_family == AF_INET && mnl_attr_get_type(a) != IFA_LOCAL)
 			continue;
-		na = realloc(l->addrs, (l->naddrs + 1) * sizeof(*na));
+		na = kpr_push((void **)&l->addrs, &l->naddrs, sizeof(*na));
 		if (!na)
 			return MNL_CB_ERROR;
-		l->addrs = na;
-		na = &l->addrs[l->naddrs++];
-		memset(na, 0, sizeof(*na));
 		na->family = ifa->ifa_family;
 		na->prefixlen = ifa->ifa_prefixlen;
 		memcpy(na->addr, mnl_attr_get_payload(a), len < 16 ? len : 16);
@@ -230,14 +227,10 @@ int kpr_link_parse(const char *name, const char *text, struct kpr_link *l)
 		} else if (nw == 2 && !strcmp(w[0], "state")) {
 			l->up = !strcmp(w[1], "up");
 		} else if (nw == 2 && !strcmp(w[0], "addr")) {
-			struct kpr_link_addr *na = realloc(l->addrs, (l->naddrs + 1) * sizeof(*na));
+			struct kpr_link_addr *na = kpr_push((void **)&l->addrs, &l->naddrs,
+							    sizeof(*na));
 
-			if (!na)
-				ret = -ENOMEM;
-			else if (!(ret = parse_addr(w[1], &na[l->naddrs])))
-				l->naddrs++;
-			if (na)
-				l->addrs = na;
+			ret = na ? parse_addr(w[1], na) : -ENOMEM;
 		} else if (nw != 0) {
 			ret = -EINVAL;
 		}

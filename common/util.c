@@ -117,3 +117,14 @@ int kpr_split_words(char *line, char **words, int max)
 	}
 	return n;
 }
+
+void *kpr_push(void **arr, size_t *n, size_t sz)
+{
+	char *a = realloc(*arr, (*n + 1) * sz);
+
+	if (!a)
+		return NULL;
+	*arr = a;
+	memset(a + *n * sz, 0, sz);
+	return a + (*n)++ * sz;
+}

@@ -42,4 +42,9 @@ int kpr_parse_uint(const char *s, unsigned long min, unsigned long max,
  * Returns the number of words or -E2BIG when there are more than max. */
 int kpr_split_words(char *line, char **words, int max);
 
+/* Appends one zeroed element of size sz to the array *arr of *n: returns it
+ * (and *n is one more), or NULL with nothing changed. For the short lists of
+ * parsers: one realloc per element. */
+void *kpr_push(void **arr, size_t *n, size_t sz);
+
 #endif
