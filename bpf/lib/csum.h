@@ -55,4 +55,13 @@ static __always_inline void kpr_csum_apply(__u16 *csum, __u64 diff)
 	*csum = ~kpr_csum_fold((__u16)~*csum + diff);
 }
 
+/* The same for a UDP checksum, where 0 means "none": a sum that comes out
+ * 0 is sent as 0xffff (RFC 768). */
+static __always_inline void kpr_csum_apply_udp(__u16 *csum, __u64 diff)
+{
+	kpr_csum_apply(csum, diff);
+	if (!*csum)
+		*csum = 0xffff;
+}
+
 #endif

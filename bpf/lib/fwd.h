@@ -21,6 +21,16 @@
 #define AF_INET6 10
 #endif
 
+/* The packet's length from its IP header, as routes and MTUs count it. */
+static __always_inline __u32 kpr_l3_len(const struct kpr_pkt *p)
+{
+	if (p->ip6)
+		return bpf_ntohs(p->ip6->payload_len) + sizeof(struct ipv6hdr);
+	if (p->ip4)
+		return bpf_ntohs(p->ip4->tot_len);
+	return 0;
+}
+
 /* Looks the route to daddr up as the packet p arrived; fills fib. */
 static __always_inline int kpr_fib(struct xdp_md *ctx, const struct kpr_pkt *p,
 				   const union kpr_addr *daddr, struct bpf_fib_lookup *fib)
@@ -30,15 +40,14 @@ static __always_inline int kpr_fib(struct xdp_md *ctx, const struct kpr_pkt *p,
 	fib->ifindex = ctx->ingress_ifindex;
 	/* branch on the header pointers, not on key.family: the verifier
 	 * tracks a spilled pointer's NULL-ness, not a byte in a struct */
+	fib->tot_len = kpr_l3_len(p);
 	if (p->ip6) {
 		fib->family = AF_INET6;
-		fib->tot_len = bpf_ntohs(p->ip6->payload_len) + sizeof(struct ipv6hdr);
 		__builtin_memcpy(fib->ipv6_src, &p->key.saddr, 16);
 		__builtin_memcpy(fib->ipv6_dst, daddr, 16);
 	} else if (p->ip4) {
 		fib->family = AF_INET;
 		fib->tos = p->ip4->tos;
-		fib->tot_len = bpf_ntohs(p->ip4->tot_len);
 		fib->ipv4_src = p->key.saddr.v4;
 		fib->ipv4_dst = daddr->v4;
 	} else {
@@ -83,15 +92,6 @@ struct {
 	__type(key, struct kpr_nh_key);
 	__type(value, struct kpr_nh);
 } nh_cache SEC(".maps");
-
-static __always_inline __u32 kpr_l3_len(const struct kpr_pkt *p)
-{
-	if (p->ip6)
-		return bpf_ntohs(p->ip6->payload_len) + sizeof(struct ipv6hdr);
-	if (p->ip4)
-		return bpf_ntohs(p->ip4->tot_len);
-	return 0;
-}
 
 /*
  * With snat, also gives the address of the egress device (dev_addrs) of the

@@ -74,9 +74,7 @@ static __noinline int kpr_icmp4_error(struct kpr_pkt *p)
 	if (in->protocol == IPPROTO_UDP && l4[3]) {
 		__u16 old = l4[3];
 
-		kpr_csum_apply(&l4[3], dl4);
-		if (!l4[3])
-			l4[3] = 0xffff;
+		kpr_csum_apply_udp(&l4[3], dl4);
 		dicmp = kpr_csum_diff16(dicmp, old, l4[3]);
 	}
 	l4[0] = rf->client.port;
@@ -131,9 +129,7 @@ static __noinline int kpr_icmp6_error(struct kpr_pkt *p)
 	d = dl4;
 	if (in->nexthdr == IPPROTO_UDP) {
 		old = l4[3];
-		kpr_csum_apply(&l4[3], dl4);
-		if (!l4[3])
-			l4[3] = 0xffff;
+		kpr_csum_apply_udp(&l4[3], dl4);
 		d = kpr_csum_diff16(d, old, l4[3]);
 	}
 	/* and the error's own pseudo-header */

@@ -41,9 +41,10 @@ static __always_inline void kpr_rewrite(struct kpr_pkt *p, const union kpr_addr 
 	d = kpr_csum_diff16(d, p->key.dport, dport);
 	if (p->key.proto == IPPROTO_UDP && !v6 && !*p->l4csum)
 		return;		/* IPv4 UDP without a checksum stays without */
-	kpr_csum_apply(p->l4csum, d);
-	if (p->key.proto == IPPROTO_UDP && !*p->l4csum)
-		*p->l4csum = 0xffff;
+	if (p->key.proto == IPPROTO_UDP)
+		kpr_csum_apply_udp(p->l4csum, d);
+	else
+		kpr_csum_apply(p->l4csum, d);
 }
 
 /* last may be later than now: another CPU wrote it after this packet read
