@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#define _GNU_SOURCE	/* qsort_r */
 /* kp-cleanup's planning from iptables-save text: see kpcleanup.h. */
 #include <errno.h>
 #include <stdio.h>
@@ -96,6 +97,13 @@ static char *word_after(const char *spec, const char *const *opts)
 	return NULL;
 }
 
+static int cmp_chain_name(const void *a, const void *b, void *chains)
+{
+	const struct kpc_chain *c = chains;
+
+	return strcmp(c[*(const size_t *)a].name, c[*(const size_t *)b].name);
+}
+
 static int add_table(struct kpc_dump *d, const char *name)
 {
 	struct kpc_table *t = kpr_push((void **)&d->tables, &d->ntables, sizeof(*t));
@@ -117,6 +125,8 @@ static int add_chain(struct kpc_table *t, const char *line)
 	c = kpr_push((void **)&t->chains, &t->nchains, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	free(t->by_name);	/* a chain after rules: index again */
+	t->by_name = NULL;
 	c->builtin = strcmp(policy, "-") != 0;
 	c->name = strdup(name);
 	return c->name ? 0 : -ENOMEM;
@@ -133,6 +143,17 @@ static int add_rule(struct kpc_table *t, const char *line)
 
 	if (!next_word(&p, name, sizeof(name)))
 		return -EINVAL;
+	/* iptables-save declares every chain before the first rule: from
+	 * then on, chains are found by name in log time, not by a scan per
+	 * rule (a node in iptables mode has tens of thousands of each) */
+	if (!t->by_name) {
+		t->by_name = malloc((t->nchains + 1) * sizeof(*t->by_name));
+		if (!t->by_name)
+			return -ENOMEM;
+		for (size_t i = 0; i < t->nchains; i++)
+			t->by_name[i] = i;
+		qsort_r(t->by_name, t->nchains, sizeof(*t->by_name), cmp_chain_name, t->chains);
+	}
 	c = kpc_chain_find(t, name);
 	if (!c)
 		return -EINVAL;
@@ -214,6 +235,7 @@ void kpc_dump_free(struct kpc_dump *d)
 			free(t->rules[j].comment);
 		}
 		free(t->chains);
+		free(t->by_name);
 		free(t->rules);
 		free(t->name);
 	}
@@ -231,9 +253,25 @@ struct kpc_table *kpc_table_find(const struct kpc_dump *d, const char *name)
 
 struct kpc_chain *kpc_chain_find(const struct kpc_table *t, const char *name)
 {
-	for (size_t i = 0; i < t->nchains; i++)
-		if (!strcmp(t->chains[i].name, name))
-			return &t->chains[i];
+	size_t lo = 0, hi = t->nchains;
+
+	if (!t->by_name) {
+		for (size_t i = 0; i < t->nchains; i++)
+			if (!strcmp(t->chains[i].name, name))
+				return &t->chains[i];
+		return NULL;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, t->chains[t->by_name[mid]].name);
+
+		if (!c)
+			return &t->chains[t->by_name[mid]];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return NULL;
 }
 

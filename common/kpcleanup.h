@@ -55,6 +55,7 @@ struct kpc_table {
 	char *name;
 	struct kpc_chain *chains;
 	size_t nchains;
+	size_t *by_name;	/* chain indexes sorted by name, once rules come */
 	struct kpc_rule *rules;
 	size_t nrules;
 };
