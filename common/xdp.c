@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "kpr_xdp.skel.h"
+#include "mapio.h"
 #include "svc.h"
 #include "util.h"
 #include "xdp.h"
@@ -323,18 +324,16 @@ out:
 /* Forgets the addresses that came from ifindex (--node-ip ones have 0). */
 static void dev_addrs_forget(struct kpr_state *st, unsigned int ifindex)
 {
-	struct kpr_node_addr_key k, next, *prev = NULL;
-	struct kpr_node_addr v;
+	struct kpr_node_addr_ent *v = NULL;
 	__u32 idx = ifindex;
+	size_t n = 0;
 
-	while (!bpf_map_get_next_key(st->node_addrs, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (!bpf_map_lookup_elem(st->node_addrs, &k, &v) && v.ifindex == ifindex) {
-			bpf_map_delete_elem(st->node_addrs, &k);
-			prev = NULL;	/* restart: deleting breaks the walk */
-		}
-	}
+	/* listed first: deleting while walking would restart the walk */
+	if (!kpr_node_addrs_list(st, &v, &n))
+		for (size_t i = 0; i < n; i++)
+			if (v[i].val.ifindex == ifindex)
+				bpf_map_delete_elem(st->node_addrs, &v[i].key);
+	free(v);
 	bpf_map_delete_elem(st->dev_addrs, &idx);
 }
 
@@ -485,25 +484,33 @@ int kpr_node_ip_add(struct kpr_state *st, const char *addr, bool dry_run)
 	return KPR_ADDED;
 }
 
+struct addr_list {
+	struct kpr_node_addr_ent *v;
+	size_t n;
+};
+
+static int collect_addr(const void *k, const void *val, void *ctx)
+{
+	struct addr_list *l = ctx;
+	struct kpr_node_addr_ent *e = kpr_push((void **)&l->v, &l->n, sizeof(*e));
+
+	if (!e)
+		return -ENOMEM;
+	e->key = *(const struct kpr_node_addr_key *)k;
+	e->val = *(const struct kpr_node_addr *)val;
+	return 0;
+}
+
 int kpr_node_addrs_list(struct kpr_state *st, struct kpr_node_addr_ent **out, size_t *n)
 {
-	struct kpr_node_addr_ent *v = NULL, *nv;
-	struct kpr_node_addr_key k, *prev = NULL;
-	size_t cnt = 0;
+	struct addr_list l = {};
+	int ret = kpr_map_walk(st->node_addrs, collect_addr, &l);
 
-	while (!bpf_map_get_next_key(st->node_addrs, prev, &k)) {
-		nv = realloc(v, (cnt + 1) * sizeof(*v));
-		if (!nv) {
-			free(v);
-			return -ENOMEM;
-		}
-		v = nv;
-		v[cnt].key = k;
-		memset(&v[cnt].val, 0, sizeof(v[cnt].val));
-		bpf_map_lookup_elem(st->node_addrs, &k, &v[cnt].val);
-		prev = &v[cnt++].key;
+	if (ret) {
+		free(l.v);
+		return ret;
 	}
-	*out = v;
-	*n = cnt;
+	*out = l.v;
+	*n = l.n;
 	return 0;
 }
