@@ -41,7 +41,13 @@ bool kpr_maglev_size_ok(__u32 m)
 
 const char *kpr_maglev_sizes_str(void)
 {
-	return "251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071";
+	static char buf[KPR_MAGLEV_NSIZES * 8];
+
+	if (!buf[0])
+		for (size_t i = 0, off = 0; i < KPR_MAGLEV_NSIZES; i++)
+			off += snprintf(buf + off, sizeof(buf) - off, "%s%u", i ? ", " : "",
+					kpr_maglev_sizes[i]);
+	return buf;
 }
 
 int kpr_maglev_seed_parse(const char *s, __u8 seed[KPR_SEED_LEN])
