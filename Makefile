@@ -14,21 +14,20 @@ ARCH    := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
 CFLAGS  ?= -O2 -g
-CFLAGS  += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -I$(BUILD) -Icommon \
+CFLAGS  += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -I$(BUILD) -Icommon -MMD -MP \
 	   -DKPR_VERSION='"$(VERSION)"'
 LDLIBS  := -lbpf -lelf -lz -lmnl -ljansson -lm
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall \
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -MMD -MP \
 	      -I/usr/include/$(MULTIARCH) -Ibpf
 
 TOOLS      := $(basename $(notdir $(wildcard cmd/*.c)))
 BINS       := $(addprefix $(BUILD)/,$(TOOLS))
-COMMON_SRC := $(wildcard common/*.c)
+COMMON_SRC := $(wildcard common/*/*.c)
 COMMON_OBJ := $(patsubst common/%.c,$(BUILD)/common/%.o,$(COMMON_SRC))
 BPF_SRC    := $(wildcard bpf/*.bpf.c)
 BPF_OBJ    := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRC))
 SKELS      := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRC))
 BPF_HDRS   := $(wildcard bpf/*.h bpf/lib/*.h)
-COMMON_HDR := $(wildcard common/*.h) bpf/kpr_maps.h
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
@@ -57,25 +56,28 @@ deps-check:
 		$(MAKE) --no-print-directory deps; \
 	fi
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(BUILD)/bpf
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/common/%.o: common/%.c $(COMMON_HDR) $(SKELS) | $(BUILD)/common
+# Header dependencies come from -MMD; the skeletons are generated headers,
+# so every object waits for them on its first build.
+$(BUILD)/common/%.o: common/%.c $(SKELS)
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libkpr.a: $(COMMON_OBJ)
 	$(AR) rcs $@ $^
 
-$(BUILD)/%: cmd/%.c $(BUILD)/libkpr.a $(COMMON_HDR) $(SKELS)
+$(BUILD)/%: cmd/%.c $(BUILD)/libkpr.a $(SKELS)
 	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/libkpr.a $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkpr.a $(COMMON_HDR) $(BPF_HDRS) $(wildcard tests/unit/*.h) | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkpr.a $(SKELS) | $(BUILD)/tests
 	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/libkpr.a $(LDLIBS)
 
-$(BUILD)/bpf $(BUILD)/common $(BUILD)/tests:
+$(BUILD)/bpf $(BUILD)/tests:
 	mkdir -p $@
 
 unit: all $(UNIT_BINS)
@@ -103,3 +105,5 @@ clean:
 	rm -rf $(BUILD)
 
 .SECONDARY: $(BPF_OBJ) $(SKELS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

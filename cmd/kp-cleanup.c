@@ -3,11 +3,11 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "kpcleanup.h"
-#include "netns.h"
-#include "opts.h"
-#include "out.h"
-#include "util.h"
+#include "kpcleanup/kpcleanup.h"
+#include "core/netns.h"
+#include "cli/opts.h"
+#include "core/out.h"
+#include "core/util.h"
 
 /* Above 255: getopt values below are taken for short option letters. */
 enum { OPT_BACKUP_DIR = 0x1000, OPT_RESTORE, OPT_ONLY, OPT_FORCE };

@@ -8,16 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "maglev.h"
-#include "maglev_map.h"
-#include "netns.h"
-#include "opts.h"
-#include "out.h"
-#include "state.h"
-#include "svc.h"
-#include "util.h"
-#include "xdp.h"
+#include "svc/addr.h"
+#include "svc/maglev.h"
+#include "svc/maglev_map.h"
+#include "core/netns.h"
+#include "cli/opts.h"
+#include "core/out.h"
+#include "state/state.h"
+#include "svc/svc.h"
+#include "core/util.h"
+#include "dev/xdp.h"
 
 enum {
 	OPT_EXT_CLUSTERIP = 0x1000,
@@ -264,7 +264,7 @@ int main(int argc, char **argv)
 		goto out;
 	set = a.ext_clusterip >= 0 || a.icmp_echo >= 0 || a.nat_min || a.algorithm ||
 	      a.maglev_size || a.set_seed;
-	ret = kpr_state_open(&st, &ctx, set ? KPR_OPEN_WRITE : 0);
+	ret = kpr_ctx_state_open(&st, &ctx, set ? KPR_OPEN_WRITE : 0);
 	if (ret)
 		goto out;
 	if (!set) {

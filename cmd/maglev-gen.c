@@ -10,14 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "maglev.h"
-#include "maglev_map.h"
-#include "opts.h"
-#include "out.h"
-#include "state.h"
-#include "svc.h"
-#include "util.h"
+#include "svc/addr.h"
+#include "svc/maglev.h"
+#include "svc/maglev_map.h"
+#include "cli/opts.h"
+#include "core/out.h"
+#include "state/state.h"
+#include "svc/svc.h"
+#include "core/util.h"
 
 enum { OPT_SIZE = 100, OPT_SEED, OPT_COMPARE, OPT_NEW_SEED, OPT_SERVICE };
 
@@ -354,7 +354,7 @@ static int check_service(const struct kpr_ctx *ctx, struct args *a)
 		kpr_err("%s", err);
 		return -EINVAL;
 	}
-	ret = kpr_state_open(&st, ctx, 0);
+	ret = kpr_ctx_state_open(&st, ctx, 0);
 	if (ret)
 		goto out;
 	ret = kpr_config_read(&st, &cfg);

@@ -3,11 +3,11 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "opts.h"
-#include "out.h"
-#include "state.h"
-#include "svc.h"
-#include "util.h"
+#include "cli/opts.h"
+#include "core/out.h"
+#include "state/state.h"
+#include "svc/svc.h"
+#include "core/util.h"
 
 enum { OPT_FILE = 100, OPT_REPLACE };
 
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
 		n = 1;
 	}
 
-	ret = kpr_state_open(&st, &ctx, KPR_OPEN_WRITE);
+	ret = kpr_ctx_state_open(&st, &ctx, KPR_OPEN_WRITE);
 	if (ret)
 		goto out;
 	out_arr_open("services");

@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "opts.h"
-#include "out.h"
-#include "state.h"
-#include "svc.h"
-#include "util.h"
+#include "cli/opts.h"
+#include "core/out.h"
+#include "state/state.h"
+#include "svc/svc.h"
+#include "core/util.h"
 
 enum { OPT_ID = 100, OPT_ALL };
 
@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 		ret = -EINVAL;
 		goto out;
 	}
-	ret = kpr_state_open(&st, &ctx, KPR_OPEN_WRITE);
+	ret = kpr_ctx_state_open(&st, &ctx, KPR_OPEN_WRITE);
 	if (ret)
 		goto out;
 

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "opts.h"
-#include "out.h"
-#include "state.h"
-#include "svc.h"
-#include "util.h"
+#include "cli/opts.h"
+#include "core/out.h"
+#include "state/state.h"
+#include "svc/svc.h"
+#include "core/util.h"
 
 enum { OPT_STATS = 100 };
 
@@ -169,7 +169,7 @@ int main(int argc, char **argv)
 			ret = -EINVAL;
 			goto out;
 		}
-		ret = kpr_state_open(&st, &ctx, 0);
+		ret = kpr_ctx_state_open(&st, &ctx, 0);
 		if (ret)
 			goto out;
 		ret = kpr_svc_get(&st, &key, &one);
@@ -185,7 +185,7 @@ int main(int argc, char **argv)
 		*v = one;
 		n = 1;
 	} else {
-		ret = kpr_state_open(&st, &ctx, 0);
+		ret = kpr_ctx_state_open(&st, &ctx, 0);
 		if (!ret)
 			ret = kpr_svc_list(&st, &v, &n);
 	}

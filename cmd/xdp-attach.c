@@ -5,14 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "netns.h"
-#include "opts.h"
-#include "out.h"
-#include "state.h"
-#include "svc.h"
-#include "util.h"
-#include "xdp.h"
+#include "svc/addr.h"
+#include "core/netns.h"
+#include "cli/opts.h"
+#include "core/out.h"
+#include "state/state.h"
+#include "svc/svc.h"
+#include "core/util.h"
+#include "dev/xdp.h"
 
 enum { OPT_MODE = 0x1000, OPT_DETACH, OPT_STATUS, OPT_NODE_IP };
 
@@ -166,7 +166,7 @@ int main(int argc, char **argv)
 		}
 	}
 
-	ret = kpr_state_open(&st, &ctx, a.status ? 0 : KPR_OPEN_WRITE);
+	ret = kpr_ctx_state_open(&st, &ctx, a.status ? 0 : KPR_OPEN_WRITE);
 	if (ret)
 		goto out;
 	if (a.status) {

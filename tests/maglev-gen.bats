@@ -66,7 +66,7 @@ cfg_algorithm_maglev() { cfg_patch 9 2; }
 	assert_output --regexp '^maglev-gen \(kpr\) '
 }
 
-@test "the reference vector of maglev-compat.md, through the command line" {
+@test "the reference vector of docs/maglev.md, through the command line" {
 	run --separate-stderr maglev-gen -o json --size 251 0.0.0.1:1,weight=2 0.0.0.3:3,weight=13 0.0.0.4:4,weight=111 0.0.0.5:5,weight=10
 	assert_success
 	assert_json

@@ -6,7 +6,7 @@
  * byte swapping is needed. A field that still holds only the pseudo-header
  * sum (checksum offload pending) would need the opposite sign and comes out
  * wrong: such packets are not supported, which is why the lab turns the
- * veths' tx offload off (DESIGN.md).
+ * veths' tx offload off (docs/design.md).
  */
 #ifndef KPR_LIB_CSUM_H
 #define KPR_LIB_CSUM_H

@@ -4,7 +4,7 @@
  * egress device with the neighbour's MAC. Redirecting both ways keeps NATed
  * packets away from the stack, where they would be martians (SNAT source is
  * a local address), trip rp_filter (replies from a frontend with no route)
- * or conntrack's INVALID drop (see DESIGN.md). Without a neighbour entry the
+ * or conntrack's INVALID drop (see docs/design.md). Without a neighbour entry the
  * packet goes to the stack, which resolves it for the next one.
  */
 #ifndef KPR_LIB_FWD_H

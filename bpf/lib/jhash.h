@@ -55,7 +55,7 @@ static __always_inline __u32 kpr_jhash_3words(__u32 a, __u32 b, __u32 c, __u32 i
 }
 
 /* Seed words of the 12-byte Maglev seed: bytes 4..7 hash IPv4 flows,
- * 8..11 IPv6 flows, both read big-endian (maglev-compat.md). */
+ * 8..11 IPv6 flows, both read big-endian (docs/maglev.md). */
 static __always_inline __u32 kpr_seed_word(const __u8 *seed, unsigned int off)
 {
 	return (__u32)seed[off] << 24 | (__u32)seed[off + 1] << 16 |

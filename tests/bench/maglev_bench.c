@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "maglev.h"
-#include "maglev_map.h"
-#include "out.h"
+#include "svc/maglev.h"
+#include "svc/maglev_map.h"
+#include "core/out.h"
 
 static double now_ms(void)
 {
@@ -52,12 +52,11 @@ static long memlock(int fd)
 static void regen(const char *root)
 {
 	static const __u32 sizes[] = { 16381, 65521, 131071 };
-	struct kpr_ctx ctx = { .pin_root = root, .wait = 10 };
 	struct kpr_state st;
 	struct kpr_config cfg;
 
 	out_init(OUT_TEXT, true);
-	if (kpr_state_open(&st, &ctx, KPR_OPEN_WRITE) || kpr_config_read(&st, &cfg))
+	if (kpr_state_open(&st, root, KPR_OPEN_WRITE, 10) || kpr_config_read(&st, &cfg))
 		return;
 	printf("\n# kpr_maglev_regen_all() (lb-mode's size/seed change): build, create, fill, swap\n");
 	printf("%-8s %8s %10s %14s\n", "M", "tables", "total ms", "ms per table");

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench: every benchmark under tests/bench/ prints its figures. Nothing
-# here asserts on a timing; the figures go into the issue notes.
+# here asserts on a timing: figures compare only within one run.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 : "${KPR_BIN:=$top/build}"

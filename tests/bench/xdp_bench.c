@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "kpr_bench.skel.h"
-#include "state.h"
+#include "state/state.h"
 
 #define PKT_LEN 54	/* Katran's: Ethernet, IPv4, TCP, no payload */
 
@@ -151,7 +151,7 @@ static const char *xdp_rc(__u32 rc)
 /* XDP_BENCH_ONLY=WORD measures only the paths whose name holds WORD (for
  * perf record); the baselines always run. wrap: the wrapper's cost, to
  * subtract, or -1 for a path measured unwrapped. katran: Katran's ratio for
- * the same path (see the issue's figures), 0 where it has none. */
+ * the same path, measured beside kpr on this machine type, 0 where it has none. */
 static void report(const char *label, const char *what, struct bpf_program *prog, __u8 *pkt,
 		   int rep, double wrap, double katran)
 {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The netns lab (DESIGN.md): a client, a node with two interfaces and its own
+# The netns lab (docs/design.md): a client, a node with two interfaces and its own
 # pin root, and three backends running echo servers, all in namespaces whose
 # names start with $KPR_LAB_PREFIX, so concurrent labs never meet.
 #
@@ -19,7 +19,7 @@
 # the same in every lab: they live only inside its namespaces. The peers of
 # every veth the node sends into run a bare XDP program (native
 # XDP_REDIRECT/XDP_TX into a veth needs one), and the client's and
-# backends' veths have tx checksum offload off (DESIGN.md, measured facts).
+# backends' veths have tx checksum offload off (docs/design.md, "Facts of the kernel").
 # `exec` enters the network namespace only (nsenter --net), never
 # `ip netns exec`, so the host's bpffs and its pins stay visible.
 set -eu

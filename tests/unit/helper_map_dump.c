@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mapio.h"
+#include "state/mapio.h"
 
 struct dump {
 	size_t ksize, vsize;

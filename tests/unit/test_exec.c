@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec.h"
+#include "core/exec.h"
 #include "tap.h"
 
 int main(void)

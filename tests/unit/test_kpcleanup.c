@@ -16,9 +16,9 @@
 #include <linux/ip_vs.h>
 #include <libmnl/libmnl.h>
 
-#include "ipvs.h"
-#include "kpcleanup.h"
-#include "rtnl.h"
+#include "nl/ipvs.h"
+#include "kpcleanup/kpcleanup.h"
+#include "nl/rtnl.h"
 #include "tap.h"
 
 /* tap.h's ok() evaluates its condition twice: conditions here have effects. */

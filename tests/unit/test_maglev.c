@@ -7,15 +7,15 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "addr.h"
-#include "base64.h"
-#include "maglev.h"
-#include "murmur3.h"
-#include "state.h"
+#include "svc/addr.h"
+#include "core/base64.h"
+#include "svc/maglev.h"
+#include "core/murmur3.h"
+#include "state/state.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
-/* maglev-compat.md: Cilium's TestReproducible, M = 251, default seed. */
+/* docs/maglev.md: Cilium's TestReproducible, M = 251, default seed. */
 static const char ref_rle[] =
 	"2(5),3(1),2(3),1(1),2(2),0(1),2(1),3(1),2(1),3(1),2(1),1(1),2(7),1(1),2(14),3(1),2(1),"
 	"1(2),2(12),3(1),2(3),1(1),2(4),3(1),2(8),3(1),2(2),1(1),2(16),1(2),2(3),3(1),2(11),1(2),2(4),3(1),2(3),"

@@ -10,7 +10,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 
-#include "maglev.h"
+#include "svc/maglev.h"
 #include "../bpf/lib/jhash.h"
 #include "../tests/unit/tap.h"
 

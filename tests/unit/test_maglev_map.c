@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "maglev.h"
-#include "maglev_map.h"
-#include "out.h"
-#include "svc.h"
+#include "svc/maglev.h"
+#include "svc/maglev_map.h"
+#include "core/out.h"
+#include "svc/svc.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 static char root[128];
 
@@ -102,7 +102,6 @@ int main(void)
 	char *b[] = { "10.96.0.2:80", "10.0.0.1:80", "10.0.0.4:80" };
 	char *c[] = { "10.96.0.3:80", "10.0.0.5:80", "10.0.0.6:80,state=terminating", "10.0.0.7:80" };
 	struct kpr_state st = { .lock_fd = -1 };
-	struct kpr_ctx ctx = { .wait = 10 };
 	struct kpr_config cfg, big, bad;
 	const char *ci = getenv("CI");
 
@@ -114,9 +113,8 @@ int main(void)
 		return tap_done();
 	}
 	snprintf(root, sizeof(root), "/sys/fs/bpf/kpr-unit-maglev-%d", (int)getpid());
-	ctx.pin_root = root;
 	out_init(OUT_TEXT, true);
-	if (kpr_state_open(&st, &ctx, KPR_OPEN_WRITE)) {
+	if (kpr_state_open(&st, root, KPR_OPEN_WRITE, 10)) {
 		ok(0, "state opened under %s", root);
 		rm_root();
 		return tap_done();

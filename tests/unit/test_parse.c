@@ -5,9 +5,9 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 
-#include "addr.h"
-#include "svc.h"
-#include "util.h"
+#include "svc/addr.h"
+#include "svc/svc.h"
+#include "core/util.h"
 #include "../tests/unit/tap.h"
 
 static void frontend_ok(const char *in, bool any, const char *want)

@@ -1,0 +1,983 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Writing services so that a packet never sees half of one:
+ *   1. new backends are written (backends, backend_idx),
+ *   2. the service's slots go into the generation not in use,
+ *   3. the service entry flips to that generation (one map update),
+ *   4. the old generation's slots are deleted, unused backends freed.
+ * Backend ids are shared by every service naming the same address:port/proto
+ * and reference-counted in backend_idx.
+ */
+#define _GNU_SOURCE
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <search.h>
+
+#include "svc/maglev_map.h"
+#include "state/mapio.h"
+#include "svc/svc.h"
+#include "core/util.h"
+
+static int lookup(int fd, const void *key, void *val)
+{
+	return bpf_map_lookup_elem(fd, key, val) ? -errno : 0;
+}
+
+static int update(int fd, const void *key, const void *val, const char *what)
+{
+	if (bpf_map_update_elem(fd, key, val, BPF_ANY)) {
+		int err = -errno;
+
+		kpr_err("cannot write %s: %s%s", what, strerror(errno),
+			errno == E2BIG || errno == ENOMEM ? " (map full?)" : "");
+		return err;
+	}
+	return 0;
+}
+
+static void del(int fd, const void *key)
+{
+	bpf_map_delete_elem(fd, key);
+}
+
+/*
+ * A transaction: the writes of one tool run. For a batch it mirrors the
+ * backend index, the backends and the used ids in memory (read with a few
+ * BPF_MAP_LOOKUP_BATCH calls), so that each service costs a handful of
+ * syscalls instead of one per lookup; a single service goes to the kernel
+ * directly. Each service is still written in the order above.
+ */
+struct idx_node {
+	struct kpr_l4addr addr;
+	struct kpr_backend_ref ref;
+};
+
+/* A service written up to its slots, whose flip waits for its table. */
+struct pending {
+	struct kpr_svc_key key;
+	struct kpr_svc nv, old;
+	bool exists;
+	__u32 *old_ids, *new_ids;
+};
+
+struct txn {
+	struct kpr_state *st;
+	struct kpr_config cfg;
+	bool cached;
+	void *idx;			/* tsearch tree of struct idx_node */
+	struct kpr_be_mirror bm;	/* batches: every backend by id */
+	__u8 *svc_used;
+	__u32 svc_max;
+	/* Backends whose state or weight this run changed: every service that
+	 * shares one is re-partitioned and gets a new Maglev table (resync). */
+	__u32 *touched;
+	__u32 n_touched, cap_touched;
+	__u32 *done_seq;		/* by service id: n_touched + 1 when written */
+	/* batches: services whose Maglev table is queued, flipped after it */
+	struct kpr_mg_queue *mq;
+	struct pending *pend;
+	unsigned int n_pend;
+};
+
+static int cmp_l4(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct kpr_l4addr));
+}
+
+static int idx_put_node(struct txn *t, const struct kpr_l4addr *a, const struct kpr_backend_ref *ref)
+{
+	struct idx_node *n = malloc(sizeof(*n)), **found;
+
+	if (!n)
+		return -ENOMEM;
+	n->addr = *a;
+	n->ref = *ref;
+	found = tsearch(n, &t->idx, cmp_l4);
+	if (!found) {
+		free(n);
+		return -ENOMEM;
+	}
+	if (*found != n) {
+		(*found)->ref = *ref;
+		free(n);
+	}
+	return 0;
+}
+
+static int walk_idx(const void *k, const void *v, void *ctx)
+{
+	return idx_put_node(ctx, k, v);
+}
+
+static int walk_revnat(const void *k, const void *v, void *ctx)
+{
+	struct txn *t = ctx;
+	__u32 id = *(const __u32 *)k;
+
+	if (id < t->svc_max)
+		t->svc_used[id] = 1;
+	return 0;
+}
+
+static void txn_free(struct txn *t)
+{
+	tdestroy(t->idx, free);
+	t->idx = NULL;
+	kpr_be_mirror_free(&t->bm);
+	free(t->svc_used);
+	free(t->touched);
+	free(t->done_seq);
+	free(t->mq);
+	free(t->pend);
+	t->mq = NULL;
+	t->pend = NULL;
+	t->svc_used = NULL;
+	t->touched = t->done_seq = NULL;
+}
+
+static int touch(struct txn *t, __u32 id)
+{
+	if (t->n_touched == t->cap_touched) {
+		__u32 cap = t->cap_touched ? t->cap_touched * 2 : 64, *n;
+
+		n = realloc(t->touched, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		t->touched = n;
+		t->cap_touched = cap;
+	}
+	t->touched[t->n_touched++] = id;
+	return 0;
+}
+
+static int txn_begin(struct txn *t, struct kpr_state *st, bool cached)
+{
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	t->st = st;
+	t->bm.max = kpr_map_size(st->backends);
+	t->svc_max = kpr_map_size(st->maglev);
+	t->done_seq = calloc(t->svc_max + 1, sizeof(*t->done_seq));
+	if (!t->done_seq)
+		return -ENOMEM;
+	ret = kpr_config_read(st, &t->cfg);
+	if (ret) {
+		txn_free(t);
+		return ret;
+	}
+	if (!cached)
+		return 0;
+	t->cached = true;
+	t->mq = calloc(1, sizeof(*t->mq));
+	t->pend = calloc(KPR_MG_QUEUE, sizeof(*t->pend));
+	t->svc_used = calloc(t->svc_max, 1);
+	if (!t->svc_used || !t->mq || !t->pend)
+		ret = -ENOMEM;
+	if (!ret)
+		ret = kpr_map_walk(st->backend_idx, walk_idx, t);
+	if (!ret)
+		ret = kpr_be_mirror_load(st, &t->bm);
+	if (!ret)
+		ret = kpr_map_walk(st->revnat, walk_revnat, t);
+	if (ret)
+		txn_free(t);
+	return ret;
+}
+
+static int flush_pending(struct txn *t);
+
+/* What is prepared is finished, even after an error: each pending service
+ * has its backends and slots in place and only waits for its flip. */
+static int txn_end(struct txn *t, bool write)
+{
+	int ret = flush_pending(t);
+
+	if (write)
+		ret = kpr_config_write(t->st, &t->cfg) ?: ret;
+	txn_free(t);
+	return ret;
+}
+
+static int idx_find(struct txn *t, const struct kpr_l4addr *a, struct kpr_backend_ref *ref)
+{
+	struct idx_node **n;
+
+	if (!t->cached)
+		return lookup(t->st->backend_idx, a, ref);
+	n = tfind(a, &t->idx, cmp_l4);
+	if (!n)
+		return -ENOENT;
+	*ref = (*n)->ref;
+	return 0;
+}
+
+static int be_find(struct txn *t, __u32 id, struct kpr_backend *be)
+{
+	if (!t->cached)
+		return lookup(t->st->backends, &id, be);
+	if (id >= t->bm.max || !t->bm.used[id])
+		return -ENOENT;
+	*be = t->bm.be[id];
+	return 0;
+}
+
+/* Writes a backend's index entry; refcnt 0 deletes it and the backend. */
+static int idx_write(struct txn *t, const struct kpr_l4addr *a, const struct kpr_backend_ref *ref)
+{
+	if (ref->refcnt) {
+		if (t->cached && idx_put_node(t, a, ref))
+			return -ENOMEM;
+		return update(t->st->backend_idx, a, ref, "backend_idx");
+	}
+	if (t->cached) {
+		struct idx_node **n = tfind(a, &t->idx, cmp_l4), *node;
+
+		if (n) {
+			node = *n;
+			tdelete(a, &t->idx, cmp_l4);
+			free(node);
+		}
+		if (ref->id < t->bm.max)
+			t->bm.used[ref->id] = 0;
+	}
+	del(t->st->backends, &ref->id);
+	del(t->st->backend_idx, a);
+	return 0;
+}
+
+static int alloc_id(struct txn *t, bool svc, __u32 *out)
+{
+	__u32 *hint = svc ? &t->cfg.next_svc_id : &t->cfg.next_backend_id;
+	__u32 max = svc ? t->svc_max : t->bm.max, id = *hint;
+	int fd = svc ? t->st->revnat : t->st->backends;
+	__u8 *used = svc ? t->svc_used : t->bm.used;
+	__u8 buf[64];
+
+	for (__u32 tries = 0; tries < max; tries++, id++) {
+		if (id == 0 || id >= max)
+			id = 1;
+		if (t->cached ? !used[id] :
+		    (bpf_map_lookup_elem(fd, &id, buf) && errno == ENOENT)) {
+			if (t->cached)
+				used[id] = 1;
+			*out = id;
+			*hint = id + 1;
+			return 0;
+		}
+	}
+	kpr_err("no free %s id: all %u are in use", svc ? "service" : "backend", max - 1);
+	return -ENOSPC;
+}
+
+static int delete_slots(struct kpr_state *st, const struct kpr_svc *svc)
+{
+	__u32 gen = (svc->flags & KPR_SVC_F_GEN) ? KPR_SLOT_GEN_BIT : 0;
+	struct kpr_slot_key *k = calloc(svc->total + 1u, sizeof(*k));
+	int ret;
+
+	if (!k)
+		return -ENOMEM;
+	for (__u32 i = 0; i < svc->total; i++) {
+		k[i].svc_id = svc->id;
+		k[i].slot = gen | i;
+	}
+	ret = kpr_map_delete_n(st->svc_backends, k, svc->total);
+	free(k);
+	return ret;
+}
+
+static void stats_forget(struct kpr_state *st, __u32 kind, __u32 id)
+{
+	struct kpr_stats_key k = { .kind = kind, .id = id };
+
+	del(st->stats, &k);
+}
+
+/*
+ * svc_addrs counts the frontends on each address, so the datapath can tell
+ * a service address from any other when an ICMP echo request (no port)
+ * arrives. "*:PORT" NodePorts live on the node addresses, which the kernel
+ * answers itself.
+ */
+static int svc_addr_ref(struct kpr_state *st, const struct kpr_svc_key *key, int delta)
+{
+	struct kpr_svc_addr_key k = { .addr = key->fe.addr, .family = key->fe.family };
+	__u32 n = 0;
+
+	if (key->fe.family == KPR_FAM_ANY)
+		return 0;
+	lookup(st->svc_addrs, &k, &n);
+	if (delta < 0 && n <= 1) {
+		del(st->svc_addrs, &k);
+		return 0;
+	}
+	n += delta;
+	return update(st->svc_addrs, &k, &n, "svc_addrs");
+}
+
+/* Drops one reference; the last one frees the backend. */
+static int backend_put(struct txn *t, __u32 id)
+{
+	struct kpr_backend_ref ref;
+	struct kpr_backend be;
+
+	if (be_find(t, id, &be) || idx_find(t, &be.be, &ref) || ref.id != id)
+		return 0;
+	ref.refcnt--;
+	if (!ref.refcnt)
+		stats_forget(t->st, KPR_STATS_BACKEND, id);
+	return idx_write(t, &be.be, &ref);
+}
+
+static bool has_id(const __u32 *ids, __u32 n, __u32 id)
+{
+	for (__u32 i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/* Slots hold active backends first, so the datapath picks among [0, active). */
+static void order_backends(const struct kpr_svc_spec *sp, const struct kpr_be_spec **ord,
+			   __u16 *active)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < sp->n_be; i++)
+		if (sp->be[i].state == KPR_BE_ACTIVE)
+			ord[n++] = &sp->be[i];
+	*active = (__u16)n;
+	for (unsigned int i = 0; i < sp->n_be; i++)
+		if (sp->be[i].state != KPR_BE_ACTIVE)
+			ord[n++] = &sp->be[i];
+}
+
+static void backend_value(const struct kpr_be_spec *b, struct kpr_backend *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->be = b->addr;
+	v->state = b->state;
+	v->weight = b->weight;
+}
+
+/* What one upsert writes, gathered so that each map takes one batch. */
+struct writes {
+	__u32 *be_ids;
+	struct kpr_backend *be_vals;
+	struct kpr_l4addr *idx_keys;
+	struct kpr_backend_ref *idx_vals;
+	struct kpr_slot_key *slot_keys;
+	__u32 n_be, n_idx;
+};
+
+static void writes_free(struct writes *w)
+{
+	free(w->be_ids);
+	free(w->be_vals);
+	free(w->idx_keys);
+	free(w->idx_vals);
+	free(w->slot_keys);
+}
+
+static int writes_alloc(struct writes *w, unsigned int n)
+{
+	memset(w, 0, sizeof(*w));
+	w->be_ids = calloc(n + 1, sizeof(*w->be_ids));
+	w->be_vals = calloc(n + 1, sizeof(*w->be_vals));
+	w->idx_keys = calloc(n + 1, sizeof(*w->idx_keys));
+	w->idx_vals = calloc(n + 1, sizeof(*w->idx_vals));
+	w->slot_keys = calloc(n + 1, sizeof(*w->slot_keys));
+	if (w->be_ids && w->be_vals && w->idx_keys && w->idx_vals && w->slot_keys)
+		return 0;
+	writes_free(w);
+	return -ENOMEM;
+}
+
+/* 3. the flip, and 4. the old generation and what only it used. old is
+ * NULL for a new service. */
+static int finish(struct txn *t, const struct kpr_svc_key *key, const struct kpr_svc *nv,
+		  const struct kpr_svc *old, const __u32 *old_ids, const __u32 *new_ids)
+{
+	struct kpr_state *st = t->st;
+	int ret;
+
+	ret = update(st->revnat, &nv->id, key, "revnat");
+	if (!ret)
+		ret = update(st->services, key, nv, "services");
+	if (!ret && !old)
+		ret = svc_addr_ref(st, key, 1);
+	if (ret || !old)
+		return ret;
+
+	if (!kpr_maglev_wanted(nv->algorithm, &t->cfg))
+		del(st->maglev, &nv->id);
+	delete_slots(st, old);
+	if (old->id != nv->id) {
+		del(st->revnat, &old->id);
+		del(st->maglev, &old->id);
+		stats_forget(st, KPR_STATS_SVC, old->id);
+		if (t->cached)
+			t->svc_used[old->id] = 0;
+	}
+	for (__u32 i = 0; i < old->total; i++)
+		if (old->id != nv->id || !has_id(new_ids, nv->total, old_ids[i]))
+			backend_put(t, old_ids[i]);
+	return 0;
+}
+
+/* Swaps the queued tables in, then flips the services that wait for them. */
+static int flush_pending(struct txn *t)
+{
+	int ret = t->mq ? kpr_maglev_queue_flush(t->st, t->mq) : 0;
+
+	for (unsigned int i = 0; i < t->n_pend; i++) {
+		struct pending *pd = &t->pend[i];
+		int err = ret ? 0 : finish(t, &pd->key, &pd->nv, pd->exists ? &pd->old : NULL,
+					   pd->old_ids, pd->new_ids);
+
+		ret = ret ?: err;
+		free(pd->old_ids);
+		free(pd->new_ids);
+	}
+	t->n_pend = 0;
+	return ret;
+}
+
+static int upsert(struct txn *t, const struct kpr_svc_spec *sp, bool dry_run, __u32 *id_out)
+{
+	struct kpr_state *st = t->st;
+	const struct kpr_be_spec **ord = NULL;
+	struct kpr_backend_ref *refs = NULL;
+	__u32 *old_ids = NULL, *new_ids = NULL;
+	struct kpr_svc old = {}, nv = {};
+	struct kpr_svc_key owner;
+	struct writes w = {};
+	bool exists, same;
+	int ret;
+
+	exists = !lookup(st->services, &sp->key, &old);
+
+	nv.type = sp->type;
+	nv.algorithm = sp->algorithm;
+	nv.mode = sp->mode;
+	nv.affinity_timeout = sp->affinity;
+	nv.id = sp->id ? sp->id : (exists ? old.id : 0);
+
+	if (nv.id >= t->svc_max) {
+		kpr_err("service id %u is beyond this node's %u services (map size)", nv.id, t->svc_max);
+		return -ERANGE;
+	}
+	if (nv.id && (!exists || nv.id != old.id) && !kpr_svc_key_by_id(st, nv.id, &owner)) {
+		char a[KPR_ADDRSTRLEN];
+
+		kpr_err("service id %u is taken by %s: pick another --id or delete that service",
+			nv.id, kpr_fmt_l4addr(&owner.fe, false, a, sizeof(a)));
+		return -EEXIST;
+	}
+
+	ord = calloc(sp->n_be + 1, sizeof(*ord));
+	new_ids = calloc(sp->n_be + 1, sizeof(*new_ids));
+	refs = calloc(sp->n_be + 1, sizeof(*refs));
+	old_ids = calloc(exists ? old.total + 1u : 1u, sizeof(*old_ids));
+	if (!ord || !new_ids || !old_ids || !refs || writes_alloc(&w, sp->n_be)) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	order_backends(sp, ord, &nv.active);
+	nv.total = (__u16)sp->n_be;
+	if (exists) {
+		ret = kpr_svc_read_slots(st, &old, old_ids);
+		if (ret)
+			goto out;
+	}
+
+	/* Resolve ids; an unknown backend gets id 0 for now. */
+	same = exists && nv.id == old.id && nv.total == old.total &&
+	       nv.active == old.active && nv.type == old.type &&
+	       nv.algorithm == old.algorithm && nv.mode == old.mode &&
+	       nv.affinity_timeout == old.affinity_timeout;
+	for (unsigned int i = 0; i < sp->n_be; i++) {
+		struct kpr_backend cur, want;
+
+		if (idx_find(t, &ord[i]->addr, &refs[i])) {
+			same = false;
+			continue;
+		}
+		new_ids[i] = refs[i].id;
+		backend_value(ord[i], &want);
+		if (be_find(t, refs[i].id, &cur) || memcmp(&cur, &want, sizeof(cur)))
+			same = false;
+		if (!same || old_ids[i] != refs[i].id)
+			same = false;	/* !same: old_ids may hold fewer than n_be */
+	}
+	if (same) {
+		*id_out = old.id;
+		t->done_seq[old.id] = t->n_touched + 1;
+		ret = KPR_UNCHANGED;
+		goto out;
+	}
+	if (dry_run) {
+		*id_out = nv.id;
+		ret = exists ? KPR_UPDATED : KPR_ADDED;
+		goto out;
+	}
+
+	/* 1. backends: new ones, new state or weight of known ones, and one
+	 * more reference from each backend this service did not use before */
+	for (unsigned int i = 0; i < sp->n_be; i++) {
+		bool gains = !(exists && old.id == nv.id && has_id(old_ids, old.total, new_ids[i]));
+		struct kpr_backend want, cur;
+
+		backend_value(ord[i], &want);
+		if (!new_ids[i]) {
+			ret = alloc_id(t, false, &new_ids[i]);
+			if (ret)
+				goto out;
+			refs[i].id = new_ids[i];
+			refs[i].refcnt = 0;
+			ret = -ENOENT;		/* new: nothing to compare with */
+		} else {
+			ret = be_find(t, new_ids[i], &cur);
+			/* a known backend changes: the services sharing it follow */
+			if (!ret && memcmp(&cur, &want, sizeof(cur)) && touch(t, new_ids[i])) {
+				ret = -ENOMEM;
+				goto out;
+			}
+		}
+		if (ret || memcmp(&cur, &want, sizeof(cur))) {
+			w.be_ids[w.n_be] = new_ids[i];
+			w.be_vals[w.n_be++] = want;
+			if (t->cached) {
+				t->bm.be[new_ids[i]] = want;
+				t->bm.used[new_ids[i]] = 1;
+			}
+		}
+		if (gains) {
+			refs[i].refcnt++;
+			w.idx_keys[w.n_idx] = ord[i]->addr;
+			w.idx_vals[w.n_idx++] = refs[i];
+			if (t->cached && idx_put_node(t, &ord[i]->addr, &refs[i])) {
+				ret = -ENOMEM;
+				goto out;
+			}
+		}
+	}
+	ret = kpr_map_update_n(st->backends, w.be_ids, w.be_vals, w.n_be, "backends");
+	if (!ret)
+		ret = kpr_map_update_n(st->backend_idx, w.idx_keys, w.idx_vals, w.n_idx, "backend_idx");
+	if (ret)
+		goto out;
+
+	/* 2. slots of the generation not in use */
+	if (!nv.id) {
+		ret = alloc_id(t, true, &nv.id);
+		if (ret)
+			goto out;
+	} else {
+		if (t->cached)
+			t->svc_used[nv.id] = 1;
+		/* as auto-increment does: a restore then hands out the same ids */
+		if (nv.id >= t->cfg.next_svc_id)
+			t->cfg.next_svc_id = nv.id + 1;
+	}
+	if (exists && old.id == nv.id)
+		nv.flags = (old.flags & KPR_SVC_F_GEN) ^ KPR_SVC_F_GEN;
+	for (__u32 i = 0; i < nv.total; i++) {
+		w.slot_keys[i].svc_id = nv.id;
+		w.slot_keys[i].slot = i | ((nv.flags & KPR_SVC_F_GEN) ? KPR_SLOT_GEN_BIT : 0);
+	}
+	ret = kpr_map_update_n(st->svc_backends, w.slot_keys, new_ids, nv.total, "svc_backends");
+	if (ret)
+		goto out;
+
+	/* 2b. the Maglev table the flipped service will use; in a batch the
+	 * swap and the flip wait until a queue of tables goes in together */
+	if (kpr_maglev_wanted(nv.algorithm, &t->cfg) && t->mq && nv.active) {
+		struct pending *pd;
+
+		if (t->mq->n == KPR_MG_QUEUE) {
+			ret = flush_pending(t);
+			if (ret)
+				goto out;
+		}
+		ret = kpr_maglev_queue_specs(st, t->mq, nv.id, sp->key.scope, ord, new_ids,
+					     nv.active, &t->cfg);
+		if (ret)
+			goto out;
+		pd = &t->pend[t->n_pend++];
+		pd->key = sp->key;
+		pd->nv = nv;
+		pd->old = old;
+		pd->exists = exists;
+		pd->old_ids = old_ids;
+		pd->new_ids = new_ids;
+		old_ids = new_ids = NULL;	/* the pending flip owns them */
+		ret = exists ? KPR_UPDATED : KPR_ADDED;
+	} else {
+		if (kpr_maglev_wanted(nv.algorithm, &t->cfg)) {
+			ret = kpr_maglev_write_specs(st, nv.id, sp->key.scope, ord, new_ids,
+						     nv.active, &t->cfg);
+			if (ret)
+				goto out;
+		}
+		ret = finish(t, &sp->key, &nv, exists ? &old : NULL, old_ids, new_ids);
+		if (ret)
+			goto out;
+		ret = exists ? KPR_UPDATED : KPR_ADDED;
+	}
+	*id_out = nv.id;
+	t->done_seq[nv.id] = t->n_touched + 1;
+out:
+	writes_free(&w);
+	free(ord);
+	free(refs);
+	free(new_ids);
+	free(old_ids);
+	return ret;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct resync_ctx {
+	struct txn *t;
+	__u8 *mark;		/* by service id */
+};
+
+static int resync_slot(const void *k, const void *v, void *ctx)
+{
+	const struct kpr_slot_key *sk = k;
+	struct resync_ctx *c = ctx;
+
+	if (sk->svc_id < c->t->svc_max &&
+	    bsearch(v, c->t->touched, c->t->n_touched, sizeof(__u32), cmp_u32))
+		c->mark[sk->svc_id] = 1;
+	return 0;
+}
+
+/*
+ * A backend's state and weight are the backend's, whichever service named
+ * them: the other services that share a changed backend are written again
+ * from what their backends now are, so that their active slots and Maglev
+ * tables follow.
+ */
+static int resync(struct txn *t, kpr_change_fn report, struct kpr_batch_result *res)
+{
+	struct resync_ctx c = { .t = t };
+	int ret = 0;
+
+	if (!t->n_touched)
+		return 0;
+	qsort(t->touched, t->n_touched, sizeof(__u32), cmp_u32);
+	c.mark = calloc(t->svc_max + 1, 1);
+	if (!c.mark)
+		return -ENOMEM;
+	ret = kpr_map_walk(t->st->svc_backends, resync_slot, &c);
+	for (__u32 id = 1; !ret && id < t->svc_max; id++) {
+		struct kpr_svc_spec sp;
+		struct kpr_svc_info info;
+		__u32 got;
+
+		if (!c.mark[id] || t->done_seq[id] == t->n_touched + 1)
+			continue;
+		kpr_svc_spec_init(&sp);
+		if (kpr_svc_key_by_id(t->st, id, &sp.key))
+			continue;	/* went away meanwhile */
+		ret = kpr_svc_get(t->st, &sp.key, &info);
+		if (ret == -ENOENT) {
+			ret = 0;
+			continue;
+		}
+		if (ret)
+			break;
+		sp.type = info.svc.type;
+		sp.algorithm = info.svc.algorithm;
+		sp.mode = info.svc.mode;
+		sp.affinity = info.svc.affinity_timeout;
+		sp.id = id;
+		sp.n_be = info.svc.total;
+		sp.be = calloc(sp.n_be + 1, sizeof(*sp.be));
+		if (!sp.be) {
+			ret = -ENOMEM;
+		} else {
+			for (__u32 i = 0; i < sp.n_be; i++) {
+				sp.be[i].addr = info.be[i].be;
+				sp.be[i].state = info.be[i].state;
+				sp.be[i].weight = info.be[i].weight;
+			}
+			ret = upsert(t, &sp, false, &got);
+			/* The slots may not move while the weights still do. */
+			if (ret == KPR_UNCHANGED && kpr_maglev_wanted(info.svc.algorithm, &t->cfg))
+				ret = kpr_maglev_write_service(t->st, id, sp.key.scope, info.be, info.be_ids,
+							       info.svc.active, &t->cfg) ?: KPR_UPDATED;
+		}
+		if (ret > 0) {
+			res->updated++;
+			report(KPR_UPDATED, &sp.key, id);
+			ret = 0;
+		}
+		kpr_svc_spec_free(&sp);
+		free(info.be_ids);
+		free(info.be);
+	}
+	free(c.mark);
+	return ret;
+}
+
+static int svc_delete(struct txn *t, const struct kpr_svc_key *key, bool dry_run, __u32 *id_out)
+{
+	struct kpr_state *st = t->st;
+	struct kpr_svc svc;
+	__u32 *ids;
+	int ret;
+
+	if (lookup(st->services, key, &svc))
+		return KPR_UNCHANGED;
+	*id_out = svc.id;
+	if (dry_run)
+		return KPR_DELETED;
+	ids = calloc(svc.total + 1u, sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	ret = kpr_svc_read_slots(st, &svc, ids);
+	/* The service goes first: no packet finds it while its parts go. */
+	if (bpf_map_delete_elem(st->services, key)) {
+		ret = -errno;
+		kpr_err("cannot delete service %u: %s", svc.id, strerror(errno));
+		goto out;
+	}
+	svc_addr_ref(st, key, -1);
+	del(st->revnat, &svc.id);
+	del(st->maglev, &svc.id);
+	if (t->cached && svc.id < t->svc_max)
+		t->svc_used[svc.id] = 0;
+	delete_slots(st, &svc);
+	stats_forget(st, KPR_STATS_SVC, svc.id);
+	if (!ret)
+		for (__u32 i = 0; i < svc.total; i++)
+			backend_put(t, ids[i]);
+	ret = KPR_DELETED;
+out:
+	free(ids);
+	return ret;
+}
+
+/* Below this many services a batch goes straight to the kernel; above it,
+ * reading the maps once is cheaper than a lookup per backend. */
+#define TXN_CACHE_MIN 32
+
+int kpr_svc_delete_keys(struct kpr_state *st, const struct kpr_svc_key *keys, size_t n,
+			bool dry_run, kpr_change_fn report, struct kpr_batch_result *res)
+{
+	struct txn t;
+	__u32 id = 0;
+	int ret;
+
+	ret = txn_begin(&t, st, n >= TXN_CACHE_MIN);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < n; i++) {
+		ret = svc_delete(&t, &keys[i], dry_run, &id);
+		if (ret < 0)
+			break;
+		if (ret == KPR_DELETED)
+			res->deleted++;
+		else
+			res->unchanged++;
+		report((enum kpr_change)ret, &keys[i], ret == KPR_DELETED ? id : 0);
+		ret = 0;
+	}
+	txn_end(&t, false);
+	return ret;
+}
+
+static int list_keys(struct kpr_state *st, struct kpr_svc_key **out, size_t *n)
+{
+	struct kpr_svc_key k, *keys = NULL, *prev = NULL;
+	size_t cnt = 0, cap = 0;
+
+	while (!bpf_map_get_next_key(st->services, prev, &k)) {
+		if (cnt == cap) {
+			struct kpr_svc_key *nk;
+
+			cap = cap ? cap * 2 : 1024;
+			nk = realloc(keys, cap * sizeof(*keys));
+			if (!nk) {
+				free(keys);
+				return -ENOMEM;
+			}
+			keys = nk;
+		}
+		keys[cnt] = k;
+		prev = &keys[cnt++];
+	}
+	*out = keys;
+	*n = cnt;
+	return 0;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct kpr_svc_key));
+}
+
+/* Checks a batch against itself and the maps; reports every conflict. */
+static int validate(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
+		    bool replace, struct kpr_svc_key *sorted)
+{
+	__u32 max_id = kpr_map_size(st->maglev);
+	__u32 *id_line = calloc(max_id + 1, sizeof(*id_line));
+	int bad = 0;
+
+	if (!id_line)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = sp[i].key;
+	qsort(sorted, n, sizeof(*sorted), cmp_key);
+	for (size_t i = 1; i < n; i++) {
+		if (cmp_key(&sorted[i - 1], &sorted[i]))
+			continue;
+		for (size_t j = 0, first = 0; j < n; j++) {
+			char a[KPR_ADDRSTRLEN];
+
+			if (cmp_key(&sp[j].key, &sorted[i]))
+				continue;
+			if (!first) {
+				first = (size_t)sp[j].line;
+				continue;
+			}
+			if (bad++ < 20)
+				kpr_err("line %d: frontend %s is already on line %zu", sp[j].line,
+					kpr_fmt_l4addr(&sp[j].key.fe, false, a, sizeof(a)), first);
+		}
+		while (i + 1 < n && !cmp_key(&sorted[i], &sorted[i + 1]))
+			i++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct kpr_svc_key owner;
+		char a[KPR_ADDRSTRLEN];
+		__u32 id = sp[i].id;
+
+		if (!id)
+			continue;
+		if (id >= max_id) {
+			if (bad++ < 20)
+				kpr_err("line %d: id %u is beyond this node's %u services", sp[i].line, id, max_id);
+			continue;
+		}
+		if (id_line[id]) {
+			if (bad++ < 20)
+				kpr_err("line %d: id %u is already used on line %u", sp[i].line, id, id_line[id]);
+			continue;
+		}
+		id_line[id] = (__u32)sp[i].line;
+		if (kpr_svc_key_by_id(st, id, &owner) || !cmp_key(&owner, &sp[i].key))
+			continue;
+		/* The owner may be going away: another line takes its frontend
+		 * elsewhere, or --replace deletes it. */
+		if (bsearch(&owner, sorted, n, sizeof(*sorted), cmp_key) || !replace) {
+			bool moves = false;
+
+			for (size_t j = 0; j < n; j++)
+				if (!cmp_key(&sp[j].key, &owner) && sp[j].id && sp[j].id != id)
+					moves = true;
+			if (moves)
+				continue;
+			if (bad++ < 20)
+				kpr_err("line %d: id %u is taken by %s", sp[i].line, id,
+					kpr_fmt_l4addr(&owner.fe, false, a, sizeof(a)));
+		}
+	}
+	free(id_line);
+	return bad ? -EINVAL : 0;
+}
+
+int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
+		  bool replace, bool dry_run, kpr_change_fn report,
+		  struct kpr_batch_result *res)
+{
+	struct kpr_svc_key *sorted, *keys = NULL;
+	bool in_txn = false;
+	size_t nkeys = 0;
+	struct txn t;
+	__u32 id;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	sorted = calloc(n + 1, sizeof(*sorted));
+	if (!sorted)
+		return -ENOMEM;
+	ret = validate(st, sp, n, replace, sorted);
+	if (ret)
+		goto out;
+	ret = txn_begin(&t, st, n >= TXN_CACHE_MIN || replace);
+	if (ret)
+		goto out;
+	in_txn = true;
+
+	/* Deletions first: they free ids that the batch may give out again. */
+	if (replace) {
+		ret = list_keys(st, &keys, &nkeys);
+		if (ret)
+			goto out;
+		for (size_t i = 0; i < nkeys; i++) {
+			if (bsearch(&keys[i], sorted, n, sizeof(*sorted), cmp_key))
+				continue;
+			ret = svc_delete(&t, &keys[i], dry_run, &id);
+			if (ret < 0)
+				goto out;
+			res->deleted++;
+			report(KPR_DELETED, &keys[i], id);
+		}
+	}
+	/* Lines that give their frontend a new id go after the lines that
+	 * free that id; with ids checked above, two passes suffice. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			struct kpr_svc_key owner;
+			bool blocked = sp[i].id && !kpr_svc_key_by_id(st, sp[i].id, &owner) &&
+				       cmp_key(&owner, &sp[i].key);
+
+			if (blocked != (pass == 1))
+				continue;
+			if (dry_run && blocked) {
+				/* The owner of the id has not really moved away. */
+				struct kpr_svc cur;
+
+				id = sp[i].id;
+				ret = lookup(st->services, &sp[i].key, &cur) ? KPR_ADDED : KPR_UPDATED;
+			} else {
+				ret = upsert(&t, &sp[i], dry_run, &id);
+			}
+			if (ret < 0)
+				goto out;
+			switch (ret) {
+			case KPR_ADDED: res->added++; break;
+			case KPR_UPDATED: res->updated++; break;
+			default: res->unchanged++; break;
+			}
+			report((enum kpr_change)ret, &sp[i].key, id);
+		}
+	}
+	ret = dry_run ? 0 : flush_pending(&t) ?: resync(&t, report, res);
+out:
+	if (in_txn) {
+		int err = txn_end(&t, !ret && !dry_run);
+
+		ret = ret ?: err;
+	}
+	free(keys);
+	free(sorted);
+	return ret;
+}

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdio.h>
+
+#include "core/out.h"
+#include "svc/svc.h"
+#include "core/util.h"
+
+static const char *const change_names[] = {
+	[KPR_UNCHANGED] = "unchanged",
+	[KPR_ADDED] = "added",
+	[KPR_UPDATED] = "updated",
+	[KPR_DELETED] = "deleted",
+};
+
+void kpr_svc_report(enum kpr_change c, const struct kpr_svc_key *key, __u32 id)
+{
+	char a[KPR_ADDRSTRLEN];
+
+	/* Unchanged services would drown a 10,000-line batch: -v shows them. */
+	if (c == KPR_UNCHANGED && !kpr_verbose && !out_json())
+		return;
+	kpr_fmt_l4addr(&key->fe, false, a, sizeof(a));
+	out_obj_open(NULL);
+	out_str("action", "%s", change_names[c]);
+	out_str("frontend", " %s", a);
+	if (id)
+		out_uint("id", " id %llu\n", id);
+	else
+		out_str("id", " (new id)\n", NULL);
+	out_obj_close();
+}
+
+void kpr_svc_report_summary(const struct kpr_batch_result *r, bool dry_run)
+{
+	out_changed(r->added || r->updated || r->deleted);
+	out_bool("dry_run", NULL, dry_run);
+	out_uint("added", "%llu added, ", r->added);
+	out_uint("updated", "%llu updated, ", r->updated);
+	out_uint("deleted", "%llu deleted, ", r->deleted);
+	out_uint("unchanged", "%llu unchanged", r->unchanged);
+	out_text("%s\n", dry_run ? " (dry run: nothing was changed)" : "");
+}

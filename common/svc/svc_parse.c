@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The grammar of a service, shared by svc-add's command line and -f files. */
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "svc/svc.h"
+#include "core/util.h"
+
+#define MAX_WORDS (KPR_MAX_BACKENDS_PER_SVC + 16)
+
+const struct kpr_opt kpr_svc_opts[] = {
+	{ "type", 't', "TYPE", "clusterip (default), nodeport, loadbalancer or externalip", KPR_SVC_OPT_TYPE },
+	{ "id", 0, "N", "service id (default: kept, or the lowest free one)", KPR_SVC_OPT_ID },
+	{ "affinity", 0, "SECONDS", "client-IP session affinity timeout, 0 (default) is off", KPR_SVC_OPT_AFFINITY },
+	{ "algorithm", 0, "ALG", "backend selection: random or maglev (default: lb-mode's)", KPR_SVC_OPT_ALGORITHM },
+	{ "mode", 0, "MODE", "forwarding: snat or dsr (default: lb-mode's)", KPR_SVC_OPT_MODE },
+	{ NULL },
+};
+
+static const char *const type_names[] = {
+	[KPR_SVC_CLUSTERIP] = "clusterip",
+	[KPR_SVC_NODEPORT] = "nodeport",
+	[KPR_SVC_LOADBALANCER] = "loadbalancer",
+	[KPR_SVC_EXTERNALIP] = "externalip",
+};
+
+static const char *const cilium_type_names[] = {
+	[KPR_SVC_CLUSTERIP] = "ClusterIP",
+	[KPR_SVC_NODEPORT] = "NodePort",
+	[KPR_SVC_LOADBALANCER] = "LoadBalancer",
+	[KPR_SVC_EXTERNALIP] = "ExternalIPs",
+};
+
+const char *kpr_svc_type_name(__u8 type, bool cilium)
+{
+	if (type < KPR_SVC_CLUSTERIP || type > KPR_SVC_EXTERNALIP)
+		return "unknown";
+	return cilium ? cilium_type_names[type] : type_names[type];
+}
+
+static const char *const alg_names[] = { "default", "random", "maglev" };
+static const char *const mode_names[] = { "default", "snat", "dsr", "hybrid" };
+
+const char *kpr_alg_name(__u8 alg)
+{
+	return alg < ARRAY_SIZE(alg_names) ? alg_names[alg] : "unknown";
+}
+
+const char *kpr_mode_name(__u8 mode)
+{
+	return mode < ARRAY_SIZE(mode_names) ? mode_names[mode] : "unknown";
+}
+
+static int lookup_name(const char *const *names, size_t n, size_t first, const char *s)
+{
+	for (size_t i = first; i < n; i++)
+		if (names[i] && !strcmp(names[i], s))
+			return (int)i;
+	return -1;
+}
+
+int kpr_alg_parse(const char *s)
+{
+	return lookup_name(alg_names, ARRAY_SIZE(alg_names), KPR_ALG_RANDOM, s);
+}
+
+void kpr_svc_spec_init(struct kpr_svc_spec *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->type = KPR_SVC_CLUSTERIP;
+}
+
+void kpr_svc_spec_free(struct kpr_svc_spec *sp)
+{
+	free(sp->be);
+	sp->be = NULL;
+	sp->n_be = 0;
+}
+
+void kpr_svc_specs_free(struct kpr_svc_spec *sp, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		kpr_svc_spec_free(&sp[i]);
+	free(sp);
+}
+
+#define fail(...) do { snprintf(err, errlen, __VA_ARGS__); return -EINVAL; } while (0)
+
+int kpr_svc_set_opt(struct kpr_svc_spec *sp, int id, const char *arg, char *err, size_t errlen)
+{
+	unsigned long v;
+	int i;
+
+	switch (id) {
+	case KPR_SVC_OPT_TYPE:
+		i = lookup_name(type_names, ARRAY_SIZE(type_names), 1, arg);
+		if (i < 0)
+			fail("unknown service type '%s': use clusterip, nodeport, loadbalancer or externalip", arg);
+		sp->type = (__u8)i;
+		return 0;
+	case KPR_SVC_OPT_ID:
+		if (kpr_parse_uint(arg, 1, KPR_MAX_SERVICES - 1, &v))
+			fail("bad --id '%s': use 1 to %u", arg, KPR_MAX_SERVICES - 1);
+		sp->id = (__u32)v;
+		return 0;
+	case KPR_SVC_OPT_AFFINITY:
+		if (kpr_parse_uint(arg, 0, 86400, &v))
+			fail("bad --affinity '%s': use 0 to 86400 seconds", arg);
+		sp->affinity = (__u32)v;
+		return 0;
+	case KPR_SVC_OPT_ALGORITHM:
+		i = kpr_alg_parse(arg);
+		if (i < 0)
+			fail("unknown algorithm '%s': use random or maglev", arg);
+		sp->algorithm = (__u8)i;
+		return 0;
+	case KPR_SVC_OPT_MODE:
+		i = lookup_name(mode_names, ARRAY_SIZE(mode_names), 1, arg);
+		if (i < 0 || i == KPR_MODE_HYBRID)
+			fail("unknown mode '%s' for a service: use snat or dsr (hybrid is node-wide: lb-mode --mode hybrid)", arg);
+		sp->mode = (__u8)i;
+		return 0;
+	}
+	fail("unknown service option");
+}
+
+int kpr_svc_set_endpoints(struct kpr_svc_spec *sp, int argc, char **argv, char *err, size_t errlen)
+{
+	struct kpr_l4addr fe;
+	__u8 be_family = 0;
+	int ret;
+
+	if (argc < 1)
+		fail("missing FRONTEND: expected FRONTEND BACKEND..., as 10.96.0.10:53/udp 10.0.1.5:53");
+	if (argc - 1 > KPR_MAX_BACKENDS_PER_SVC)
+		fail("too many backends (%d): at most %u per service", argc - 1, KPR_MAX_BACKENDS_PER_SVC);
+	ret = kpr_parse_frontend(argv[0], sp->type == KPR_SVC_NODEPORT, &fe, err, errlen);
+	if (ret)
+		return ret;
+	memset(&sp->key, 0, sizeof(sp->key));
+	sp->key.fe = fe;
+
+	free(sp->be);
+	sp->n_be = 0;
+	sp->be = calloc((size_t)argc, sizeof(*sp->be));
+	if (!sp->be)
+		fail("out of memory");
+	for (int i = 1; i < argc; i++) {
+		struct kpr_be_spec *b = &sp->be[sp->n_be];
+
+		ret = kpr_parse_backend(argv[i], fe.proto, b, err, errlen);
+		if (ret)
+			return ret;
+		if (b->addr.proto != fe.proto)
+			fail("backend '%s' is %s but frontend '%s' is %s", argv[i],
+			     kpr_proto_name(b->addr.proto, false), argv[0],
+			     kpr_proto_name(fe.proto, false));
+		if (fe.family != KPR_FAM_ANY && b->addr.family != fe.family)
+			fail("backend '%s' is IPv%u but frontend '%s' is IPv%u: no NAT46/64",
+			     argv[i], b->addr.family, argv[0], fe.family);
+		if (be_family && b->addr.family != be_family)
+			fail("backend '%s': a service's backends are all IPv4 or all IPv6", argv[i]);
+		be_family = b->addr.family;
+		for (unsigned int j = 0; j < sp->n_be; j++)
+			if (!memcmp(&sp->be[j].addr, &b->addr, sizeof(b->addr)))
+				fail("backend '%s' is given twice", argv[i]);
+		sp->n_be++;
+	}
+	return 0;
+}
+
+static void build_line_opts(struct option *lo, char *so)
+{
+	int n = 0;
+
+	memset(lo, 0, sizeof(*lo) * KPR_SVC_OPT_MAX);
+	strcpy(so, ":");
+	for (int i = 0; kpr_svc_opts[i].name; i++) {
+		lo[n].name = kpr_svc_opts[i].name;
+		lo[n].has_arg = required_argument;
+		lo[n].val = kpr_svc_opts[i].id;
+		n++;
+		if (kpr_svc_opts[i].short_name) {
+			char s[3] = { (char)kpr_svc_opts[i].short_name, ':', 0 };
+
+			strcat(so, s);
+		}
+	}
+	memset(&lo[n], 0, sizeof(lo[n]));
+}
+
+/* Accepts what svc-list -o save prints, and the same with "svc-add" before it. */
+int kpr_svc_parse_line(char *line, struct kpr_svc_spec *sp, char *err, size_t errlen)
+{
+	struct option lo[KPR_SVC_OPT_MAX + 1];
+	char so[32], **base, **words;
+	int n, c, ret = 0;
+
+	kpr_svc_spec_init(sp);
+	build_line_opts(lo, so);
+	base = calloc(MAX_WORDS + 2, sizeof(*base));
+	if (!base)
+		fail("out of memory");
+	n = kpr_split_words(line, base + 1, MAX_WORDS);
+	if (n <= 0) {
+		if (n < 0)
+			snprintf(err, errlen, "too many words on one line");
+		ret = n < 0 ? -EINVAL : 1;
+		goto out;
+	}
+	/* words[0] stands in for getopt's program name. */
+	words = base;
+	if (!strcmp(base[1], "svc-add")) {
+		words++;
+		n--;
+	}
+	words[0] = (char *)"svc-add";
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(n + 1, words, so, lo, NULL)) != -1) {
+		if (c == '?' || c == ':') {
+			snprintf(err, errlen, c == '?' ?
+				 "unknown option '%s' (a line takes -t, --id, --affinity, --algorithm, --mode)" :
+				 "option '%s' needs a value", words[optind - 1]);
+			ret = -EINVAL;
+			goto out;
+		}
+		ret = kpr_svc_set_opt(sp, c == 't' ? KPR_SVC_OPT_TYPE : c, optarg, err, errlen);
+		if (ret)
+			goto out;
+	}
+	ret = kpr_svc_set_endpoints(sp, n + 1 - optind, words + optind, err, errlen);
+out:
+	free(base);
+	return ret;
+}
+
+int kpr_svc_parse_file(const char *path, struct kpr_svc_spec **out, size_t *n)
+{
+	struct kpr_svc_spec *v = NULL, sp;
+	size_t cap = 0, cnt = 0, linecap = 0;
+	char err[KPR_ERRLEN], *line = NULL;
+	int lineno = 0, bad = 0, ret;
+	bool is_stdin = !strcmp(path, "-");
+	FILE *f;
+
+	f = is_stdin ? stdin : fopen(path, "r");
+	if (!f) {
+		kpr_err("cannot open %s: %s", path, strerror(errno));
+		return errno == ENOENT ? -EINVAL : -errno;
+	}
+	while (getline(&line, &linecap, f) > 0) {
+		lineno++;
+		ret = kpr_svc_parse_line(line, &sp, err, sizeof(err));
+		if (ret == 1)
+			continue;
+		if (ret) {
+			kpr_svc_spec_free(&sp);
+			/* Every bad line is named, up to a screenful. */
+			if (bad++ < 20)
+				kpr_err("%s:%d: %s", is_stdin ? "<stdin>" : path, lineno, err);
+			continue;
+		}
+		sp.line = lineno;
+		if (cnt == cap) {
+			struct kpr_svc_spec *nv;
+
+			cap = cap ? cap * 2 : 256;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				kpr_svc_spec_free(&sp);
+				bad++;
+				kpr_err("out of memory reading %s", path);
+				break;
+			}
+			v = nv;
+		}
+		v[cnt++] = sp;
+	}
+	free(line);
+	if (!is_stdin)
+		fclose(f);
+	if (bad) {
+		if (bad > 20)
+			kpr_err("%s: %d bad lines in all; nothing was changed", path, bad);
+		kpr_svc_specs_free(v, cnt);
+		return -EINVAL;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
