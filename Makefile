@@ -11,7 +11,9 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
 
 BUILD   := build
 ARCH    := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
-MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+# Read when the Makefile is parsed, which on a fresh machine is before make
+# check has installed gcc: Debian's triplet for the machine then stands in.
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || echo $$(uname -m)-linux-gnu)
 
 CFLAGS  ?= -O2 -g
 CFLAGS  += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -I$(BUILD) -Icommon -MMD -MP \
@@ -55,7 +57,10 @@ deps:
 # is chosen here, not in the shell, so that `make -n` shows what would run.
 ifneq ($(filter check demo,$(MAKECMDGOALS)),)
 DEPS_NEED    := $(DEPS)
-DEPS_MISSING  = echo "kpr: installing missing packages: $$missing"; \
+DEPS_MISSING  = [ "$$(id -u)" -eq 0 ] || { \
+		echo "kpr: missing Debian packages: $$missing; installing them needs root (sudo make deps)" >&2; \
+		exit 1; }; \
+		echo "kpr: installing missing packages: $$missing"; \
 		apt-get update -qq && $(APT_GET) $$missing
 else
 DEPS_NEED    := $(DEPS_BUILD)
