@@ -11,7 +11,9 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
 
 BUILD   := build
 ARCH    := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
-MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+# Read when the Makefile is parsed, which on a fresh machine is before make
+# check has installed gcc: Debian's triplet for the machine then stands in.
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || echo $$(uname -m)-linux-gnu)
 
 CFLAGS  ?= -O2 -g
 CFLAGS  += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -I$(BUILD) -Icommon -MMD -MP \
@@ -37,24 +39,48 @@ DEPS_BUILD := make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev \
 DEPS_TEST  := bats bats-assert bats-support jq iproute2 iptables ipset nftables \
 	      curl socat ethtool kmod procps util-linux iputils-ping
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
+APT_GET    := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
 
 .PHONY: all deps deps-check check unit demo bench install clean
 
 all: deps-check $(BINS)
 
-# Installs what is missing (apt-get; needs root). The check is cheap, so
-# make, make check and make demo run it every time.
+# Installs every package of the lists (apt-get; needs root).
 deps:
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS)
+	$(APT_GET) $(DEPS)
+
+# Before anything is built, deps-check looks for missing packages (dpkg-query,
+# cheap, so every run does it). make check and make demo need the test
+# packages too and install what is missing; every other goal (make, make
+# install) installs nothing: it names what is missing and stops. The recipe
+# is chosen here, not in the shell, so that `make -n` shows what would run.
+ifneq ($(filter check demo,$(MAKECMDGOALS)),)
+DEPS_NEED    := $(DEPS)
+DEPS_MISSING  = [ "$$(id -u)" -eq 0 ] || { \
+		echo "kpr: missing Debian packages: $$missing; installing them needs root (sudo make deps)" >&2; \
+		exit 1; }; \
+		echo "kpr: installing missing packages: $$missing"; \
+		apt-get update -qq && $(APT_GET) $$missing
+else
+DEPS_NEED    := $(DEPS_BUILD)
+DEPS_MISSING  = echo "kpr: missing Debian packages: $$missing" >&2; \
+		echo "kpr: install them with 'make deps' (as root), then run make again" >&2; \
+		exit 1
+endif
 
 deps-check:
-	@missing=$$(dpkg-query -W -f='$${Package} $${Status}\n' $(DEPS) 2>&1 | \
-		grep -v ' ok installed$$' | awk '{print $$1}' | sed 's/^dpkg-query://'); \
-	if [ -n "$$missing" ]; then \
-		echo "kpr: installing missing packages: $$missing"; \
-		$(MAKE) --no-print-directory deps; \
-	fi
+	@command -v dpkg-query >/dev/null || exit 0; \
+	ok=$$(dpkg-query -W -f='$${Package} $${db:Status-Status}\n' $(DEPS_NEED) 2>/dev/null | \
+		awk '$$2 == "installed" { print $$1 }'); \
+	missing=$$(for p in $(DEPS_NEED); do \
+		printf '%s\n' "$$ok" | grep -qx "$$p" || printf '%s ' "$$p"; done); \
+	missing=$${missing% }; \
+	if [ -n "$$missing" ]; then $(DEPS_MISSING); fi
+
+# Nothing is built before the check has passed, so that a missing package is
+# reported as such and not as a compiler error.
+$(BPF_OBJ) $(COMMON_OBJ) $(BINS) $(UNIT_BINS): | deps-check
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(BUILD)/bpf
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@

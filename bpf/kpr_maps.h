@@ -34,6 +34,20 @@
 
 #define KPR_MAX_BACKENDS_PER_SVC 65535
 
+/*
+ * Every pinned map by name, in the order of their declarations in
+ * bpf/lib/maps.h (type, size and flags live there, next to the BTF that
+ * libbpf needs). The tools' map descriptors (struct kpr_state) are generated
+ * from this list, and common/state/state.c does not compile when the list and
+ * the declarations disagree. Adding a map: its key and value here, its name
+ * here, its declaration there, and KPR_LAYOUT_VERSION bumped.
+ */
+#define KPR_MAPS(X)							\
+	X(config) X(services) X(backends) X(backend_idx) X(svc_backends)	\
+	X(maglev) X(revnat) X(ct) X(nat) X(affinity) X(node_addrs)	\
+	X(masq) X(masq_native) X(stats) X(sock_revnat) X(dev_addrs)	\
+	X(svc_addrs)
+
 enum kpr_family {
 	KPR_FAM_ANY = 0,	/* "*:PORT" NodePort frontends: every node address */
 	KPR_FAM_V4 = 4,

@@ -40,7 +40,7 @@ struct args {
 	__u32 maglev_size;
 	bool set_seed;
 	__u8 seed[KPR_SEED_LEN];
-	const char *later;	/* an option of a later issue, refused */
+	const char *later;	/* an option the datapath does not have yet, refused */
 };
 
 static const struct kpr_opt opts[] = {

@@ -62,3 +62,13 @@ complete_words() {
 	done
 	[ -f "$d/usr/share/man/man7/kpr.7" ]
 }
+
+# The repository stands alone: a user who clones it has no other document,
+# so no file may send them to one outside it. The patterns are written with
+# brackets so that this file does not match itself.
+@test "no tracked file refers to a document outside the repository" {
+	local top=$BATS_TEST_DIRNAME/..
+	git -C "$top" rev-parse --git-dir >/dev/null 2>&1 || skip "not a git checkout"
+	run git -C "$top" grep -nIE '[.][.]/shared|shared[/]|DESIGN[.]md|maglev[-]compat'
+	[ "$status" -eq 1 ] || fail "files refer outside the repository (git grep exit $status): $output"
+}

@@ -65,7 +65,7 @@ teardown() {
 	diff -u "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
 }
 
-@test "switches of later issues are refused: not supported yet, exit 2, nothing changed" {
+@test "switches the datapath does not have yet are refused: not supported yet, exit 2, nothing changed" {
 	svc-add -q 10.0.0.1:80 10.1.0.1:80
 	maps_snapshot "$BATS_TEST_TMPDIR/before"
 	for args in "--mode dsr" "--mode hybrid" "--socket-lb on" "--cgroup /sys/fs/cgroup" \

@@ -2,7 +2,9 @@
 /*
  * The pinned maps, declared once. Every BPF object that includes this file
  * shares the same pins under the pin root (libbpf pinning by name), so the
- * tools and every datapath program see one state.
+ * tools and every datapath program see one state. Each map declared here
+ * is named in KPR_MAPS (../kpr_maps.h) too: the tools do not build when the
+ * two differ.
  *
  * The maps svc-add fills by the hundred thousand (backends, backend_idx,
  * svc_backends) are preallocated: inserts then take no allocation, which

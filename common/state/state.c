@@ -17,6 +17,15 @@
 #include "state/state.h"
 #include "core/util.h"
 
+/*
+ * KPR_MAPS (bpf/kpr_maps.h) and the declarations of bpf/lib/maps.h must name
+ * the same maps. A name of the list that is not declared fails to compile in
+ * kpr_state_open (st->skel->maps.NAME); a declared map the list lacks would
+ * get no descriptor, and fails here.
+ */
+_Static_assert(sizeof(((struct kpr_state_bpf *)0)->maps) == KPR_NR_MAPS * sizeof(struct bpf_map *),
+	       "KPR_MAPS in bpf/kpr_maps.h and the maps of bpf/lib/maps.h differ");
+
 /* The default seed of docs/maglev.md (Cilium's), "JLfvgnHc2kaSUFaI" decoded. */
 static const __u8 default_seed[KPR_SEED_LEN] = {
 	0x24, 0xb7, 0xef, 0x82, 0x71, 0xdc, 0xda, 0x46, 0x92, 0x50, 0x56, 0x88,
@@ -210,12 +219,9 @@ int kpr_state_open(struct kpr_state *st, const char *pin_root, unsigned int flag
 		goto fail;
 	}
 
-#define FD(name) st->name = bpf_map__fd(st->skel->maps.name)
-	FD(config); FD(services); FD(backends); FD(backend_idx); FD(svc_backends);
-	FD(maglev); FD(revnat); FD(ct); FD(nat); FD(affinity); FD(node_addrs);
-	FD(masq); FD(masq_native); FD(stats); FD(sock_revnat);
-	FD(dev_addrs); FD(svc_addrs);
-#undef FD
+#define KPR_MAP_FD(name) st->name = bpf_map__fd(st->skel->maps.name);
+	KPR_MAPS(KPR_MAP_FD)
+#undef KPR_MAP_FD
 
 	err = check_stamp(st);
 	if (err < 0)

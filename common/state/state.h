@@ -21,10 +21,15 @@ struct kpr_state {
 	int lock_fd;
 	bool ephemeral;		/* dry run on a node without state: private maps */
 	char root[PATH_MAX];
-	int config, services, backends, backend_idx, svc_backends, maglev,
-	    revnat, ct, nat, affinity, node_addrs, masq, masq_native, stats,
-	    sock_revnat, dev_addrs, svc_addrs;
+	/* one descriptor per map of KPR_MAPS: st->services, st->ct, ... */
+#define KPR_MAP_FD_FIELD(name) int name;
+	KPR_MAPS(KPR_MAP_FD_FIELD)
+#undef KPR_MAP_FD_FIELD
 };
+
+#define KPR_MAP_COUNT(name) + 1
+enum { KPR_NR_MAPS = 0 KPR_MAPS(KPR_MAP_COUNT) };
+#undef KPR_MAP_COUNT
 
 #define KPR_OPEN_WRITE	0x01	/* take the writer lock; create what is missing */
 #define KPR_OPEN_DRY_RUN 0x02	/* with WRITE: a node without state gets private maps */
