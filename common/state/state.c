@@ -26,29 +26,6 @@
 _Static_assert(sizeof(((struct kpr_state_bpf *)0)->maps) == KPR_NR_MAPS * sizeof(struct bpf_map *),
 	       "KPR_MAPS in bpf/kpr_maps.h and the maps of bpf/lib/maps.h differ");
 
-/* The default seed of docs/maglev.md (Cilium's), "JLfvgnHc2kaSUFaI" decoded. */
-static const __u8 default_seed[KPR_SEED_LEN] = {
-	0x24, 0xb7, 0xef, 0x82, 0x71, 0xdc, 0xda, 0x46, 0x92, 0x50, 0x56, 0x88,
-};
-
-void kpr_config_defaults(struct kpr_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->magic = KPR_MAGIC;
-	cfg->layout = KPR_LAYOUT_VERSION;
-	cfg->mode = KPR_MODE_SNAT;
-	cfg->algorithm = KPR_ALG_RANDOM;
-	cfg->flags = KPR_CFG_ICMP_ECHO;
-	cfg->maglev_size = KPR_MAGLEV_DEFAULT_SIZE;
-	memcpy(cfg->maglev_seed, default_seed, KPR_SEED_LEN);
-	cfg->nat_port_min = 32768;
-	cfg->nat_port_max = 65535;
-	cfg->ct_timeout_tcp = 21600;
-	cfg->ct_timeout_udp = 60;
-	cfg->next_svc_id = 1;
-	cfg->next_backend_id = 1;
-}
-
 static bool is_bpffs(const char *path)
 {
 	struct statfs sfs;
@@ -248,28 +225,6 @@ void kpr_state_close(struct kpr_state *st)
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
 	st->lock_fd = -1;
-}
-
-int kpr_config_read(const struct kpr_state *st, struct kpr_config *cfg)
-{
-	__u32 zero = 0;
-
-	if (bpf_map_lookup_elem(st->config, &zero, cfg)) {
-		kpr_err("cannot read the config map: %s", strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
-int kpr_config_write(const struct kpr_state *st, const struct kpr_config *cfg)
-{
-	__u32 zero = 0;
-
-	if (bpf_map_update_elem(st->config, &zero, cfg, BPF_ANY)) {
-		kpr_err("cannot write the config map: %s", strerror(errno));
-		return -errno;
-	}
-	return 0;
 }
 
 unsigned int kpr_map_size(int fd)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "../bpf/kpr_maps.h"
+#include "state/config.h"
 
 #define KPR_DEFAULT_PIN_ROOT "/sys/fs/bpf/kpr"
 
@@ -42,10 +43,6 @@ enum { KPR_NR_MAPS = 0 KPR_MAPS(KPR_MAP_COUNT) };
  */
 int kpr_state_open(struct kpr_state *st, const char *pin_root, unsigned int flags, int wait);
 void kpr_state_close(struct kpr_state *st);
-
-int kpr_config_read(const struct kpr_state *st, struct kpr_config *cfg);
-int kpr_config_write(const struct kpr_state *st, const struct kpr_config *cfg);
-void kpr_config_defaults(struct kpr_config *cfg);
 
 /*
  * For a datapath object opened with pin_root_path = root: checks every map
