@@ -51,11 +51,11 @@ deps:
 	$(APT_GET) $(DEPS)
 
 # Before anything is built, deps-check looks for missing packages (dpkg-query,
-# cheap, so every run does it). make check and make demo need the test
+# cheap, so every run does it). make check, make demo and make bench need the test
 # packages too and install what is missing; every other goal (make, make
 # install) installs nothing: it names what is missing and stops. The recipe
 # is chosen here, not in the shell, so that `make -n` shows what would run.
-ifneq ($(filter check demo,$(MAKECMDGOALS)),)
+ifneq ($(filter check demo bench,$(MAKECMDGOALS)),)
 DEPS_NEED    := $(DEPS)
 DEPS_MISSING  = [ "$$(id -u)" -eq 0 ] || { \
 		echo "kpr: missing Debian packages: $$missing; installing them needs root (sudo make deps)" >&2; \

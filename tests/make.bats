@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # The Makefile installs nothing by surprise: make and make install name the
-# missing packages and stop; make deps, make check and make demo install
+# missing packages and stop; make deps, make check, make demo and make bench install
 # them. dpkg-query and apt-get are stubs on PATH here, so nothing is
 # installed and no build starts.
 
@@ -48,9 +48,9 @@ STUB
 	done
 }
 
-@test "make check and make demo install what is missing, test packages included" {
+@test "make check, make demo and make bench install what is missing, test packages included" {
 	local goal
-	for goal in check demo; do
+	for goal in check demo bench; do
 		rm -f "$stub/apt.log"
 		# deps-check alone, as the goal would run it: no build, no tests
 		run env PATH="$stub:$PATH" make --no-print-directory -C "$top" deps-check MAKECMDGOALS="$goal"
