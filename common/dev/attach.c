@@ -210,7 +210,7 @@ static int read_link(const char *path, struct kpr_attachment *a)
 		 * device is gone */
 		a->ifindex = info.xdp.ifindex;
 	}
-	snprintf(a->pin, sizeof(a->pin), "%s", path);
+	snprintf(a->pin, sizeof(a->pin), "%.*s", (int)sizeof(a->pin) - 1, path);
 	return 0;
 }
 
@@ -224,7 +224,7 @@ static int read_prog(const char *path, struct kpr_attachment *a)
 		return err;
 	a->prog_id = info.id;
 	a->tc_filter = true;
-	snprintf(a->pin, sizeof(a->pin), "%s", path);
+	snprintf(a->pin, sizeof(a->pin), "%.*s", (int)sizeof(a->pin) - 1, path);
 	return 0;
 }
 
