@@ -334,6 +334,10 @@ int kpr_attach_get(const char *root, enum kpr_hook hook, const char *dev,
 	int err;
 
 	memset(out, 0, sizeof(*out));
+	if (strlen(dev) >= IF_NAMESIZE || strchr(dev, '/')) {
+		kpr_err("bad device name '%s'", dev);
+		return -EINVAL;
+	}
 	err = kpr_netns_ino(&ino);
 	if (err)
 		return err;
@@ -818,6 +822,29 @@ static void fill_in_ns(struct list *l, unsigned long long ino, const char *name)
 	}
 }
 
+static bool owns_pin(const struct list *l, unsigned long long ino)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].netns == ino)
+			return true;
+	return false;
+}
+
+static void enter_and_fill(struct list *l, const char *path, unsigned long long ino,
+			   const char *name, int home)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (!setns(fd, CLONE_NEWNET)) {
+		fill_in_ns(l, ino, name);
+		if (setns(home, CLONE_NEWNET))
+			kpr_warn("cannot return to the tool's network namespace: %s", strerror(errno));
+	}
+	close(fd);
+}
+
 /* Enters each namespace that owns a pin, found by its inode among the
  * init namespace and /run/netns, and returns to ours. */
 static void resolve_netns(struct list *l, unsigned long long self)
@@ -835,42 +862,20 @@ static void resolve_netns(struct list *l, unsigned long long self)
 	if (!stat("/proc/1/ns/net", &s)) {
 		if (s.st_ino == self)
 			fill_in_ns(l, self, "init");
-		else {
-			int fd = open("/proc/1/ns/net", O_RDONLY | O_CLOEXEC);
-
-			if (fd >= 0 && !setns(fd, CLONE_NEWNET)) {
-				fill_in_ns(l, s.st_ino, "init");
-				setns(home, CLONE_NEWNET);
-			}
-			if (fd >= 0)
-				close(fd);
-		}
+		else if (owns_pin(l, s.st_ino))
+			enter_and_fill(l, "/proc/1/ns/net", s.st_ino, "init", home);
 	}
 	d = opendir("/run/netns");
 	while (d && (de = readdir(d))) {
-		bool wanted = false;
-		int fd;
-
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
-		if (stat(path, &s))
+		if (stat(path, &s) || !owns_pin(l, s.st_ino))
 			continue;
-		for (size_t i = 0; i < l->n && !wanted; i++)
-			wanted = l->v[i].netns == s.st_ino;
-		if (!wanted)
-			continue;
-		if (s.st_ino == self) {
+		if (s.st_ino == self)
 			fill_in_ns(l, self, de->d_name);
-			continue;
-		}
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && !setns(fd, CLONE_NEWNET)) {
-			fill_in_ns(l, s.st_ino, de->d_name);
-			setns(home, CLONE_NEWNET);
-		}
-		if (fd >= 0)
-			close(fd);
+		else
+			enter_and_fill(l, path, s.st_ino, de->d_name, home);
 	}
 	if (d)
 		closedir(d);
