@@ -189,9 +189,13 @@ xdp_of() {	# the XDP program line of ip link, empty when none
 	[ ! -e "$(pin "$NS" xdp eth0)" ]
 }
 
-@test "--status without state is exit 4" {
+@test "--status without state is exit 4, and its JSON is still one document" {
 	run xdp-attach -N "$NS" --status
 	assert_failure 4
+	run --separate-stderr xdp-attach -N "$NS" --status -j
+	assert_failure 4
+	assert_json
+	[ "$(jq -r .exit_code <<<"$output")" = 4 ]
 }
 
 @test "the man page and the bash completion offer exactly the options of --help" {
