@@ -332,6 +332,13 @@ xdp_of() {	# the XDP program line of ip link, empty when none
 	# attaching again finds it: nothing changes
 	run env KPR_TEST_NO_TCX=1 xdp-attach -N "$NS" --mode generic eth0 -j
 	[ "$(jq -r .changed <<<"$output")" = false ]
+	# a filter removed behind kpr's back is seen as gone, and put back
+	tc -n "$NS" filter del dev eth0 egress
+	run xdp-attach -N "$NS" --status -j
+	[ "$(jq -r '.attachments[] | select(.hook == "tc-egress") | .mode' <<<"$output")" = gone ]
+	run env KPR_TEST_NO_TCX=1 xdp-attach -N "$NS" --mode generic eth0 -j
+	[ "$(jq -r .changed <<<"$output")" = true ]
+	tc -n "$NS" filter show dev eth0 egress | grep -q kpr_tc_egress
 	xdp-attach -q -N "$NS" --detach eth0
 	! tc -n "$NS" filter show dev eth0 egress | grep -q kpr_tc_egress
 	[ ! -e "$KPR_PIN_ROOT/links/$(ino "$NS")/tcf-egress-eth0" ]

@@ -326,6 +326,15 @@ static int xdp_link(int prog_fd, unsigned int ifindex, enum kpr_xdp_mode mode)
 	return bpf_link_create(prog_fd, ifindex, BPF_XDP, &lo);
 }
 
+/* 1 when our clsact egress filter is on ifindex, else 0. */
+static int tc_filter_present(unsigned int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = TC_HANDLE, .priority = TC_PRIO);
+
+	return ifindex && !bpf_tc_query(&hook, &o);
+}
+
 int kpr_attach_get(const char *root, enum kpr_hook hook, const char *dev,
 		   struct kpr_attachment *out)
 {
@@ -363,6 +372,8 @@ int kpr_attach_get(const char *root, enum kpr_hook hook, const char *dev,
 			hook_path(root, ino, PFX_TCF, dev, path, sizeof(path));
 			err = read_prog(path, out);
 			out->ifindex = if_nametoindex(dev);
+			if (!tc_filter_present(out->ifindex))
+				out->ifindex = 0;	/* the filter is gone */
 		}
 		return err;
 	}
@@ -547,8 +558,11 @@ int kpr_attach_tc_egress(const char *root, const char *dev, int prog_fd, bool dr
 	err = mkdir_ns(root, ino);
 	if (err)
 		return err;
-	unpin_link(path);	/* stale: its device went away */
-	unlink(rec);
+	/* stale: the device went away, or the filter of a kernel since
+	 * upgraded to tcx */
+	unpin_link(path);
+	if (!unlink(rec))
+		tc_filter_detach(ifindex);
 
 	fd = getenv("KPR_TEST_NO_TCX") ? -1 : bpf_link_create(prog_fd, ifindex, KPR_TCX_EGRESS, NULL);
 	if (fd >= 0) {
@@ -815,8 +829,11 @@ static void fill_in_ns(struct list *l, unsigned long long ino, const char *name)
 		if (a->netns != ino || a->hook == KPR_HOOK_CGROUP)
 			continue;
 		snprintf(a->netns_name, sizeof(a->netns_name), "%s", name);
-		if (a->tc_filter)
+		if (a->tc_filter) {
 			a->ifindex = if_nametoindex(a->dev);
+			if (!tc_filter_present(a->ifindex))
+				a->ifindex = 0;
+		}
 		if (a->hook == KPR_HOOK_XDP)
 			a->mode = xdp_query(a->ifindex, &(unsigned int){ 0 });
 	}

@@ -12,7 +12,8 @@
  * <netns> is the inode number of the network namespace the device lives in
  * (stat of /proc/self/ns/net there), and <cgroup> the inode of the cgroup2
  * directory, so that nodes sharing one pin root (a lab, tests) never see
- * each other's attachments as their own.
+ * each other's attachments as their own. KPR_TEST_NO_TCX in the environment
+ * takes the clsact path on any kernel, for the tests.
  *
  * Pins of the older layout, links/xdp-DEV, carry no namespace: a writer
  * that finds one driving its own DEV (same ifindex, same program as the
