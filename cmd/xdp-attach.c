@@ -107,11 +107,16 @@ static void print_att(const struct kpr_attachment *a, unsigned long long *netns)
 		out_str("netns_name", NULL, a->netns_name);
 		out_str("dev", " %s", a->dev);
 		out_uint("ifindex", NULL, a->ifindex);
-		if (a->hook == KPR_HOOK_XDP)
-			out_str("mode", " %s", !a->ifindex ? "gone" :
-				a->netns ? kpr_xdp_mode_name(a->mode) : "unknown");
+		if (a->link_id && !a->ifindex)
+			out_str("mode", " %s", "gone");	/* the link says so */
+		else if (!a->seen && (a->hook == KPR_HOOK_XDP || a->tc_filter))
+			out_str("mode", " %s", "unknown");	/* its netns was not found */
+		else if (!a->ifindex)
+			out_str("mode", " %s", "gone");
+		else if (a->hook == KPR_HOOK_XDP)
+			out_str("mode", " %s", kpr_xdp_mode_name(a->mode));
 		else
-			out_str("mode", " %s", !a->ifindex ? "gone" : a->tc_filter ? "clsact" : "tcx");
+			out_str("mode", " %s", a->tc_filter ? "clsact" : "tcx");
 		out_bool("old_pin", a->legacy ? " (old pin)" : NULL, a->legacy);
 	}
 	out_uint("prog_id", " prog %llu", a->prog_id);
@@ -246,6 +251,13 @@ int main(int argc, char **argv)
 			out_obj_close();
 		}
 		free(v);
+		/* every device: the pins of devices gone in any netns too */
+		if (ret >= 0 && !ctx.argc) {
+			ret = kpr_attach_prune(st.root, ctx.dry_run);
+			changed |= ret > 0;
+			if (ret > 0)
+				out_text("removed %d pins of gone devices or cgroups\n", ret);
+		}
 	} else {
 		for (int i = 0; i < ctx.argc; i++) {
 			struct kpr_xdp_dev d;

@@ -407,3 +407,32 @@ xdp_of() {	# the XDP program line of ip link, empty when none
 	[ ! -e "$KPR_PIN_ROOT/links/cgroup-$(stat -c %i "$CG")-connect4" ]
 	nsenter --net="/run/netns/$NS" sh -c "$in_cg"
 }
+
+@test "--detach without a device also removes the pins of devices gone in any namespace, and only those" {
+	A=kxa$$a$BATS_TEST_NUMBER B=kxa$$b$BATS_TEST_NUMBER
+	node_add "$A"
+	node_add "$B"
+	xdp-attach -q -N "$A" --mode generic kx0
+	xdp-attach -q -N "$B" --mode generic kx0
+	a=$(ino "$A")
+	b_xdp=$(link_id_of "$B" xdp)
+	ip netns del "$A"
+	ip netns del "${A}c"
+	# the namespace is torn down in the background: its devices go, and
+	# the links say so
+	end=$((SECONDS + 30))
+	until xdp-attach --status -j | jq -e --argjson a "$a" '[.attachments[] | select(.netns == $a and .mode == "gone")] | length == 2' >/dev/null; do
+		[ $SECONDS -lt $end ] || fail "A's links never went: $(xdp-attach --status)"
+		sleep 0.2
+	done
+	run xdp-attach -N "$NS" --detach -n
+	assert_success
+	assert_output --partial "removed 2 pins"
+	[ -d "$KPR_PIN_ROOT/links/$a" ]
+	run xdp-attach -N "$NS" --detach
+	assert_success
+	assert_output --partial "removed 2 pins"
+	[ ! -e "$KPR_PIN_ROOT/links/$a" ]
+	[ "$(link_id_of "$B" xdp)" = "$b_xdp" ]
+	ip -n "$B" link show dev kx0 | grep -q 'prog/xdp id'
+}

@@ -829,6 +829,7 @@ static void fill_in_ns(struct list *l, unsigned long long ino, const char *name)
 		if (a->netns != ino || a->hook == KPR_HOOK_CGROUP)
 			continue;
 		snprintf(a->netns_name, sizeof(a->netns_name), "%s", name);
+		a->seen = true;
 		if (a->tc_filter) {
 			a->ifindex = if_nametoindex(a->dev);
 			if (!tc_filter_present(a->ifindex))
@@ -1009,4 +1010,38 @@ int kpr_attach_list(const char *root, bool all_netns, struct kpr_attachment **ou
 	*out = l.v;
 	*n = l.n;
 	return 0;
+}
+
+int kpr_attach_prune(const char *root, bool dry_run)
+{
+	struct kpr_attachment *v;
+	char path[PATH_MAX];
+	int err, cnt = 0;
+	size_t n;
+
+	err = kpr_attach_list(root, true, &v, &n);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		struct kpr_attachment *a = &v[i];
+
+		/* a clsact filter's record knows no more than its namespace
+		 * tells: only links are judged */
+		if (!a->link_id || (a->hook == KPR_HOOK_CGROUP ? a->cgroup : a->ifindex))
+			continue;
+		cnt++;
+		if (dry_run)
+			continue;
+		if (unlink(a->pin)) {
+			err = -errno;
+			kpr_err("cannot remove %s: %s", a->pin, strerror(errno));
+			break;
+		}
+		if (a->netns && !a->legacy) {
+			ns_dir(root, a->netns, path, sizeof(path));
+			rmdir(path);	/* when it was the last one */
+		}
+	}
+	free(v);
+	return err ?: cnt;
 }

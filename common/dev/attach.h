@@ -51,6 +51,7 @@ struct kpr_attachment {
 	unsigned long long netns;	/* netns inode; 0: cgroup, or an old pin */
 	char netns_name[NAME_MAX + 1];	/* /run/netns name, "init", or "" */
 	bool legacy;			/* links/xdp-DEV: netns unknown */
+	bool seen;			/* its netns was found: mode, ifindex known */
 	char dev[IF_NAMESIZE];
 	unsigned int ifindex;		/* 0: the device is gone */
 	enum kpr_xdp_mode mode;		/* XDP as attached: native or generic */
@@ -103,5 +104,12 @@ int kpr_detach_cgroup(const char *root, const char *cgroup, enum bpf_attach_type
  * link's own information.
  */
 int kpr_attach_list(const char *root, bool all_netns, struct kpr_attachment **out, size_t *n);
+
+/*
+ * Removes the pins of links that drive nothing any more, in every netns:
+ * their device or cgroup is gone (the link says so, wherever it lives).
+ * Returns how many, or -errno.
+ */
+int kpr_attach_prune(const char *root, bool dry_run);
 
 #endif
