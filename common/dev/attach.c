@@ -622,8 +622,10 @@ int kpr_detach_dev(const char *root, const char *dev, bool dry_run)
 		found = true;
 		if (!dry_run) {
 			tc_filter_detach(if_nametoindex(dev));
-			if (unlink(path))
+			if (unlink(path)) {
 				ret = -errno;
+				kpr_err("cannot remove %s: %s", path, strerror(errno));
+			}
 		}
 	}
 	if (ret)
