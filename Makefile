@@ -32,6 +32,8 @@ SKELS      := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRC))
 BPF_HDRS   := $(wildcard bpf/*.h bpf/lib/*.h)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+# BPF programs only the tests load (tests/bpf/), e.g. a cgroup program
+TEST_BPF   := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/tests/bpf/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 
 # Debian 12 packages: build, then what the tests and the lab use.
 DEPS_BUILD := make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev \
@@ -80,9 +82,13 @@ deps-check:
 
 # Nothing is built before the check has passed, so that a missing package is
 # reported as such and not as a compiler error.
-$(BPF_OBJ) $(COMMON_OBJ) $(BINS) $(UNIT_BINS): | deps-check
+$(BPF_OBJ) $(COMMON_OBJ) $(BINS) $(UNIT_BINS) $(TEST_BPF): | deps-check
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(BUILD)/bpf
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c
+	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
@@ -106,10 +112,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkpr.a $(SKELS) | $(BUILD)/tests
 $(BUILD)/bpf $(BUILD)/tests:
 	mkdir -p $@
 
-unit: all $(UNIT_BINS)
+unit: all $(UNIT_BINS) $(TEST_BPF)
 
 # Every test: C unit tests and the bats suites, one closing line of counts.
-check: all $(UNIT_BINS)
+check: all $(UNIT_BINS) $(TEST_BPF)
 	@KPR_BIN=$(CURDIR)/$(BUILD) tests/run.sh
 
 demo: all

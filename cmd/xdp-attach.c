@@ -28,7 +28,7 @@ struct args {
 static const struct kpr_opt opts[] = {
 	{ "mode", 'm', "MODE", "native, generic or best-effort (native, else generic; the default)", OPT_MODE },
 	{ "detach", 'd', NULL, "detach from DEV... (from every device when none is given)", OPT_DETACH },
-	{ "status", 's', NULL, "list the attached devices, their modes and program ids", OPT_STATUS },
+	{ "status", 's', NULL, "list every attachment of the pin root, per network namespace", OPT_STATUS },
 	{ "node-ip", 0, "ADDR", "one more node address for NodePort frontends (repeatable)", OPT_NODE_IP },
 	{ NULL },
 };
@@ -87,23 +87,76 @@ static void print_dev(const struct kpr_xdp_dev *d, const char *action)
 	out_obj_close();
 }
 
+static void print_att(const struct kpr_attachment *a, unsigned long long *netns)
+{
+	/* cgroups come last, after every netns */
+	if (a->hook == KPR_HOOK_CGROUP && *netns != ~1ULL)
+		out_text("cgroups:\n");
+	else if (a->hook != KPR_HOOK_CGROUP && *netns != a->netns)
+		out_text("netns %llu%s%s%s:\n", a->netns, *a->netns_name ? " (" : "",
+			 a->netns_name, *a->netns_name ? ")" : a->netns ? "" : " (unknown: old pins)");
+	*netns = a->hook == KPR_HOOK_CGROUP ? ~1ULL : a->netns;
+	out_obj_open(NULL);
+	out_str("hook", "  %-9s", kpr_hook_name(a->hook));
+	if (a->hook == KPR_HOOK_CGROUP) {
+		out_str("cgroup", " %s", *a->cgroup_path ? a->cgroup_path : "(removed)");
+		out_uint("cgroup_id", NULL, a->cgroup);
+		out_str("type", " %s", kpr_cgroup_type_name(a->type) ?: "?");
+	} else {
+		out_uint("netns", NULL, a->netns);
+		out_str("netns_name", NULL, a->netns_name);
+		out_str("dev", " %s", a->dev);
+		out_uint("ifindex", NULL, a->ifindex);
+		if (a->link_id && !a->ifindex)
+			out_str("mode", " %s", "gone");	/* the link says so */
+		else if (!a->seen && (a->hook == KPR_HOOK_XDP || a->tc_filter))
+			out_str("mode", " %s", "unknown");	/* its netns was not found */
+		else if (!a->ifindex)
+			out_str("mode", " %s", "gone");
+		else if (a->hook == KPR_HOOK_XDP)
+			out_str("mode", " %s", kpr_xdp_mode_name(a->mode));
+		else
+			out_str("mode", " %s", a->tc_filter ? "clsact" : "tcx");
+		out_bool("old_pin", a->legacy ? " (old pin)" : NULL, a->legacy);
+	}
+	out_uint("prog_id", " prog %llu", a->prog_id);
+	out_uint("link_id", " link %llu", a->link_id);
+	if (a->ifindex)
+		out_uint(NULL, " ifindex %llu", a->ifindex);
+	out_text("\n");
+	out_str("pin", NULL, a->pin);
+	out_obj_close();
+}
+
 static int status(struct kpr_state *st)
 {
+	unsigned long long netns = ~0ULL;
 	struct kpr_node_addr_ent *addrs;
+	struct kpr_attachment *att;
 	struct kpr_xdp_dev *v;
 	size_t n;
 	int ret;
 
+	/* this netns's XDP devices, as before --status listed every hook */
 	ret = kpr_xdp_list(st, &v, &n);
 	if (ret)
 		return ret;
 	out_arr_open("devices");
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n && out_json(); i++)
 		print_dev(&v[i], NULL);
+	out_arr_close();
+	free(v);
+
+	ret = kpr_attach_list(st->root, true, &att, &n);
+	if (ret)
+		return ret;
+	out_arr_open("attachments");
+	for (size_t i = 0; i < n; i++)
+		print_att(&att[i], &netns);
 	out_arr_close();
 	if (!n)
 		out_text("not attached\n");
-	free(v);
+	free(att);
 
 	ret = kpr_node_addrs_list(st, &addrs, &n);
 	if (ret)
@@ -198,6 +251,13 @@ int main(int argc, char **argv)
 			out_obj_close();
 		}
 		free(v);
+		/* every device: the pins of devices gone in any netns too */
+		if (ret >= 0 && !ctx.argc) {
+			ret = kpr_attach_prune(st.root, ctx.dry_run);
+			changed |= ret > 0;
+			if (ret > 0)
+				out_text("removed %d pins of gone devices or cgroups\n", ret);
+		}
 	} else {
 		for (int i = 0; i < ctx.argc; i++) {
 			struct kpr_xdp_dev d;

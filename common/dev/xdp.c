@@ -19,29 +19,6 @@
 #include "core/util.h"
 #include "dev/xdp.h"
 
-#define LINK_PREFIX "xdp-"
-
-static const char *const mode_names[] = {
-	[KPR_XDP_NATIVE] = "native",
-	[KPR_XDP_GENERIC] = "generic",
-	[KPR_XDP_BEST_EFFORT] = "best-effort",
-};
-
-const char *kpr_xdp_mode_name(enum kpr_xdp_mode m)
-{
-	return m >= KPR_XDP_NATIVE && m <= KPR_XDP_BEST_EFFORT ? mode_names[m] : "none";
-}
-
-int kpr_xdp_mode_parse(const char *s, enum kpr_xdp_mode *out)
-{
-	for (int m = KPR_XDP_NATIVE; m <= KPR_XDP_BEST_EFFORT; m++)
-		if (!strcmp(s, mode_names[m])) {
-			*out = m;
-			return 0;
-		}
-	return -EINVAL;
-}
-
 int kpr_xdp_dev_check(const char *dev)
 {
 	if (strlen(dev) >= IF_NAMESIZE || strchr(dev, '/') || !if_nametoindex(dev)) {
@@ -51,58 +28,16 @@ int kpr_xdp_dev_check(const char *dev)
 	return 0;
 }
 
-static void link_path(const struct kpr_state *st, const char *dev, char *buf, size_t len)
+static void dev_from(struct kpr_xdp_dev *d, const struct kpr_attachment *a)
 {
-	snprintf(buf, len, "%s/links/" LINK_PREFIX "%s", st->root, dev);
-}
-
-/* What is attached to ifindex now: mode and program, 0 when nothing. */
-static enum kpr_xdp_mode query_mode(unsigned int ifindex, unsigned int *prog_id)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-
-	*prog_id = 0;
-	if (bpf_xdp_query(ifindex, 0, &q))
-		return 0;
-	*prog_id = q.prog_id;
-	switch (q.attach_mode) {
-	case XDP_ATTACHED_DRV:
-		return KPR_XDP_NATIVE;
-	case XDP_ATTACHED_SKB:
-		return KPR_XDP_GENERIC;
-	default:
-		return 0;
-	}
-}
-
-/* The pinned link of dev if it still drives dev; fills d. */
-static int pinned_link(const struct kpr_state *st, const char *dev, struct kpr_xdp_dev *d)
-{
-	struct bpf_link_info info = {};
-	__u32 len = sizeof(info);
-	char path[PATH_MAX + 64];
-	int fd, err = 0;
-
-	link_path(st, dev, path, sizeof(path));
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -errno;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		err = -errno;
-		goto out;
-	}
-	snprintf(d->name, sizeof(d->name), "%s", dev);
-	d->link_id = info.id;
-	d->prog_id = info.prog_id;
-	d->ifindex = info.xdp.ifindex;
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", a->dev);
+	d->ifindex = a->ifindex;
+	d->mode = a->mode;
+	d->prog_id = a->prog_id;
+	d->link_id = a->link_id;
+	d->fallback = a->fallback;
 	d->ours = true;
-	if (!d->ifindex)
-		err = -ENOLINK;	/* the device went away under the link */
-	else
-		d->mode = query_mode(d->ifindex, &(unsigned int){ 0 });
-out:
-	close(fd);
-	return err;
 }
 
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -138,48 +73,6 @@ static int load(struct kpr_xdp *x)
 	return 0;
 }
 
-/* 1 when prog_id runs the very program this kpr loaded (same tag), else 0. */
-static int same_prog(struct kpr_xdp *x, unsigned int prog_id)
-{
-	struct bpf_prog_info a = {}, b = {};
-	__u32 la = sizeof(a), lb = sizeof(b);
-	int fd = bpf_prog_get_fd_by_id(prog_id), ret = 1;
-
-	if (fd < 0)
-		return 1;	/* cannot tell: leave it */
-	if (!bpf_obj_get_info_by_fd(fd, &a, &la) &&
-	    !bpf_obj_get_info_by_fd(bpf_program__fd(x->skel->progs.kpr_xdp_ingress), &b, &lb))
-		ret = !memcmp(a.tag, b.tag, sizeof(a.tag));
-	close(fd);
-	return ret;
-}
-
-static int update_link(struct kpr_xdp *x, const char *dev, struct kpr_xdp_dev *out)
-{
-	char path[PATH_MAX + 64];
-	int fd, err = 0;
-
-	link_path(x->st, dev, path, sizeof(path));
-	fd = bpf_obj_get(path);
-	if (fd < 0 || bpf_link_update(fd, bpf_program__fd(x->skel->progs.kpr_xdp_ingress), NULL)) {
-		err = -errno;
-		kpr_err("cannot switch %s to the new datapath program: %s", dev, strerror(errno));
-	}
-	if (fd >= 0)
-		close(fd);
-	if (!err)
-		pinned_link(x->st, dev, out);
-	return err;
-}
-
-static int link_create(struct kpr_xdp *x, unsigned int ifindex, __u32 flags)
-{
-	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = flags);
-
-	return bpf_link_create(bpf_program__fd(x->skel->progs.kpr_xdp_ingress), ifindex,
-			       BPF_XDP, &lo);
-}
-
 /*
  * When the neighbour of a translated packet is not resolved yet, the
  * datapath hands the packet to the stack, which resolves it; the packet's
@@ -206,119 +99,44 @@ static int accept_local(const char *dev)
 	return 0;
 }
 
-/*
- * Detaches a pinned link now and removes its pin. Removing the pin alone
- * detaches only once bpffs frees the inode, after an RCU grace period: an
- * attach right after it would still find the device taken (EEXIST).
- */
-static int unpin_link(const char *path)
-{
-	int fd = bpf_obj_get(path), err = 0;
-
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	bpf_link_detach(fd);
-	if (unlink(path)) {
-		err = -errno;
-		kpr_err("cannot remove %s: %s", path, strerror(errno));
-	}
-	close(fd);
-	return err;
-}
-
 int kpr_xdp_attach(struct kpr_xdp *x, const char *dev, enum kpr_xdp_mode mode, bool dry_run,
 		   struct kpr_xdp_dev *out)
 {
-	char path[PATH_MAX + 64];
-	unsigned int ifindex, other;
-	int fd = -1, err;
+	struct kpr_attachment a = {}, t = {};
+	unsigned int ifindex;
+	int ret, tc;
 
 	memset(out, 0, sizeof(*out));
-	err = kpr_xdp_dev_check(dev);
-	if (err)
-		return err;
+	ret = kpr_xdp_dev_check(dev);
+	if (ret)
+		return ret;
 	ifindex = if_nametoindex(dev);
-	err = pinned_link(x->st, dev, out);
-	if (!err && out->ifindex == ifindex &&
-	    (mode == KPR_XDP_BEST_EFFORT || out->mode == mode)) {
-		/* attaching twice is a no-op, unless this kpr carries another
-		 * program (an upgrade): then the link is switched to it in one
-		 * step, no packet unserved. The addresses may have moved. */
-		if (dry_run)
-			return KPR_UNCHANGED;
-		err = load(x);
-		if (err)
-			return err;
-		err = same_prog(x, out->prog_id);
-		if (err == 0) {
-			err = update_link(x, dev, out);
-			if (err)
-				return err;
-		}
-		/* same_prog: 0 another program (now switched), 1 this one */
-		return kpr_dev_addrs_sync(x->st, dev, ifindex) ?:
-		       (err == 0 ? KPR_UPDATED : KPR_UNCHANGED);
+	if (!dry_run) {
+		ret = load(x);
+		if (ret)
+			return ret;
 	}
-	memset(out, 0, sizeof(*out));
-	snprintf(out->name, sizeof(out->name), "%s", dev);
-	out->ifindex = ifindex;
-	out->ours = true;
-	out->mode = mode == KPR_XDP_GENERIC ? KPR_XDP_GENERIC : KPR_XDP_NATIVE;
-	if (!err || err == -ENOLINK) {
-		/* ours in another mode, or stale: replaced below */
-	} else if (query_mode(ifindex, &other)) {
-		kpr_err("%s already runs XDP program %u that kpr did not attach: detach it first (ip link set dev %s xdp off)",
-			dev, other, dev);
-		return -EBUSY;
+	ret = kpr_attach_xdp(x->st->root, dev,
+			     dry_run ? -1 : bpf_program__fd(x->skel->progs.kpr_xdp_ingress),
+			     mode, dry_run, &a);
+	if (ret < 0)
+		return ret;
+	dev_from(out, &a);
+	tc = kpr_attach_tc_egress(x->st->root, dev,
+				  dry_run ? -1 : bpf_program__fd(x->skel->progs.kpr_tc_egress),
+				  dry_run, &t);
+	if (tc < 0) {
+		kpr_err("%s has XDP ingress but no tc egress: attach it again", dev);
+		return tc;
 	}
 	if (dry_run)
-		return KPR_ADDED;
-
-	err = load(x);
-	if (err)
-		return err;
-	link_path(x->st, dev, path, sizeof(path));
-	unpin_link(path);	/* the old link, in another mode, or stale */
-	if (mode == KPR_XDP_GENERIC) {
-		fd = link_create(x, ifindex, XDP_FLAGS_SKB_MODE);
-	} else {
-		fd = link_create(x, ifindex, XDP_FLAGS_DRV_MODE);
-		if (fd < 0 && mode == KPR_XDP_BEST_EFFORT) {
-			kpr_warn("%s: native XDP refused (%s): using generic XDP", dev, strerror(errno));
-			out->mode = KPR_XDP_GENERIC;
-			out->fallback = true;
-			fd = link_create(x, ifindex, XDP_FLAGS_SKB_MODE);
-		}
-	}
-	if (fd < 0) {
-		err = -errno;
-		kpr_err("cannot attach %s XDP to %s: %s", kpr_xdp_mode_name(out->mode), dev,
-			strerror(errno));
-		return err;
-	}
-	snprintf(path, sizeof(path), "%s/links", x->st->root);
-	if (mkdir(path, 0700) && errno != EEXIST) {
-		err = -errno;
-		kpr_err("cannot create %s: %s", path, strerror(errno));
-		goto out;
-	}
-	link_path(x->st, dev, path, sizeof(path));
-	if (bpf_obj_pin(fd, path)) {
-		err = -errno;
-		kpr_err("cannot pin the link of %s at %s: %s", dev, path, strerror(errno));
-		goto out;
-	}
-	err = kpr_dev_addrs_sync(x->st, dev, ifindex);
-	if (err) {
-		unlink(path);
-		goto out;
-	}
-	accept_local(dev);
-	pinned_link(x->st, dev, out);
-	err = KPR_ADDED;
-out:
-	close(fd);	/* the pin holds the link now, or nothing does */
-	return err;
+		return ret ?: tc;
+	/* the addresses may have moved since the last attach */
+	if (kpr_dev_addrs_sync(x->st, dev, ifindex))
+		return -EIO;
+	if (ret == KPR_ADDED)
+		accept_local(dev);
+	return ret == KPR_ADDED || tc == KPR_ADDED ? KPR_ADDED : ret ?: tc;
 }
 
 /* Forgets the addresses that came from ifindex (--node-ip ones have 0). */
@@ -339,21 +157,14 @@ static void dev_addrs_forget(struct kpr_state *st, unsigned int ifindex)
 
 int kpr_xdp_detach(struct kpr_xdp *x, const char *dev, bool dry_run)
 {
-	struct kpr_xdp_dev d = {};
-	char path[PATH_MAX + 64];
-	int err;
+	struct kpr_attachment a;
+	int ret, known;
 
-	link_path(x->st, dev, path, sizeof(path));
-	if (access(path, F_OK))
-		return KPR_UNCHANGED;
-	err = pinned_link(x->st, dev, &d);
-	if (dry_run)
-		return KPR_DELETED;
-	if (unpin_link(path))
-		return -EIO;
-	if (!err)
-		dev_addrs_forget(x->st, d.ifindex);
-	return KPR_DELETED;
+	known = !kpr_attach_get(x->st->root, KPR_HOOK_XDP, dev, &a) && a.ifindex;
+	ret = kpr_detach_dev(x->st->root, dev, dry_run);
+	if (ret == KPR_DELETED && !dry_run && known)
+		dev_addrs_forget(x->st, a.ifindex);
+	return ret;
 }
 
 void kpr_xdp_close(struct kpr_xdp *x)
@@ -363,44 +174,27 @@ void kpr_xdp_close(struct kpr_xdp *x)
 	x->skel = NULL;
 }
 
-static int cmp_dev(const void *a, const void *b)
-{
-	return strcmp(((const struct kpr_xdp_dev *)a)->name, ((const struct kpr_xdp_dev *)b)->name);
-}
-
 int kpr_xdp_list(struct kpr_state *st, struct kpr_xdp_dev **out, size_t *n)
 {
-	char path[PATH_MAX + 16];
-	struct kpr_xdp_dev *v = NULL, *nv;
-	struct dirent *de;
-	size_t cnt = 0;
-	DIR *d;
+	struct kpr_attachment *v;
+	size_t cnt, k = 0;
+	int err;
 
 	*out = NULL;
 	*n = 0;
-	snprintf(path, sizeof(path), "%s/links", st->root);
-	d = opendir(path);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, LINK_PREFIX, strlen(LINK_PREFIX)))
-			continue;
-		nv = realloc(v, (cnt + 1) * sizeof(*v));
-		if (!nv) {
-			free(v);
-			closedir(d);
-			return -ENOMEM;
-		}
-		v = nv;
-		memset(&v[cnt], 0, sizeof(v[cnt]));
-		pinned_link(st, de->d_name + strlen(LINK_PREFIX), &v[cnt]);
-		snprintf(v[cnt].name, sizeof(v[cnt].name), "%s", de->d_name + strlen(LINK_PREFIX));
-		cnt++;
+	err = kpr_attach_list(st->root, false, &v, &cnt);
+	if (err)
+		return err;
+	*out = calloc(cnt ?: 1, sizeof(**out));
+	if (!*out) {
+		free(v);
+		return -ENOMEM;
 	}
-	closedir(d);
-	qsort(v, cnt, sizeof(*v), cmp_dev);
-	*out = v;
-	*n = cnt;
+	for (size_t i = 0; i < cnt; i++)
+		if (v[i].hook == KPR_HOOK_XDP)
+			dev_from(&(*out)[k++], &v[i]);
+	*n = k;
+	free(v);
 	return 0;
 }
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Attaching the node datapath to devices: the XDP program of
- * bpf/kpr_xdp.bpf.c loaded against the pinned maps, one bpf_link per device
- * pinned as <pin root>/links/xdp-DEV so that it outlives the tool, and the
- * device's addresses written to node_addrs (NodePort) and dev_addrs (SNAT).
+ * Attaching the node datapath to devices: the programs of bpf/kpr_xdp.bpf.c
+ * loaded against the pinned maps, XDP ingress and tc egress hooked to each
+ * device by the attach module (dev/attach.h: pinned links named by network
+ * namespace and device), and the device's addresses written to node_addrs
+ * (NodePort) and dev_addrs (SNAT).
  */
 #ifndef KPR_XDP_H
 #define KPR_XDP_H
@@ -12,12 +13,7 @@
 #include <stdbool.h>
 
 #include "state/state.h"
-
-enum kpr_xdp_mode {
-	KPR_XDP_NATIVE = 1,
-	KPR_XDP_GENERIC,
-	KPR_XDP_BEST_EFFORT,	/* native, else generic */
-};
+#include "dev/attach.h"
 
 struct kpr_xdp_dev {
 	char name[IF_NAMESIZE];
@@ -34,20 +30,20 @@ struct kpr_xdp {
 	struct kpr_xdp_bpf *skel;	/* loaded on the first attach */
 };
 
-const char *kpr_xdp_mode_name(enum kpr_xdp_mode m);
-int kpr_xdp_mode_parse(const char *s, enum kpr_xdp_mode *out);
-
 /* Checks that DEV exists (-EINVAL, a usage error, after an error naming it). */
 int kpr_xdp_dev_check(const char *dev);
-/* Returns KPR_ADDED, KPR_UPDATED (same mode, another build of the program:
- * the link switched to this one), KPR_UNCHANGED or -errno; fills *out. */
+/* Attaches XDP ingress and tc egress to DEV of this netns. Returns
+ * KPR_ADDED, KPR_UPDATED (same mode, another build of the program: the
+ * links switched to this one), KPR_UNCHANGED or -errno; fills *out with the
+ * XDP hook. A refused attach leaves what was attached before in place. */
 int kpr_xdp_attach(struct kpr_xdp *x, const char *dev, enum kpr_xdp_mode mode, bool dry_run,
 		   struct kpr_xdp_dev *out);
-/* Returns KPR_DELETED, KPR_UNCHANGED or -errno. */
+/* Detaches every hook of DEV in this netns and forgets its addresses.
+ * Returns KPR_DELETED, KPR_UNCHANGED or -errno. */
 int kpr_xdp_detach(struct kpr_xdp *x, const char *dev, bool dry_run);
 void kpr_xdp_close(struct kpr_xdp *x);
 
-/* The devices with a kpr link pinned, sorted by name. */
+/* The devices of this netns with a kpr XDP link pinned, sorted by name. */
 int kpr_xdp_list(struct kpr_state *st, struct kpr_xdp_dev **out, size_t *n);
 
 /* Writes DEV's addresses (ifindex) to node_addrs and dev_addrs. */
