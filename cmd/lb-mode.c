@@ -22,13 +22,9 @@
 enum {
 	OPT_EXT_CLUSTERIP = 0x1000,
 	OPT_ICMP_ECHO,
-	OPT_MODE,
 	OPT_ALGORITHM,
 	OPT_MAGLEV_SIZE,
 	OPT_MAGLEV_SEED,
-	OPT_SOCKET_LB,
-	OPT_CGROUP,
-	OPT_SOCK_HOSTNS_ONLY,
 	OPT_NAT_PORTS,
 };
 
@@ -40,20 +36,15 @@ struct args {
 	__u32 maglev_size;
 	bool set_seed;
 	__u8 seed[KPR_SEED_LEN];
-	const char *later;	/* an option the datapath does not have yet, refused */
 };
 
 static const struct kpr_opt opts[] = {
 	{ "external-clusterip", 0, "on|off", "ClusterIP frontends reachable from outside the node", OPT_EXT_CLUSTERIP },
 	{ "icmp-echo", 0, "on|off", "answer pings to service addresses (default on)", OPT_ICMP_ECHO },
 	{ "nat-ports", 0, "MIN-MAX", "the source ports SNAT allocates from (default 32768-65535)", OPT_NAT_PORTS },
-	{ "mode", 0, "snat|dsr|hybrid", "forwarding mode (not supported yet: SNAT only)", OPT_MODE },
 	{ "algorithm", 0, "random|maglev", "backend selection of services that name none (default random)", OPT_ALGORITHM },
 	{ "maglev-table-size", 0, "M", "Maglev table size, a prime of 251 to 131071 (default 16381)", OPT_MAGLEV_SIZE },
 	{ "maglev-seed", 0, "SEED", "Maglev seed: base64 of 12 bytes (maglev-gen makes new ones)", OPT_MAGLEV_SEED },
-	{ "socket-lb", 0, "on|off", "socket load balancing (not supported yet)", OPT_SOCKET_LB },
-	{ "cgroup", 0, "PATH", "cgroup of the socket hooks (not supported yet)", OPT_CGROUP },
-	{ "sock-hostns-only", 0, "on|off", "socket LB in the host netns only (not supported yet)", OPT_SOCK_HOSTNS_ONLY },
 	{ NULL },
 };
 
@@ -115,10 +106,7 @@ static int handle(void *priv, int id, const char *arg)
 		a->set_seed = true;
 		return 0;
 	}
-	for (const struct kpr_opt *o = opts; o->name; o++)
-		if (o->id == id && !a->later)
-			a->later = o->name;
-	return 0;
+	return -EINVAL;
 }
 
 static const struct kpr_tool_desc tool = {
@@ -248,12 +236,6 @@ int main(int argc, char **argv)
 	ret = kpr_parse_args(&tool, &a, argc, argv, &ctx);
 	if (ret)
 		goto out;
-	if (a.later) {
-		kpr_err("--%s is not supported yet: this datapath does SNAT and no socket LB",
-			a.later);
-		ret = -EINVAL;
-		goto out;
-	}
 	if (ctx.argc) {
 		kpr_err("lb-mode takes no arguments, only options; see --help");
 		ret = -EINVAL;

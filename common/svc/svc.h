@@ -33,7 +33,6 @@ enum {
 	KPR_SVC_OPT_ID,
 	KPR_SVC_OPT_AFFINITY,
 	KPR_SVC_OPT_ALGORITHM,
-	KPR_SVC_OPT_MODE,
 	KPR_SVC_OPT_MAX,
 };
 extern const struct kpr_opt kpr_svc_opts[];

@@ -17,7 +17,6 @@ const struct kpr_opt kpr_svc_opts[] = {
 	{ "id", 0, "N", "service id (default: kept, or the lowest free one)", KPR_SVC_OPT_ID },
 	{ "affinity", 0, "SECONDS", "client-IP session affinity timeout, 0 (default) is off", KPR_SVC_OPT_AFFINITY },
 	{ "algorithm", 0, "ALG", "backend selection: random or maglev (default: lb-mode's)", KPR_SVC_OPT_ALGORITHM },
-	{ "mode", 0, "MODE", "forwarding: snat or dsr (default: lb-mode's)", KPR_SVC_OPT_MODE },
 	{ NULL },
 };
 
@@ -117,12 +116,6 @@ int kpr_svc_set_opt(struct kpr_svc_spec *sp, int id, const char *arg, char *err,
 		if (i < 0)
 			fail("unknown algorithm '%s': use random or maglev", arg);
 		sp->algorithm = (__u8)i;
-		return 0;
-	case KPR_SVC_OPT_MODE:
-		i = lookup_name(mode_names, ARRAY_SIZE(mode_names), 1, arg);
-		if (i < 0 || i == KPR_MODE_HYBRID)
-			fail("unknown mode '%s' for a service: use snat or dsr (hybrid is node-wide: lb-mode --mode hybrid)", arg);
-		sp->mode = (__u8)i;
 		return 0;
 	}
 	fail("unknown service option");
@@ -224,7 +217,7 @@ int kpr_svc_parse_line(char *line, struct kpr_svc_spec *sp, char *err, size_t er
 	while ((c = getopt_long(n + 1, words, so, lo, NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			snprintf(err, errlen, c == '?' ?
-				 "unknown option '%s' (a line takes -t, --id, --affinity, --algorithm, --mode)" :
+				 "unknown option '%s' (a line takes -t, --id, --affinity, --algorithm)" :
 				 "option '%s' needs a value", words[optind - 1]);
 			ret = -EINVAL;
 			goto out;

@@ -154,7 +154,8 @@ int main(void)
 	line_bad("--id 0 10.0.0.1:80", "bad --id");
 	line_bad("--affinity 86401 10.0.0.1:80", "bad --affinity");
 	line_bad("--algorithm rr 10.0.0.1:80", "unknown algorithm");
-	line_bad("--mode hybrid 10.0.0.1:80", "node-wide");
+	line_bad("--mode hybrid 10.0.0.1:80", "unknown option '--mode'");
+	line_bad("--mode dsr 10.0.0.1:80", "unknown option '--mode'");
 	line_bad("--id", "needs a value");
 	line_bad("svc-add", "missing FRONTEND");
 	{
