@@ -39,68 +39,45 @@ struct args {
 };
 
 static const struct kpr_opt opts[] = {
-	{ "external-clusterip", 0, "on|off", "ClusterIP frontends reachable from outside the node", OPT_EXT_CLUSTERIP },
-	{ "icmp-echo", 0, "on|off", "answer pings to service addresses (default on)", OPT_ICMP_ECHO },
-	{ "nat-ports", 0, "MIN-MAX", "the source ports SNAT allocates from (default 32768-65535)", OPT_NAT_PORTS },
-	{ "algorithm", 0, "random|maglev", "backend selection of services that name none (default random)", OPT_ALGORITHM },
-	{ "maglev-table-size", 0, "M", "Maglev table size, a prime of 251 to 131071 (default 16381)", OPT_MAGLEV_SIZE },
-	{ "maglev-seed", 0, "SEED", "Maglev seed: base64 of 12 bytes (maglev-gen makes new ones)", OPT_MAGLEV_SEED },
+	{ "external-clusterip", 0, NULL, "ClusterIP frontends reachable from outside the node", OPT_EXT_CLUSTERIP,
+	  .type = KPR_OPT_ONOFF },
+	{ "icmp-echo", 0, NULL, "answer pings to service addresses (default on)", OPT_ICMP_ECHO,
+	  .type = KPR_OPT_ONOFF },
+	{ "nat-ports", 0, "MIN-MAX", "the source ports SNAT allocates from (default 32768-65535)", OPT_NAT_PORTS,
+	  .type = KPR_OPT_RANGE, .min = 1024, .max = 65535 },
+	{ "algorithm", 0, NULL, "backend selection of services that name none (default random)", OPT_ALGORITHM,
+	  .type = KPR_OPT_ENUM, .names = kpr_algs, .what = "algorithm" },
+	{ "maglev-table-size", 0, "M", "Maglev table size, a prime (default 16381)", OPT_MAGLEV_SIZE,
+	  .type = KPR_OPT_UINT, .list = kpr_maglev_sizes, .n_list = KPR_MAGLEV_NSIZES },
+	{ "maglev-seed", 0, "SEED", "Maglev seed: base64 of 12 bytes (maglev-gen makes new ones)", OPT_MAGLEV_SEED, .type = KPR_OPT_STRING },
 	{ NULL },
 };
 
-static int handle(void *priv, int id, const char *arg)
+static int handle(void *priv, int id, const struct kpr_optval *v)
 {
 	struct args *a = priv;
-	bool on;
-	int i;
 
 	switch (id) {
 	case OPT_EXT_CLUSTERIP:
+		a->ext_clusterip = (int)v->u;
+		return 0;
 	case OPT_ICMP_ECHO:
-		if (kpr_parse_onoff(id == OPT_ICMP_ECHO ? "icmp-echo" : "external-clusterip",
-				    arg, &on))
-			return -EINVAL;
-		if (id == OPT_ICMP_ECHO)
-			a->icmp_echo = on;
-		else
-			a->ext_clusterip = on;
+		a->icmp_echo = (int)v->u;
 		return 0;
-	case OPT_NAT_PORTS: {
-		char buf[32], *dash;
-
-		snprintf(buf, sizeof(buf), "%s", arg);
-		dash = strchr(buf, '-');
-		if (dash)
-			*dash = '\0';
-		if (!dash || kpr_parse_uint(buf, 1024, 65535, &a->nat_min) ||
-		    kpr_parse_uint(dash + 1, 1024, 65535, &a->nat_max) || a->nat_max < a->nat_min) {
-			kpr_err("bad --nat-ports '%s': use MIN-MAX within 1024-65535", arg);
-			return -EINVAL;
-		}
+	case OPT_NAT_PORTS:
+		a->nat_min = v->u;
+		a->nat_max = v->hi;
 		return 0;
-	}
 	case OPT_ALGORITHM:
-		i = kpr_alg_parse(arg);
-		if (i < 0) {
-			kpr_err("unknown algorithm '%s': use random or maglev", arg);
-			return -EINVAL;
-		}
-		a->algorithm = (__u8)i;
+		a->algorithm = (__u8)v->u;
 		return 0;
-	case OPT_MAGLEV_SIZE: {
-		unsigned long m;
-
-		if (kpr_parse_uint(arg, 1, 1UL << 20, &m) || !kpr_maglev_size_ok((__u32)m)) {
-			kpr_err("bad --maglev-table-size '%s': use one of %s", arg, kpr_maglev_sizes_str());
-			return -EINVAL;
-		}
-		a->maglev_size = (__u32)m;
+	case OPT_MAGLEV_SIZE:
+		a->maglev_size = (__u32)v->u;
 		return 0;
-	}
 	case OPT_MAGLEV_SEED:
-		if (kpr_maglev_seed_parse(arg, a->seed)) {
+		if (kpr_maglev_seed_parse(v->s, a->seed)) {
 			kpr_err("bad --maglev-seed '%s': give base64 of exactly %d bytes (maglev-gen --new-seed makes one)",
-				arg, KPR_SEED_LEN);
+				v->s, KPR_SEED_LEN);
 			return -EINVAL;
 		}
 		a->set_seed = true;
@@ -111,8 +88,7 @@ static int handle(void *priv, int id, const char *arg)
 
 static const struct kpr_tool_desc tool = {
 	.name = "lb-mode",
-	.usage = "[OPTIONS]\n[--external-clusterip on|off] [--icmp-echo on|off] [--nat-ports MIN-MAX]\n"
-		 "[--algorithm random|maglev] [--maglev-table-size M] [--maglev-seed SEED]",
+	.usage = "[OPTIONS]",
 	.summary = "Show the datapath's configuration (no option), or set its switches; a change\n"
 		   "takes effect on the next packet.",
 	.opts = opts,

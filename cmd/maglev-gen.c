@@ -30,26 +30,23 @@ struct args {
 };
 
 static const struct kpr_opt opts[] = {
-	{ "size", 0, "M", "table size, a prime: 251 509 1021 2039 4093 8191 16381 (default) 32749 65521 131071", OPT_SIZE },
-	{ "seed", 0, "SEED", "base64 of 12 bytes (default " KPR_MAGLEV_DEFAULT_SEED ", Cilium's)", OPT_SEED },
-	{ "compare", 0, "OLD,OLD,...", "print the share of slots that move from the OLD backends to BACKEND...", OPT_COMPARE },
-	{ "new-seed", 0, NULL, "print a fresh random seed and exit", OPT_NEW_SEED },
-	{ "service", 0, "FRONTEND", "print the live table of a loaded service; exit 1 unless it is the expected one", OPT_SERVICE },
+	{ "size", 0, "M", "table size, a prime (default 16381)", OPT_SIZE,
+	  .type = KPR_OPT_UINT, .list = kpr_maglev_sizes, .n_list = KPR_MAGLEV_NSIZES },
+	{ "seed", 0, "SEED", "base64 of 12 bytes (default " KPR_MAGLEV_DEFAULT_SEED ", Cilium's)", OPT_SEED, .type = KPR_OPT_STRING },
+	{ "compare", 0, "OLD,OLD,...", "print the share of slots that move from the OLD backends to BACKEND...", OPT_COMPARE, .type = KPR_OPT_STRING },
+	{ "new-seed", 0, NULL, "print a fresh random seed and exit", OPT_NEW_SEED, .type = KPR_OPT_FLAG },
+	{ "service", 0, "FRONTEND", "print the live table of a loaded service; exit 1 unless it is the expected one", OPT_SERVICE, .type = KPR_OPT_STRING },
 	{ NULL },
 };
 
-static int handle(void *priv, int id, const char *arg)
+static int handle(void *priv, int id, const struct kpr_optval *v)
 {
 	struct args *a = priv;
-	unsigned long v;
+	const char *arg = v->s;
 
 	switch (id) {
 	case OPT_SIZE:
-		if (kpr_parse_uint(arg, 0, ~0U, &v) || !kpr_maglev_size_ok((__u32)v)) {
-			kpr_err("bad --size '%s': use one of the primes %s", arg, kpr_maglev_sizes_str());
-			return -EINVAL;
-		}
-		a->size = (__u32)v;
+		a->size = (__u32)v->u;
 		a->size_set = true;
 		return 0;
 	case OPT_SEED:

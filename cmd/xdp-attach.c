@@ -25,24 +25,30 @@ struct args {
 	int n_node_ip;
 };
 
-static const struct kpr_opt opts[] = {
-	{ "mode", 'm', "MODE", "native, generic or best-effort (native, else generic; the default)", OPT_MODE },
-	{ "detach", 'd', NULL, "detach from DEV... (from every device when none is given)", OPT_DETACH },
-	{ "status", 's', NULL, "list the attached devices, their modes and program ids", OPT_STATUS },
-	{ "node-ip", 0, "ADDR", "one more node address for NodePort frontends (repeatable)", OPT_NODE_IP },
+static const struct kpr_enum xdp_modes[] = {
+	{ "native", KPR_XDP_NATIVE },
+	{ "generic", KPR_XDP_GENERIC },
+	{ "best-effort", KPR_XDP_BEST_EFFORT },
 	{ NULL },
 };
 
-static int handle(void *priv, int id, const char *arg)
+static const struct kpr_opt opts[] = {
+	{ "mode", 'm', "MODE", "XDP mode; best-effort: native, else generic (the default)", OPT_MODE,
+	  .type = KPR_OPT_ENUM, .names = xdp_modes },
+	{ "detach", 'd', NULL, "detach from DEV... (from every device when none is given)", OPT_DETACH, .type = KPR_OPT_FLAG },
+	{ "status", 's', NULL, "list the attached devices, their modes and program ids", OPT_STATUS, .type = KPR_OPT_FLAG },
+	{ "node-ip", 0, "ADDR", "one more node address for NodePort frontends (repeatable)", OPT_NODE_IP,
+	  .type = KPR_OPT_ADDR },
+	{ NULL },
+};
+
+static int handle(void *priv, int id, const struct kpr_optval *v)
 {
 	struct args *a = priv;
 
 	switch (id) {
 	case OPT_MODE:
-		if (kpr_xdp_mode_parse(arg, &a->mode)) {
-			kpr_err("bad --mode '%s': native, generic or best-effort", arg);
-			return -EINVAL;
-		}
+		a->mode = (enum kpr_xdp_mode)v->u;
 		return 0;
 	case OPT_DETACH:
 		a->detach = true;
@@ -55,7 +61,7 @@ static int handle(void *priv, int id, const char *arg)
 			kpr_err("at most %d --node-ip", MAX_NODE_IPS);
 			return -EINVAL;
 		}
-		a->node_ip[a->n_node_ip++] = arg;
+		a->node_ip[a->n_node_ip++] = v->s;
 		return 0;
 	}
 	return -EINVAL;
@@ -63,7 +69,7 @@ static int handle(void *priv, int id, const char *arg)
 
 static const struct kpr_tool_desc tool = {
 	.name = "xdp-attach",
-	.usage = "[OPTIONS] [--mode native|generic|best-effort] DEV...\n--detach [DEV...]\n--status",
+	.usage = "[OPTIONS] [--mode MODE] DEV...\n--detach [DEV...]\n--status",
 	.summary = "Attach the kpr node datapath (XDP ingress) to each DEV. The links are pinned\n"
 		   "under the pin root, so the datapath keeps running after the tool exits;\n"
 		   "the devices' addresses become node addresses for NodePort frontends.",
