@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hidx.h"
 #include "svc/svc.h"
 #include "core/util.h"
 
@@ -110,6 +111,7 @@ void kpr_svc_set_opt(struct kpr_svc_spec *sp, int id, const struct kpr_optval *v
 
 int kpr_svc_set_endpoints(struct kpr_svc_spec *sp, int argc, char **argv, char *err, size_t errlen)
 {
+	struct kpr_hidx seen = {};
 	struct kpr_l4addr fe;
 	__u8 be_family = 0;
 	int ret;
@@ -127,30 +129,35 @@ int kpr_svc_set_endpoints(struct kpr_svc_spec *sp, int argc, char **argv, char *
 	free(sp->be);
 	sp->n_be = 0;
 	sp->be = calloc((size_t)argc, sizeof(*sp->be));
-	if (!sp->be)
+	if (!sp->be || kpr_hidx_init(&seen, sp->be, sizeof(*sp->be), sizeof(sp->be->addr),
+				     (unsigned int)argc))
 		fail("out of memory");
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc && !ret; i++) {
 		struct kpr_be_spec *b = &sp->be[sp->n_be];
 
 		ret = kpr_parse_backend(argv[i], fe.proto, b, err, errlen);
 		if (ret)
-			return ret;
+			break;
+		ret = -EINVAL;
 		if (b->addr.proto != fe.proto)
-			fail("backend '%s' is %s but frontend '%s' is %s", argv[i],
-			     kpr_proto_name(b->addr.proto, false), argv[0],
-			     kpr_proto_name(fe.proto, false));
-		if (fe.family != KPR_FAM_ANY && b->addr.family != fe.family)
-			fail("backend '%s' is IPv%u but frontend '%s' is IPv%u: no NAT46/64",
-			     argv[i], b->addr.family, argv[0], fe.family);
-		if (be_family && b->addr.family != be_family)
-			fail("backend '%s': a service's backends are all IPv4 or all IPv6", argv[i]);
+			snprintf(err, errlen, "backend '%s' is %s but frontend '%s' is %s", argv[i],
+				 kpr_proto_name(b->addr.proto, false), argv[0],
+				 kpr_proto_name(fe.proto, false));
+		else if (fe.family != KPR_FAM_ANY && b->addr.family != fe.family)
+			snprintf(err, errlen, "backend '%s' is IPv%u but frontend '%s' is IPv%u: no NAT46/64",
+				 argv[i], b->addr.family, argv[0], fe.family);
+		else if (be_family && b->addr.family != be_family)
+			snprintf(err, errlen, "backend '%s': a service's backends are all IPv4 or all IPv6",
+				 argv[i]);
+		else if (kpr_hidx_add(&seen, sp->n_be) >= 0)
+			snprintf(err, errlen, "backend '%s' is given twice", argv[i]);
+		else
+			ret = 0;
 		be_family = b->addr.family;
-		for (unsigned int j = 0; j < sp->n_be; j++)
-			if (!memcmp(&sp->be[j].addr, &b->addr, sizeof(b->addr)))
-				fail("backend '%s' is given twice", argv[i]);
-		sp->n_be++;
+		sp->n_be += !ret;
 	}
-	return 0;
+	kpr_hidx_free(&seen);
+	return ret;
 }
 
 static void build_line_opts(struct option *lo, char *so)
