@@ -109,9 +109,13 @@ static void print_table(const struct kpr_opt *opts, const struct kpr_tool_desc *
 			 (int)strcspn(outputs_of(t), ","), outputs_of(t));
 		print_opt(opts, buf);
 		printf("  %-26s one of: ", "");
-		for (const char *c = outputs_of(t); *c; c++)
-			fputs(*c == ',' ? ", " : (char[2]){ *c, '\0' }, stdout);
-		printf("\n");
+		for (const char *c = outputs_of(t); *c; c++) {
+			if (*c == ',')
+				fputs(", ", stdout);
+			else
+				putchar(*c);
+		}
+		putchar('\n');
 	}
 }
 
