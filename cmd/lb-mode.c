@@ -28,16 +28,6 @@ enum {
 	OPT_NAT_PORTS,
 };
 
-struct args {
-	int ext_clusterip;	/* -1: leave as it is */
-	int icmp_echo;
-	unsigned long nat_min, nat_max;	/* 0: leave as they are */
-	__u8 algorithm;		/* 0: leave as it is */
-	__u32 maglev_size;
-	bool set_seed;
-	__u8 seed[KPR_SEED_LEN];
-};
-
 static const struct kpr_opt opts[] = {
 	{ "external-clusterip", 0, NULL, "ClusterIP frontends reachable from outside the node", OPT_EXT_CLUSTERIP,
 	  .type = KPR_OPT_ONOFF },
@@ -55,32 +45,32 @@ static const struct kpr_opt opts[] = {
 
 static int handle(void *priv, int id, const struct kpr_optval *v)
 {
-	struct args *a = priv;
+	struct kpr_config_change *c = priv;
 
 	switch (id) {
 	case OPT_EXT_CLUSTERIP:
-		a->ext_clusterip = (int)v->u;
+		c->ext_clusterip = (int)v->u;
 		return 0;
 	case OPT_ICMP_ECHO:
-		a->icmp_echo = (int)v->u;
+		c->icmp_echo = (int)v->u;
 		return 0;
 	case OPT_NAT_PORTS:
-		a->nat_min = v->u;
-		a->nat_max = v->hi;
+		c->nat_min = (__u16)v->u;
+		c->nat_max = (__u16)v->hi;
 		return 0;
 	case OPT_ALGORITHM:
-		a->algorithm = (__u8)v->u;
+		c->algorithm = (__u8)v->u;
 		return 0;
 	case OPT_MAGLEV_SIZE:
-		a->maglev_size = (__u32)v->u;
+		c->maglev_size = (__u32)v->u;
 		return 0;
 	case OPT_MAGLEV_SEED:
-		if (kpr_maglev_seed_parse(v->s, a->seed)) {
+		if (kpr_maglev_seed_parse(v->s, c->seed)) {
 			kpr_err("bad --maglev-seed '%s': give base64 of exactly %d bytes (maglev-gen --new-seed makes one)",
 				v->s, KPR_SEED_LEN);
 			return -EINVAL;
 		}
-		a->set_seed = true;
+		c->set_seed = true;
 		return 0;
 	}
 	return -EINVAL;
@@ -200,16 +190,39 @@ static int show(struct kpr_state *st)
 	return 0;
 }
 
+/* What a change set, as it is now. */
+static void print_change(const struct kpr_config_change *c, const struct kpr_config *cfg)
+{
+	char seed[32];
+
+	if (c->ext_clusterip >= 0)
+		onoff("external_clusterip", "External ClusterIP:", c->ext_clusterip);
+	if (c->icmp_echo >= 0)
+		onoff("icmp_echo", "ICMP echo:", c->icmp_echo);
+	if (c->nat_min) {
+		out_uint("nat_port_min", "NAT ports:                  %llu", cfg->nat_port_min);
+		out_uint("nat_port_max", "-%llu\n", cfg->nat_port_max);
+	}
+	if (c->algorithm)
+		line_str("algorithm", "Algorithm:", kpr_alg_name(cfg->algorithm));
+	if (c->maglev_size)
+		line_uint("maglev_table_size", "Maglev table size:", cfg->maglev_size);
+	if (c->set_seed)
+		line_str("maglev_seed", "Maglev seed:",
+			 kpr_maglev_seed_fmt(cfg->maglev_seed, seed, sizeof(seed)));
+}
+
 int main(int argc, char **argv)
 {
 	struct kpr_state st = { .lock_fd = -1 };
-	struct args a = { .ext_clusterip = -1, .icmp_echo = -1 };
+	struct kpr_config_change c;
 	struct kpr_config cfg, old;
 	struct kpr_ctx ctx;
 	bool set, changed;
 	int ret;
 
-	ret = kpr_parse_args(&tool, &a, argc, argv, &ctx);
+	kpr_config_change_init(&c);
+	ret = kpr_parse_args(&tool, &c, argc, argv, &ctx);
 	if (ret)
 		goto out;
 	if (ctx.argc) {
@@ -220,8 +233,7 @@ int main(int argc, char **argv)
 	ret = kpr_netns_enter(ctx.netns);
 	if (ret)
 		goto out;
-	set = a.ext_clusterip >= 0 || a.icmp_echo >= 0 || a.nat_min || a.algorithm ||
-	      a.maglev_size || a.set_seed;
+	set = kpr_config_change_any(&c);
 	ret = kpr_ctx_state_open(&st, &ctx, set ? KPR_OPEN_WRITE : 0);
 	if (ret)
 		goto out;
@@ -233,46 +245,14 @@ int main(int argc, char **argv)
 	if (ret)
 		goto out;
 	cfg = old;
-	if (a.ext_clusterip >= 0)
-		cfg.flags = a.ext_clusterip ? cfg.flags | KPR_CFG_EXTERNAL_CLUSTERIP :
-					      cfg.flags & ~KPR_CFG_EXTERNAL_CLUSTERIP;
-	if (a.icmp_echo >= 0)
-		cfg.flags = a.icmp_echo ? cfg.flags | KPR_CFG_ICMP_ECHO :
-					  cfg.flags & ~KPR_CFG_ICMP_ECHO;
-	if (a.nat_min) {
-		cfg.nat_port_min = (__u16)a.nat_min;
-		cfg.nat_port_max = (__u16)a.nat_max;
-	}
-	if (a.algorithm)
-		cfg.algorithm = a.algorithm;
-	if (a.maglev_size)
-		cfg.maglev_size = a.maglev_size;
-	if (a.set_seed)
-		memcpy(cfg.maglev_seed, a.seed, KPR_SEED_LEN);
-	changed = memcmp(&cfg, &old, sizeof(cfg));
+	changed = kpr_config_change_apply(&c, &cfg);
 	if (changed && !ctx.dry_run)
 		ret = kpr_config_apply(&st, &old, &cfg);
 	if (ret)
 		goto out;
 	out_changed(changed);
 	out_bool("dry_run", NULL, ctx.dry_run);
-	if (a.ext_clusterip >= 0)
-		onoff("external_clusterip", "External ClusterIP:", a.ext_clusterip);
-	if (a.icmp_echo >= 0)
-		onoff("icmp_echo", "ICMP echo:", a.icmp_echo);
-	if (a.nat_min) {
-		out_uint("nat_port_min", "NAT ports:                  %llu", cfg.nat_port_min);
-		out_uint("nat_port_max", "-%llu\n", cfg.nat_port_max);
-	}
-	if (a.algorithm)
-		line_str("algorithm", "Algorithm:", kpr_alg_name(cfg.algorithm));
-	if (a.maglev_size)
-		line_uint("maglev_table_size", "Maglev table size:", cfg.maglev_size);
-	if (a.set_seed) {
-		char seed[32];
-
-		line_str("maglev_seed", "Maglev seed:", kpr_maglev_seed_fmt(cfg.maglev_seed, seed, sizeof(seed)));
-	}
+	print_change(&c, &cfg);
 	out_text("%s\n", !changed ? "(unchanged)" :
 		 ctx.dry_run ? "(dry run: nothing was changed)" : "(changed)");
 out:
