@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* xdp-attach: attach the node datapath to devices, detach it, show it. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,16 +159,6 @@ int main(int argc, char **argv)
 		ret = kpr_xdp_dev_check(ctx.argv[i]);
 		if (ret)
 			goto out;
-	}
-	for (int i = 0; i < a.n_node_ip; i++) {
-		struct in6_addr tmp;
-
-		if (inet_pton(AF_INET, a.node_ip[i], &tmp) != 1 &&
-		    inet_pton(AF_INET6, a.node_ip[i], &tmp) != 1) {
-			kpr_err("bad --node-ip '%s': give an IPv4 or IPv6 address", a.node_ip[i]);
-			ret = -EINVAL;
-			goto out;
-		}
 	}
 
 	ret = kpr_ctx_state_open(&st, &ctx, a.status ? 0 : KPR_OPEN_WRITE);
