@@ -18,34 +18,36 @@ struct args {
 };
 
 static const struct kpr_opt opts[] = {
-	{ "backup-dir", 0, "DIR", "save what is removed under DIR (default " KPC_BACKUP_ROOT "/<UTC time>)", OPT_BACKUP_DIR },
-	{ "restore", 0, "DIR", "put back what the backup in DIR holds and is missing", OPT_RESTORE },
-	{ "only", 0, "KINDS", "only these, comma-separated: iptables,ipvs,ipset,nft,link", OPT_ONLY },
-	{ "force", 0, NULL, "go on although a kube-proxy process is running", OPT_FORCE },
+	{ "backup-dir", 0, "DIR", "save what is removed under DIR (default " KPC_BACKUP_ROOT "/<UTC time>)", OPT_BACKUP_DIR, .type = KPR_OPT_STRING },
+	{ "restore", 0, "DIR", "put back what the backup in DIR holds and is missing", OPT_RESTORE, .type = KPR_OPT_STRING },
+	{ "only", 0, "KINDS", "only these kinds, comma-separated", OPT_ONLY,
+	  .type = KPR_OPT_ENUM_LIST, .names = kpc_kinds },
+	{ "force", 0, NULL, "go on although a kube-proxy process is running", OPT_FORCE, .type = KPR_OPT_FLAG },
 	{ NULL },
 };
 
-static int handle(void *priv, int id, const char *arg)
+static int handle(void *priv, int id, const struct kpr_optval *v)
 {
 	struct args *a = priv;
 
 	switch (id) {
 	case OPT_BACKUP_DIR:
-		if (!*arg) {
+		if (!*v->s) {
 			kpr_err("--backup-dir needs a directory");
 			return -EINVAL;
 		}
-		a->o.backup_dir = arg;
+		a->o.backup_dir = v->s;
 		return 0;
 	case OPT_RESTORE:
-		if (!*arg) {
+		if (!*v->s) {
 			kpr_err("--restore needs a backup directory");
 			return -EINVAL;
 		}
-		a->restore = arg;
+		a->restore = v->s;
 		return 0;
 	case OPT_ONLY:
-		return kpc_parse_only(arg, &a->o.kinds);
+		a->o.kinds = (unsigned int)v->u;
+		return 0;
 	case OPT_FORCE:
 		a->o.force = true;
 		return 0;

@@ -22,109 +22,63 @@
 enum {
 	OPT_EXT_CLUSTERIP = 0x1000,
 	OPT_ICMP_ECHO,
-	OPT_MODE,
 	OPT_ALGORITHM,
 	OPT_MAGLEV_SIZE,
 	OPT_MAGLEV_SEED,
-	OPT_SOCKET_LB,
-	OPT_CGROUP,
-	OPT_SOCK_HOSTNS_ONLY,
 	OPT_NAT_PORTS,
 };
 
-struct args {
-	int ext_clusterip;	/* -1: leave as it is */
-	int icmp_echo;
-	unsigned long nat_min, nat_max;	/* 0: leave as they are */
-	__u8 algorithm;		/* 0: leave as it is */
-	__u32 maglev_size;
-	bool set_seed;
-	__u8 seed[KPR_SEED_LEN];
-	const char *later;	/* an option the datapath does not have yet, refused */
-};
-
 static const struct kpr_opt opts[] = {
-	{ "external-clusterip", 0, "on|off", "ClusterIP frontends reachable from outside the node", OPT_EXT_CLUSTERIP },
-	{ "icmp-echo", 0, "on|off", "answer pings to service addresses (default on)", OPT_ICMP_ECHO },
-	{ "nat-ports", 0, "MIN-MAX", "the source ports SNAT allocates from (default 32768-65535)", OPT_NAT_PORTS },
-	{ "mode", 0, "snat|dsr|hybrid", "forwarding mode (not supported yet: SNAT only)", OPT_MODE },
-	{ "algorithm", 0, "random|maglev", "backend selection of services that name none (default random)", OPT_ALGORITHM },
-	{ "maglev-table-size", 0, "M", "Maglev table size, a prime of 251 to 131071 (default 16381)", OPT_MAGLEV_SIZE },
-	{ "maglev-seed", 0, "SEED", "Maglev seed: base64 of 12 bytes (maglev-gen makes new ones)", OPT_MAGLEV_SEED },
-	{ "socket-lb", 0, "on|off", "socket load balancing (not supported yet)", OPT_SOCKET_LB },
-	{ "cgroup", 0, "PATH", "cgroup of the socket hooks (not supported yet)", OPT_CGROUP },
-	{ "sock-hostns-only", 0, "on|off", "socket LB in the host netns only (not supported yet)", OPT_SOCK_HOSTNS_ONLY },
+	{ "external-clusterip", 0, NULL, "ClusterIP frontends reachable from outside the node", OPT_EXT_CLUSTERIP,
+	  .type = KPR_OPT_ONOFF },
+	{ "icmp-echo", 0, NULL, "answer pings to service addresses (default on)", OPT_ICMP_ECHO,
+	  .type = KPR_OPT_ONOFF },
+	{ "nat-ports", 0, "MIN-MAX", "the source ports SNAT allocates from (default 32768-65535)", OPT_NAT_PORTS,
+	  .type = KPR_OPT_RANGE, .min = 1024, .max = 65535 },
+	{ "algorithm", 0, NULL, "backend selection of services that name none (default random)", OPT_ALGORITHM,
+	  .type = KPR_OPT_ENUM, .names = kpr_algs, .what = "algorithm" },
+	{ "maglev-table-size", 0, "M", "Maglev table size, a prime (default 16381)", OPT_MAGLEV_SIZE,
+	  .type = KPR_OPT_UINT, .list = kpr_maglev_sizes, .n_list = KPR_MAGLEV_NSIZES },
+	{ "maglev-seed", 0, "SEED", "Maglev seed: base64 of 12 bytes (maglev-gen makes new ones)", OPT_MAGLEV_SEED, .type = KPR_OPT_STRING },
 	{ NULL },
 };
 
-static int handle(void *priv, int id, const char *arg)
+static int handle(void *priv, int id, const struct kpr_optval *v)
 {
-	struct args *a = priv;
-	bool on;
-	int i;
+	struct kpr_config_change *c = priv;
 
 	switch (id) {
 	case OPT_EXT_CLUSTERIP:
+		c->ext_clusterip = (int)v->u;
+		return 0;
 	case OPT_ICMP_ECHO:
-		if (kpr_parse_onoff(id == OPT_ICMP_ECHO ? "icmp-echo" : "external-clusterip",
-				    arg, &on))
-			return -EINVAL;
-		if (id == OPT_ICMP_ECHO)
-			a->icmp_echo = on;
-		else
-			a->ext_clusterip = on;
+		c->icmp_echo = (int)v->u;
 		return 0;
-	case OPT_NAT_PORTS: {
-		char buf[32], *dash;
-
-		snprintf(buf, sizeof(buf), "%s", arg);
-		dash = strchr(buf, '-');
-		if (dash)
-			*dash = '\0';
-		if (!dash || kpr_parse_uint(buf, 1024, 65535, &a->nat_min) ||
-		    kpr_parse_uint(dash + 1, 1024, 65535, &a->nat_max) || a->nat_max < a->nat_min) {
-			kpr_err("bad --nat-ports '%s': use MIN-MAX within 1024-65535", arg);
-			return -EINVAL;
-		}
+	case OPT_NAT_PORTS:
+		c->nat_min = (__u16)v->u;
+		c->nat_max = (__u16)v->hi;
 		return 0;
-	}
 	case OPT_ALGORITHM:
-		i = kpr_alg_parse(arg);
-		if (i < 0) {
-			kpr_err("unknown algorithm '%s': use random or maglev", arg);
-			return -EINVAL;
-		}
-		a->algorithm = (__u8)i;
+		c->algorithm = (__u8)v->u;
 		return 0;
-	case OPT_MAGLEV_SIZE: {
-		unsigned long m;
-
-		if (kpr_parse_uint(arg, 1, 1UL << 20, &m) || !kpr_maglev_size_ok((__u32)m)) {
-			kpr_err("bad --maglev-table-size '%s': use one of %s", arg, kpr_maglev_sizes_str());
-			return -EINVAL;
-		}
-		a->maglev_size = (__u32)m;
+	case OPT_MAGLEV_SIZE:
+		c->maglev_size = (__u32)v->u;
 		return 0;
-	}
 	case OPT_MAGLEV_SEED:
-		if (kpr_maglev_seed_parse(arg, a->seed)) {
+		if (kpr_maglev_seed_parse(v->s, c->seed)) {
 			kpr_err("bad --maglev-seed '%s': give base64 of exactly %d bytes (maglev-gen --new-seed makes one)",
-				arg, KPR_SEED_LEN);
+				v->s, KPR_SEED_LEN);
 			return -EINVAL;
 		}
-		a->set_seed = true;
+		c->set_seed = true;
 		return 0;
 	}
-	for (const struct kpr_opt *o = opts; o->name; o++)
-		if (o->id == id && !a->later)
-			a->later = o->name;
-	return 0;
+	return -EINVAL;
 }
 
 static const struct kpr_tool_desc tool = {
 	.name = "lb-mode",
-	.usage = "[OPTIONS]\n[--external-clusterip on|off] [--icmp-echo on|off] [--nat-ports MIN-MAX]\n"
-		 "[--algorithm random|maglev] [--maglev-table-size M] [--maglev-seed SEED]",
+	.usage = "[OPTIONS]",
 	.summary = "Show the datapath's configuration (no option), or set its switches; a change\n"
 		   "takes effect on the next packet.",
 	.opts = opts,
@@ -236,24 +190,41 @@ static int show(struct kpr_state *st)
 	return 0;
 }
 
+/* What a change set, as it is now. */
+static void print_change(const struct kpr_config_change *c, const struct kpr_config *cfg)
+{
+	char seed[32];
+
+	if (c->ext_clusterip >= 0)
+		onoff("external_clusterip", "External ClusterIP:", c->ext_clusterip);
+	if (c->icmp_echo >= 0)
+		onoff("icmp_echo", "ICMP echo:", c->icmp_echo);
+	if (c->nat_min) {
+		out_uint("nat_port_min", "NAT ports:                  %llu", cfg->nat_port_min);
+		out_uint("nat_port_max", "-%llu\n", cfg->nat_port_max);
+	}
+	if (c->algorithm)
+		line_str("algorithm", "Algorithm:", kpr_alg_name(cfg->algorithm));
+	if (c->maglev_size)
+		line_uint("maglev_table_size", "Maglev table size:", cfg->maglev_size);
+	if (c->set_seed)
+		line_str("maglev_seed", "Maglev seed:",
+			 kpr_maglev_seed_fmt(cfg->maglev_seed, seed, sizeof(seed)));
+}
+
 int main(int argc, char **argv)
 {
 	struct kpr_state st = { .lock_fd = -1 };
-	struct args a = { .ext_clusterip = -1, .icmp_echo = -1 };
+	struct kpr_config_change c;
 	struct kpr_config cfg, old;
 	struct kpr_ctx ctx;
 	bool set, changed;
 	int ret;
 
-	ret = kpr_parse_args(&tool, &a, argc, argv, &ctx);
+	kpr_config_change_init(&c);
+	ret = kpr_parse_args(&tool, &c, argc, argv, &ctx);
 	if (ret)
 		goto out;
-	if (a.later) {
-		kpr_err("--%s is not supported yet: this datapath does SNAT and no socket LB",
-			a.later);
-		ret = -EINVAL;
-		goto out;
-	}
 	if (ctx.argc) {
 		kpr_err("lb-mode takes no arguments, only options; see --help");
 		ret = -EINVAL;
@@ -262,8 +233,7 @@ int main(int argc, char **argv)
 	ret = kpr_netns_enter(ctx.netns);
 	if (ret)
 		goto out;
-	set = a.ext_clusterip >= 0 || a.icmp_echo >= 0 || a.nat_min || a.algorithm ||
-	      a.maglev_size || a.set_seed;
+	set = kpr_config_change_any(&c);
 	ret = kpr_ctx_state_open(&st, &ctx, set ? KPR_OPEN_WRITE : 0);
 	if (ret)
 		goto out;
@@ -275,46 +245,14 @@ int main(int argc, char **argv)
 	if (ret)
 		goto out;
 	cfg = old;
-	if (a.ext_clusterip >= 0)
-		cfg.flags = a.ext_clusterip ? cfg.flags | KPR_CFG_EXTERNAL_CLUSTERIP :
-					      cfg.flags & ~KPR_CFG_EXTERNAL_CLUSTERIP;
-	if (a.icmp_echo >= 0)
-		cfg.flags = a.icmp_echo ? cfg.flags | KPR_CFG_ICMP_ECHO :
-					  cfg.flags & ~KPR_CFG_ICMP_ECHO;
-	if (a.nat_min) {
-		cfg.nat_port_min = (__u16)a.nat_min;
-		cfg.nat_port_max = (__u16)a.nat_max;
-	}
-	if (a.algorithm)
-		cfg.algorithm = a.algorithm;
-	if (a.maglev_size)
-		cfg.maglev_size = a.maglev_size;
-	if (a.set_seed)
-		memcpy(cfg.maglev_seed, a.seed, KPR_SEED_LEN);
-	changed = memcmp(&cfg, &old, sizeof(cfg));
+	changed = kpr_config_change_apply(&c, &cfg);
 	if (changed && !ctx.dry_run)
 		ret = kpr_config_apply(&st, &old, &cfg);
 	if (ret)
 		goto out;
 	out_changed(changed);
 	out_bool("dry_run", NULL, ctx.dry_run);
-	if (a.ext_clusterip >= 0)
-		onoff("external_clusterip", "External ClusterIP:", a.ext_clusterip);
-	if (a.icmp_echo >= 0)
-		onoff("icmp_echo", "ICMP echo:", a.icmp_echo);
-	if (a.nat_min) {
-		out_uint("nat_port_min", "NAT ports:                  %llu", cfg.nat_port_min);
-		out_uint("nat_port_max", "-%llu\n", cfg.nat_port_max);
-	}
-	if (a.algorithm)
-		line_str("algorithm", "Algorithm:", kpr_alg_name(cfg.algorithm));
-	if (a.maglev_size)
-		line_uint("maglev_table_size", "Maglev table size:", cfg.maglev_size);
-	if (a.set_seed) {
-		char seed[32];
-
-		line_str("maglev_seed", "Maglev seed:", kpr_maglev_seed_fmt(cfg.maglev_seed, seed, sizeof(seed)));
-	}
+	print_change(&c, &cfg);
 	out_text("%s\n", !changed ? "(unchanged)" :
 		 ctx.dry_run ? "(dry run: nothing was changed)" : "(changed)");
 out:

@@ -5,19 +5,13 @@
  * live table of a loaded service against the one it should be.
  */
 #include <errno.h>
-#include <netinet/in.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "svc/addr.h"
-#include "svc/maglev.h"
-#include "svc/maglev_map.h"
 #include "cli/opts.h"
 #include "core/out.h"
-#include "state/state.h"
-#include "svc/svc.h"
 #include "core/util.h"
+#include "svc/maglev_set.h"
 
 enum { OPT_SIZE = 100, OPT_SEED, OPT_COMPARE, OPT_NEW_SEED, OPT_SERVICE };
 
@@ -30,26 +24,23 @@ struct args {
 };
 
 static const struct kpr_opt opts[] = {
-	{ "size", 0, "M", "table size, a prime: 251 509 1021 2039 4093 8191 16381 (default) 32749 65521 131071", OPT_SIZE },
-	{ "seed", 0, "SEED", "base64 of 12 bytes (default " KPR_MAGLEV_DEFAULT_SEED ", Cilium's)", OPT_SEED },
-	{ "compare", 0, "OLD,OLD,...", "print the share of slots that move from the OLD backends to BACKEND...", OPT_COMPARE },
-	{ "new-seed", 0, NULL, "print a fresh random seed and exit", OPT_NEW_SEED },
-	{ "service", 0, "FRONTEND", "print the live table of a loaded service; exit 1 unless it is the expected one", OPT_SERVICE },
+	{ "size", 0, "M", "table size, a prime (default 16381)", OPT_SIZE,
+	  .type = KPR_OPT_UINT, .list = kpr_maglev_sizes, .n_list = KPR_MAGLEV_NSIZES },
+	{ "seed", 0, "SEED", "base64 of 12 bytes (default " KPR_MAGLEV_DEFAULT_SEED ", Cilium's)", OPT_SEED, .type = KPR_OPT_STRING },
+	{ "compare", 0, "OLD,OLD,...", "print the share of slots that move from the OLD backends to BACKEND...", OPT_COMPARE, .type = KPR_OPT_STRING },
+	{ "new-seed", 0, NULL, "print a fresh random seed and exit", OPT_NEW_SEED, .type = KPR_OPT_FLAG },
+	{ "service", 0, "FRONTEND", "print the live table of a loaded service; exit 1 unless it is the expected one", OPT_SERVICE, .type = KPR_OPT_STRING },
 	{ NULL },
 };
 
-static int handle(void *priv, int id, const char *arg)
+static int handle(void *priv, int id, const struct kpr_optval *v)
 {
 	struct args *a = priv;
-	unsigned long v;
+	const char *arg = v->s;
 
 	switch (id) {
 	case OPT_SIZE:
-		if (kpr_parse_uint(arg, 0, ~0U, &v) || !kpr_maglev_size_ok((__u32)v)) {
-			kpr_err("bad --size '%s': use one of the primes %s", arg, kpr_maglev_sizes_str());
-			return -EINVAL;
-		}
-		a->size = (__u32)v;
+		a->size = (__u32)v->u;
 		a->size_set = true;
 		return 0;
 	case OPT_SEED:
@@ -83,151 +74,6 @@ static const struct kpr_tool_desc tool = {
 	.outputs = "counts,table,json",
 	.handle = handle,
 };
-
-/* A set of backends and its table. */
-struct set {
-	unsigned int n, n_active;
-	char **names;			/* as given */
-	struct kpr_be_spec *spec;
-	struct kpr_maglev_be *mbe;	/* the active ones */
-	unsigned int *act;		/* mbe[i] is spec[act[i]] */
-	__u32 *table;			/* indexes into names */
-	unsigned int *slots;
-};
-
-static void set_free(struct set *s)
-{
-	free(s->names);
-	free(s->spec);
-	free(s->mbe);
-	free(s->act);
-	free(s->table);
-	free(s->slots);
-	memset(s, 0, sizeof(*s));
-}
-
-static const struct kpr_be_spec *sort_base;
-
-static int cmp_addr(const void *a, const void *b)
-{
-	unsigned int x = *(const unsigned int *)a, y = *(const unsigned int *)b;
-	int c = memcmp(&sort_base[x].addr, &sort_base[y].addr, sizeof(sort_base[x].addr));
-
-	return c ? c : (x > y) - (x < y);
-}
-
-/* A backend given twice, found by sorting: thousands of backends stay cheap. */
-static int check_twice(const struct set *s)
-{
-	unsigned int *ord = malloc(s->n * sizeof(*ord));
-	int ret = 0;
-
-	if (!ord)
-		return -ENOMEM;
-	for (unsigned int i = 0; i < s->n; i++)
-		ord[i] = i;
-	sort_base = s->spec;
-	qsort(ord, s->n, sizeof(*ord), cmp_addr);
-	for (unsigned int i = 1; i < s->n && !ret; i++) {
-		if (memcmp(&s->spec[ord[i - 1]].addr, &s->spec[ord[i]].addr, sizeof(s->spec[0].addr)))
-			continue;
-		kpr_err("backend '%s' is given twice (as '%s')", s->names[ord[i]], s->names[ord[i - 1]]);
-		ret = -EINVAL;
-	}
-	free(ord);
-	return ret;
-}
-
-static int set_parse(struct set *s, char **names, unsigned int n, const char *what)
-{
-	char err[KPR_ERRLEN];
-	unsigned long wsum = 0;
-	bool uneven = false;
-	int ret;
-
-	memset(s, 0, sizeof(*s));
-	if (!n) {
-		kpr_err("no %s given: expected at least one ADDR:PORT[/tcp|/udp][,weight=N]", what);
-		return -EINVAL;
-	}
-	s->n = n;
-	s->names = calloc(n, sizeof(*s->names));
-	s->spec = calloc(n, sizeof(*s->spec));
-	s->mbe = calloc(n, sizeof(*s->mbe));
-	s->act = calloc(n, sizeof(*s->act));
-	s->slots = calloc(n, sizeof(*s->slots));
-	if (!s->names || !s->spec || !s->mbe || !s->act || !s->slots)
-		return -ENOMEM;
-	for (unsigned int i = 0; i < n; i++) {
-		s->names[i] = names[i];
-		if (kpr_parse_backend(names[i], IPPROTO_TCP, &s->spec[i], err, sizeof(err))) {
-			kpr_err("%s", err);
-			return -EINVAL;
-		}
-		if (s->spec[i].state != KPR_BE_ACTIVE)
-			continue;
-		s->mbe[s->n_active].addr = s->spec[i].addr;
-		s->mbe[s->n_active].weight = s->spec[i].weight;
-		s->act[s->n_active++] = i;
-	}
-	ret = check_twice(s);
-	if (ret)
-		return ret;
-	if (!s->n_active) {
-		kpr_err("none of the %s is active: only active backends get slots", what);
-		return -EINVAL;
-	}
-	for (unsigned int i = 0; i < s->n_active; i++)
-		wsum += s->mbe[i].weight;
-	for (unsigned int i = 1; i < s->n_active; i++)
-		uneven |= s->mbe[i].weight != s->mbe[0].weight;
-	if (uneven && wsum / s->n_active <= 1)
-		kpr_warn("weights of %s ignored: as in Cilium, they count only when their sum (%lu) divided by the number of active backends (%u) is above 1",
-			 what, wsum, s->n_active);
-	return 0;
-}
-
-static int set_build(struct set *s, __u32 m, const __u8 *seed)
-{
-	int ret;
-
-	s->table = malloc(m * sizeof(*s->table));
-	if (!s->table)
-		return -ENOMEM;
-	ret = kpr_maglev_build(s->mbe, s->n_active, m, seed, s->table);
-	if (ret) {
-		kpr_err("cannot build the Maglev table: %s", strerror(-ret));
-		return ret;
-	}
-	for (__u32 k = 0; k < m; k++) {
-		s->table[k] = s->act[s->table[k]];
-		s->slots[s->table[k]]++;
-	}
-	return 0;
-}
-
-/* "OLD,OLD,..." where ",weight=N" and ",state=S" belong to the backend before. */
-static int split_list(char *list, char ***out, unsigned int *n)
-{
-	unsigned int cnt = 0, cap = 1;
-	char **v, *p;
-
-	for (p = list; *p; p++)
-		cap += *p == ',';
-	v = calloc(cap, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (p = strtok(list, ","); p; p = strtok(NULL, ",")) {
-		if ((!strncmp(p, "weight=", 7) || !strncmp(p, "state=", 6)) && cnt) {
-			p[-1] = ',';	/* glue it back to its backend */
-			continue;
-		}
-		v[cnt++] = p;
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
-}
 
 static double pct(unsigned long part, unsigned long whole)
 {
@@ -286,12 +132,11 @@ static void print_table(const char *output, char *const *names, unsigned int n,
 	out_arr_close();
 }
 
-static int compare(struct args *a, const char *output, struct set *nw, char *list)
+static int compare(struct args *a, const char *output, struct kpr_maglev_set *nw, char *list)
 {
 	char **names = NULL, s[KPR_SEED_STRLEN];
+	struct kpr_maglev_set old = {};
 	struct kpr_maglev_diff d;
-	struct set old = {};
-	int *old_to_new = NULL;
 	unsigned int n;
 	int ret;
 
@@ -299,24 +144,15 @@ static int compare(struct args *a, const char *output, struct set *nw, char *lis
 		kpr_err("--compare prints figures, not a table: use -o counts or -o json");
 		return -EINVAL;
 	}
-	ret = split_list(list, &names, &n);
+	ret = kpr_maglev_split_list(list, &names, &n);
 	if (!ret)
-		ret = set_parse(&old, names, n, "--compare backends");
+		ret = kpr_maglev_set_parse(&old, names, n, "--compare backends");
 	if (!ret)
-		ret = set_build(&old, a->size, a->seed);
-	if (!ret && !(old_to_new = calloc(old.n, sizeof(*old_to_new))))
-		ret = -ENOMEM;
+		ret = kpr_maglev_set_build(&old, a->size, a->seed);
+	if (!ret)
+		ret = kpr_maglev_set_diff(&old, nw, a->size, &d);
 	if (ret)
 		goto out;
-	/* Where each old backend is among the new ones that take new flows. */
-	for (unsigned int i = 0; i < old.n; i++) {
-		old_to_new[i] = -1;
-		for (unsigned int j = 0; j < nw->n_active; j++)
-			if (!memcmp(&nw->spec[nw->act[j]].addr, &old.spec[i].addr,
-				    sizeof(old.spec[i].addr)))
-				old_to_new[i] = (int)nw->act[j];
-	}
-	kpr_maglev_diff(old.table, nw->table, a->size, old_to_new, &d);
 	out_uint("size", "size %llu", a->size);
 	out_str("seed", ", seed %s", kpr_maglev_seed_fmt(a->seed, s, sizeof(s)));
 	out_uint("old_backends", ": %llu old backends", old.n_active);
@@ -329,21 +165,40 @@ static int compare(struct args *a, const char *output, struct set *nw, char *lis
 	out_uint("surviving_moved", ", of which move: %llu", d.moved);
 	out_float("surviving_moved_pct", " (%.2f%%)\n", pct(d.moved, d.surviving));
 out:
-	set_free(&old);
-	free(old_to_new);
+	kpr_maglev_set_free(&old);
 	free(names);
 	return ret;
+}
+
+static void print_check(const struct kpr_ctx *ctx, const char *fe, const struct kpr_maglev_check *c)
+{
+	char *const *names = c->names;
+	unsigned int n = c->info.svc.total;
+	char s[KPR_SEED_STRLEN];
+
+	if (!strcmp(ctx->output, "counts")) {
+		out_text("service %s (id %u): size %u, seed %s\n", fe, c->info.svc.id, c->m,
+			 kpr_maglev_seed_fmt(c->cfg.maglev_seed, s, sizeof(s)));
+		print_counts(names, NULL, c->slots, n, c->m);
+	} else {
+		if (out_json()) {
+			out_uint("service", NULL, c->info.svc.id);
+			out_str("frontend", NULL, fe);
+		}
+		print_table(ctx->output, names, n, c->idx, c->live, c->m, c->cfg.maglev_seed);
+	}
+	out_bool("match", NULL, !c->diff);
+	out_uint("mismatched_slots", NULL, c->diff);
+	if (!c->diff && !strcmp(ctx->output, "counts"))
+		out_text("the live table is the expected one\n");
 }
 
 static int check_service(const struct kpr_ctx *ctx, struct args *a)
 {
 	struct kpr_state st = { .lock_fd = -1 };
 	struct kpr_svc_key key = {};
-	struct kpr_svc_info info = {};
-	struct kpr_config cfg;
-	__u32 *live = NULL, *want = NULL, *idx = NULL, m = 0, diff = 0, first = 0;
-	char **names = NULL, err[KPR_ERRLEN], s[KPR_SEED_STRLEN];
-	unsigned int *slots = NULL, n = 0;
+	struct kpr_maglev_check c = {};
+	char err[KPR_ERRLEN];
 	int ret;
 
 	if (ctx->argc || a->compare || a->size_set || a->seed_set) {
@@ -355,117 +210,21 @@ static int check_service(const struct kpr_ctx *ctx, struct args *a)
 		return -EINVAL;
 	}
 	ret = kpr_ctx_state_open(&st, ctx, 0);
+	if (!ret)
+		ret = kpr_maglev_check_service(&st, &key, a->service, &c);
 	if (ret)
 		goto out;
-	ret = kpr_config_read(&st, &cfg);
-	if (ret)
-		goto out;
-	ret = kpr_svc_get(&st, &key, &info);
-	if (ret == -ENOENT) {
-		kpr_err("no service %s under %s", a->service, st.root);
-		goto out;
-	}
-	if (ret)
-		goto out;
-	if (!kpr_maglev_wanted(info.svc.algorithm, &cfg)) {
-		kpr_err("service %s (id %u) uses the random algorithm and has no Maglev table: svc-add --algorithm maglev, or lb-mode --algorithm maglev",
-			a->service, info.svc.id);
-		ret = -ENOENT;
-		goto out;
-	}
-	n = info.svc.total;
-	names = calloc(n + 1u, sizeof(*names));
-	slots = calloc(n + 1u, sizeof(*slots));
-	if (!names || !slots) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (unsigned int i = 0; i < n; i++) {
-		char b[KPR_BACKENDSTRLEN];
-
-		names[i] = strdup(kpr_fmt_backend(&info.be[i], b, sizeof(b)));
-		if (!names[i]) {
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
-
-	ret = kpr_maglev_read_service(&st, info.svc.id, &live, &m);
-	if (ret == -ENOENT && !info.svc.active) {
-		out_uint("service", NULL, info.svc.id);
+	if (!c.m) {
+		out_uint("service", NULL, c.info.svc.id);
 		out_str("frontend", "service %s: ", a->service);
 		out_text("no active backend, so no Maglev table, as expected\n");
 		out_bool("match", NULL, true);
-		ret = 0;
 		goto out;
 	}
-	if (ret == -ENOENT) {
-		kpr_err("service %s (id %u) has no Maglev table in %s/maglev: rewrite it with svc-add",
-			a->service, info.svc.id, st.root);
-		goto out;
-	}
-	if (ret)
-		goto out;
-
-	ret = kpr_maglev_expected(&info, &cfg, &want);
-	if (ret)
-		goto out;
-	idx = malloc((m + 1u) * sizeof(*idx));
-	if (!idx) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (__u32 k = 0; k < m; k++) {
-		idx[k] = ~0U;
-		for (unsigned int i = 0; i < n; i++) {
-			if (info.be_ids[i] == live[k]) {
-				idx[k] = i;
-				slots[i]++;
-				break;
-			}
-		}
-		if (!want || m != cfg.maglev_size || want[k] != live[k]) {
-			if (!diff)
-				first = k;
-			diff++;
-		}
-	}
-
-	if (!strcmp(ctx->output, "counts")) {
-		out_text("service %s (id %u): size %u, seed %s\n", a->service, info.svc.id, m,
-			 kpr_maglev_seed_fmt(cfg.maglev_seed, s, sizeof(s)));
-		print_counts(names, NULL, slots, n, m);
-	} else {
-		if (out_json()) {
-			out_uint("service", NULL, info.svc.id);
-			out_str("frontend", NULL, a->service);
-		}
-		print_table(ctx->output, names, n, idx, live, m, cfg.maglev_seed);
-	}
-	out_bool("match", NULL, !diff);
-	out_uint("mismatched_slots", NULL, diff);
-	if (!diff) {
-		if (!strcmp(ctx->output, "counts"))
-			out_text("the live table is the expected one\n");
-		goto out;
-	}
-	if (m != cfg.maglev_size)
-		kpr_err("the Maglev table of service %s has %u slots, the config says %u: rewrite it by updating the service (svc-add)",
-			a->service, m, cfg.maglev_size);
-	else
-		kpr_err("the Maglev table of service %s differs from the expected one in %u of %u slots (first: slot %u holds backend id %u, expected %u): the table is stale (a weight or state changed through another service sharing a backend?) or was changed outside kpr; an svc-add that changes this service rewrites it",
-			a->service, diff, m, first, live[first], want ? want[first] : 0);
-	ret = -EIO;
+	print_check(ctx, a->service, &c);
+	ret = kpr_maglev_check_report(&c, a->service);
 out:
-	for (unsigned int i = 0; names && i < n; i++)
-		free(names[i]);
-	free(names);
-	free(slots);
-	free(live);
-	free(want);
-	free(idx);
-	free(info.be_ids);
-	free(info.be);
+	kpr_maglev_check_free(&c);
 	kpr_state_close(&st);
 	return ret;
 }
@@ -473,7 +232,7 @@ out:
 int main(int argc, char **argv)
 {
 	struct args a = { .size = KPR_MAGLEV_DEFAULT_SIZE };
-	struct set nw = {};
+	struct kpr_maglev_set nw = {};
 	struct kpr_ctx ctx;
 	char *list = NULL;
 	int ret;
@@ -504,9 +263,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	ret = set_parse(&nw, ctx.argv, (unsigned int)ctx.argc, "BACKEND");
+	ret = kpr_maglev_set_parse(&nw, ctx.argv, (unsigned int)ctx.argc, "BACKEND");
 	if (!ret)
-		ret = set_build(&nw, a.size, a.seed);
+		ret = kpr_maglev_set_build(&nw, a.size, a.seed);
 	if (ret)
 		goto out;
 	if (a.compare) {
@@ -519,6 +278,6 @@ int main(int argc, char **argv)
 	}
 out:
 	free(list);
-	set_free(&nw);
+	kpr_maglev_set_free(&nw);
 	return out_finish(ret == KPR_PARSE_DONE ? 0 : ret);
 }

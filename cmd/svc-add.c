@@ -18,28 +18,24 @@ struct args {
 };
 
 static const struct kpr_opt opts[] = {
-	{ "file", 'f', "FILE", "read one service per line from FILE ('-': stdin); all or nothing", OPT_FILE },
-	{ "replace", 0, NULL, "with -f: delete every service that FILE does not name", OPT_REPLACE },
+	{ "file", 'f', "FILE", "read one service per line from FILE ('-': stdin); all or nothing", OPT_FILE, .type = KPR_OPT_STRING },
+	{ "replace", 0, NULL, "with -f: delete every service that FILE does not name", OPT_REPLACE, .type = KPR_OPT_FLAG },
 	{ NULL },
 };
 
-static int handle(void *priv, int id, const char *arg)
+static int handle(void *priv, int id, const struct kpr_optval *v)
 {
 	struct args *a = priv;
-	char err[KPR_ERRLEN];
 
 	switch (id) {
 	case OPT_FILE:
-		a->file = arg;
+		a->file = v->s;
 		return 0;
 	case OPT_REPLACE:
 		a->replace = true;
 		return 0;
 	}
-	if (kpr_svc_set_opt(&a->sp, id, arg, err, sizeof(err))) {
-		kpr_err("%s", err);
-		return -EINVAL;
-	}
+	kpr_svc_set_opt(&a->sp, id, v);
 	return 0;
 }
 
@@ -75,7 +71,7 @@ int main(int argc, char **argv)
 		goto out;
 
 	if (a.file) {
-		if (ctx.argc || a.sp.id || a.sp.affinity || a.sp.algorithm || a.sp.mode ||
+		if (ctx.argc || a.sp.id || a.sp.affinity || a.sp.algorithm ||
 		    a.sp.type != KPR_SVC_CLUSTERIP) {
 			kpr_err("-f takes the services from FILE: give no FRONTEND or service options beside it");
 			ret = -EINVAL;

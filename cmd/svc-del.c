@@ -18,12 +18,12 @@ struct args {
 };
 
 static const struct kpr_opt opts[] = {
-	{ "id", 0, NULL, "the arguments are service ids, not frontends", OPT_ID },
-	{ "all", 0, NULL, "delete every service", OPT_ALL },
+	{ "id", 0, NULL, "the arguments are service ids, not frontends", OPT_ID, .type = KPR_OPT_FLAG },
+	{ "all", 0, NULL, "delete every service", OPT_ALL, .type = KPR_OPT_FLAG },
 	{ NULL },
 };
 
-static int handle(void *priv, int id, const char *arg)
+static int handle(void *priv, int id, const struct kpr_optval *v)
 {
 	struct args *a = priv;
 

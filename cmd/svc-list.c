@@ -20,11 +20,11 @@ struct args {
 };
 
 static const struct kpr_opt opts[] = {
-	{ "stats", 0, NULL, "add packets, bytes, new flows and drops per service and backend", OPT_STATS },
+	{ "stats", 0, NULL, "add packets, bytes, new flows and drops per service and backend", OPT_STATS, .type = KPR_OPT_FLAG },
 	{ NULL },
 };
 
-static int handle(void *priv, int id, const char *arg)
+static int handle(void *priv, int id, const struct kpr_optval *v)
 {
 	((struct args *)priv)->stats = true;
 	return 0;

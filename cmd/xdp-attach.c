@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* xdp-attach: attach the node datapath to devices, detach it, show it. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,23 +25,22 @@ struct args {
 };
 
 static const struct kpr_opt opts[] = {
-	{ "mode", 'm', "MODE", "native, generic or best-effort (native, else generic; the default)", OPT_MODE },
-	{ "detach", 'd', NULL, "detach from DEV... (from every device when none is given)", OPT_DETACH },
-	{ "status", 's', NULL, "list every attachment of the pin root, per network namespace", OPT_STATUS },
-	{ "node-ip", 0, "ADDR", "one more node address for NodePort frontends (repeatable)", OPT_NODE_IP },
+	{ "mode", 'm', "MODE", "XDP mode; best-effort: native, else generic (the default)", OPT_MODE,
+	  .type = KPR_OPT_ENUM, .names = kpr_xdp_modes },
+	{ "detach", 'd', NULL, "detach from DEV... (from every device when none is given)", OPT_DETACH, .type = KPR_OPT_FLAG },
+	{ "status", 's', NULL, "list every attachment of the pin root, per network namespace", OPT_STATUS, .type = KPR_OPT_FLAG },
+	{ "node-ip", 0, "ADDR", "one more node address for NodePort frontends (repeatable)", OPT_NODE_IP,
+	  .type = KPR_OPT_ADDR },
 	{ NULL },
 };
 
-static int handle(void *priv, int id, const char *arg)
+static int handle(void *priv, int id, const struct kpr_optval *v)
 {
 	struct args *a = priv;
 
 	switch (id) {
 	case OPT_MODE:
-		if (kpr_xdp_mode_parse(arg, &a->mode)) {
-			kpr_err("bad --mode '%s': native, generic or best-effort", arg);
-			return -EINVAL;
-		}
+		a->mode = (enum kpr_xdp_mode)v->u;
 		return 0;
 	case OPT_DETACH:
 		a->detach = true;
@@ -55,7 +53,7 @@ static int handle(void *priv, int id, const char *arg)
 			kpr_err("at most %d --node-ip", MAX_NODE_IPS);
 			return -EINVAL;
 		}
-		a->node_ip[a->n_node_ip++] = arg;
+		a->node_ip[a->n_node_ip++] = v->s;
 		return 0;
 	}
 	return -EINVAL;
@@ -63,7 +61,7 @@ static int handle(void *priv, int id, const char *arg)
 
 static const struct kpr_tool_desc tool = {
 	.name = "xdp-attach",
-	.usage = "[OPTIONS] [--mode native|generic|best-effort] DEV...\n--detach [DEV...]\n--status",
+	.usage = "[OPTIONS] [--mode MODE] DEV...\n--detach [DEV...]\n--status",
 	.summary = "Attach the kpr node datapath (XDP ingress) to each DEV. The links are pinned\n"
 		   "under the pin root, so the datapath keeps running after the tool exits;\n"
 		   "the devices' addresses become node addresses for NodePort frontends.",
@@ -207,16 +205,6 @@ int main(int argc, char **argv)
 		ret = kpr_xdp_dev_check(ctx.argv[i]);
 		if (ret)
 			goto out;
-	}
-	for (int i = 0; i < a.n_node_ip; i++) {
-		struct in6_addr tmp;
-
-		if (inet_pton(AF_INET, a.node_ip[i], &tmp) != 1 &&
-		    inet_pton(AF_INET6, a.node_ip[i], &tmp) != 1) {
-			kpr_err("bad --node-ip '%s': give an IPv4 or IPv6 address", a.node_ip[i]);
-			ret = -EINVAL;
-			goto out;
-		}
 	}
 
 	ret = kpr_ctx_state_open(&st, &ctx, a.status ? 0 : KPR_OPEN_WRITE);

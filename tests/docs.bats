@@ -40,6 +40,19 @@ complete_words() {
 	[ "$(complete_words maglev-gen --size "" | xargs)" = "251 509 1021 2039 4093 8191 16381 32749 65521 131071" ]
 	[ "$(complete_words maglev-gen -o "" | xargs)" = "counts table json" ]
 	[ "$(complete_words maglev-gen --new | xargs)" = "--new-seed" ]
+	[ "$(complete_words xdp-attach -m "" | xargs)" = "native generic best-effort" ]
+	[ "$(complete_words lb-mode --icmp-echo "" | xargs)" = "on off" ]
+	[ "$(complete_words kp-cleanup --only ipvs,n | xargs)" = "ipvs,nft" ]
+}
+
+@test "the completion offers no value a tool refuses" {
+	[ -z "$(complete_words lb-mode --mode "")" ]
+	[ -z "$(complete_words lb-mode --socket-lb "")" ]
+	[ -z "$(complete_words svc-add --mode "")" ]
+	# the code, without its comments and the line naming the tools
+	run bash -c "grep -vE '^[[:space:]]*#|^complete ' '$BATS_TEST_DIRNAME/../completions/kpr' |
+		grep -wE 'dsr|hybrid|snat|[0-9]{3}|clusterip|nodeport|random|maglev|native|generic|on|off'"
+	[ "$status" -eq 1 ] || fail "completions/kpr writes values down instead of reading --help: $output"
 }
 
 @test "man pages render without warnings" {

@@ -69,9 +69,40 @@ help_opts() {
 	"$1" --help | sed -n 's/^  \(-[A-Za-z]\)\{0,1\},\{0,1\} *\(--[a-z0-9-]*\).*/\2/p' | sort -u
 }
 
+# "--OPTION a b c" for each option whose --help line is followed by a
+# "one of: a, b, c" line.
+help_values() {
+	"$1" --help | awk '
+		/^  (-[A-Za-z], |    )--/ { opt = $1 ~ /,$/ ? $2 : $1; next }
+		opt != "" && /^ +one of: / { sub(/^ +one of: /, ""); gsub(/,/, ""); print opt, $0 }
+		{ opt = "" }' | sort
+}
+
+# The same from a man page: the "One of:" line of an OPTIONS item, its values
+# in bold.
+man_values() {
+	sed -n '/^\.SH OPTIONS/,/^\.SH /p' "$1" | sed 's/\\-/-/g' | awk '
+		prev == ".TP" || prev == ".TQ" {
+			opt = ""
+			for (i = 1; i <= NF; i++)
+				if ($i ~ /^"?--[a-z]/) { opt = $i; gsub(/[",]/, "", opt) }
+		}
+		/^One of: / && opt != "" {
+			line = $0; vals = ""
+			while (match(line, /\\fB[^\\]*\\fR/)) {
+				vals = vals " " substr(line, RSTART + 3, RLENGTH - 6)
+				line = substr(line, RSTART + RLENGTH)
+			}
+			print opt vals
+		}
+		{ prev = $0 }' | sort
+}
+
 # Fails unless man/TOOL.8 and completions/TOOL offer exactly the long options
 # of TOOL --help. The man page's options are its item headers (the line after
-# each .TP or .TQ of OPTIONS), so an option named in prose does not count.
+# each .TP or .TQ of OPTIONS), so an option named in prose does not count;
+# an option with values (--help's "one of:" line) has an item whose "One of:"
+# line names exactly those values.
 # The completion reads --help itself: this checks that it loads, is
 # registered under TOOL's name and parses that output.
 assert_docs_match_help() {
@@ -82,6 +113,10 @@ assert_docs_match_help() {
 		awk 'prev == ".TP" || prev == ".TQ" { print } { prev = $0 }' |
 		sed 's/\\-/-/g' | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u >"$BATS_TEST_TMPDIR/man"
 	diff -u "$BATS_TEST_TMPDIR/help" "$BATS_TEST_TMPDIR/man" || fail "man/$tool.8 and --help differ"
+	help_values "$tool" >"$BATS_TEST_TMPDIR/help-values"
+	man_values "$top/man/$tool.8" >"$BATS_TEST_TMPDIR/man-values"
+	diff -u "$BATS_TEST_TMPDIR/help-values" "$BATS_TEST_TMPDIR/man-values" ||
+		fail "man/$tool.8 and --help name other values"
 	(
 		source "$top/completions/$tool"
 		COMP_WORDS=("$tool" --) COMP_CWORD=1

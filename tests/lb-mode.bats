@@ -14,7 +14,7 @@ teardown() {
 @test "--help names every option" {
 	run lb-mode --help
 	assert_success
-	for o in --external-clusterip --icmp-echo --mode --algorithm --socket-lb --netns --dry-run; do
+	for o in --external-clusterip --icmp-echo --algorithm --nat-ports --netns --dry-run; do
 		assert_output --partial -- "$o"
 	done
 }
@@ -65,14 +65,18 @@ teardown() {
 	diff -u "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
 }
 
-@test "switches the datapath does not have yet are refused: not supported yet, exit 2, nothing changed" {
+@test "switches the datapath does not have yet are unknown options: exit 2, nothing changed" {
 	svc-add -q 10.0.0.1:80 10.1.0.1:80
 	maps_snapshot "$BATS_TEST_TMPDIR/before"
 	for args in "--mode dsr" "--mode hybrid" "--socket-lb on" "--cgroup /sys/fs/cgroup" \
 		    "--sock-hostns-only on" "--icmp-echo off --mode dsr" "--algorithm maglev --mode dsr"; do
 		run lb-mode $args
 		assert_failure 2
-		assert_output --partial "not supported yet"
+		assert_output --partial "unknown option '--"
+	done
+	run lb-mode --help
+	for o in --mode --socket-lb --cgroup --sock-hostns-only; do
+		refute_output --partial -- "$o "
 	done
 	maps_snapshot "$BATS_TEST_TMPDIR/after"
 	cmp "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"

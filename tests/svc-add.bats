@@ -46,7 +46,7 @@ teardown() { kpr_root_teardown; }
 	svc-add -t nodeport '*:30053/udp' 10.0.0.2:53
 	svc-add -t nodeport 192.168.1.10:30081 10.0.0.3:80
 	svc-add -t loadbalancer --affinity 600 '[2001:db8::10]:443' '[fd00::5]:8443,weight=3' '[fd00::6]:8443,state=quarantined'
-	svc-add -t externalip --algorithm maglev --mode dsr 203.0.113.7:80 10.0.0.4:80,state=maintenance
+	svc-add -t externalip --algorithm maglev 203.0.113.7:80 10.0.0.4:80,state=maintenance
 	run svc-list -o json
 	assert_success
 	[ "$(jq '.services | length' <<<"$output")" -eq 5 ]
@@ -56,7 +56,7 @@ teardown() { kpr_root_teardown; }
 	[ "$(jq -r '.services[3].backends[1].state' <<<"$output")" = quarantined ]
 	[ "$(jq -r '.services[3].affinity' <<<"$output")" = 600 ]
 	[ "$(jq -r '.services[3].active' <<<"$output")" = 1 ]
-	[ "$(jq -r '.services[4].algorithm + "/" + .services[4].mode' <<<"$output")" = maglev/dsr ]
+	[ "$(jq -r '.services[4].algorithm + "/" + .services[4].mode' <<<"$output")" = maglev/default ]
 }
 
 @test "an update flips to the other slot generation and frees the old one" {
@@ -189,7 +189,8 @@ teardown() { kpr_root_teardown; }
 		"bad --id 'abc'|--id abc 10.0.0.1:80"
 		"bad --affinity '-1'|--affinity -1 10.0.0.1:80"
 		"unknown algorithm 'roundrobin'|--algorithm roundrobin 10.0.0.1:80"
-		"hybrid is node-wide|--mode hybrid 10.0.0.1:80"
+		"unknown option '--mode'|--mode dsr 10.0.0.1:80"
+		"unknown option '--mode'|--mode hybrid 10.0.0.1:80"
 		"bad --wait|-w abc 10.0.0.1:80"
 		"unknown output format 'yaml'|-o yaml 10.0.0.1:80"
 		"missing FRONTEND|"

@@ -14,7 +14,7 @@ load_mix() {
 	svc-add -q 10.96.0.10:53/udp 10.0.1.5:53 10.0.1.6:53,state=terminating
 	svc-add -q -t nodeport '*:30080' 10.0.1.5:8080 10.0.1.7:8080,weight=3
 	svc-add -q -t loadbalancer --affinity 600 --algorithm maglev '[2001:db8::10]:443' '[fd00::5]:8443' '[fd00::6]:8443,state=maintenance,weight=2'
-	svc-add -q -t externalip --mode dsr --id 77 203.0.113.7:80 10.0.0.9:80
+	svc-add -q -t externalip --id 77 203.0.113.7:80 10.0.0.9:80
 }
 
 @test "the table is Cilium's: ID, Frontend, Service Type, one backend per line" {
@@ -69,7 +69,7 @@ load_mix() {
 	assert_success
 	assert_json
 	jq -e '.services | length == 5' <<<"$output"
-	jq -e '.services[] | select(.id == 77) | .type == "externalip" and .mode == "dsr"' <<<"$output"
+	jq -e '.services[] | select(.id == 77) | .type == "externalip" and .mode == "default"' <<<"$output"
 	jq -e '.services[3].backends[1] | .state == "maintenance" and .weight == 2 and .port == 8443 and .address == "fd00::6"' <<<"$output"
 	jq -e '.services[3].algorithm == "maglev" and .services[3].affinity == 600' <<<"$output"
 }

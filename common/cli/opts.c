@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cli/opts.h"
 #include "core/out.h"
@@ -29,24 +28,25 @@ enum {
 };
 
 static const struct kpr_opt common_opts[] = {
-	{ "help", 'h', NULL, "show this help and exit", OPT_HELP },
-	{ "version", 'V', NULL, "show the version and exit", OPT_VERSION },
-	{ "pin-root", 0, "DIR", "pinned state under DIR (default $KPR_PIN_ROOT or " KPR_DEFAULT_PIN_ROOT ")", OPT_PIN_ROOT },
-	{ "output", 'o', "FORMAT", NULL, OPT_OUTPUT },
-	{ "json", 'j', NULL, "same as -o json", OPT_JSON },
-	{ "quiet", 'q', NULL, "print nothing on success", OPT_QUIET },
-	{ "verbose", 'v', NULL, "say more about what is done", OPT_VERBOSE },
+	{ "help", 'h', NULL, "show this help and exit", OPT_HELP, .type = KPR_OPT_FLAG },
+	{ "version", 'V', NULL, "show the version and exit", OPT_VERSION, .type = KPR_OPT_FLAG },
+	{ "pin-root", 0, "DIR", "pinned state under DIR (default $KPR_PIN_ROOT or " KPR_DEFAULT_PIN_ROOT ")", OPT_PIN_ROOT, .type = KPR_OPT_STRING },
+	{ "output", 'o', "FORMAT", NULL, OPT_OUTPUT, .type = KPR_OPT_STRING },
+	{ "json", 'j', NULL, "same as -o json", OPT_JSON, .type = KPR_OPT_FLAG },
+	{ "quiet", 'q', NULL, "print nothing on success", OPT_QUIET, .type = KPR_OPT_FLAG },
+	{ "verbose", 'v', NULL, "say more about what is done", OPT_VERBOSE, .type = KPR_OPT_FLAG },
 	{ NULL },
 };
 
 static const struct kpr_opt mutate_opts[] = {
-	{ "dry-run", 'n', NULL, "print what would change, change nothing", OPT_DRY_RUN },
-	{ "wait", 'w', "SECS", "wait up to SECS for the lock (default 10, 0: do not wait)", OPT_WAIT },
+	{ "dry-run", 'n', NULL, "print what would change, change nothing", OPT_DRY_RUN, .type = KPR_OPT_FLAG },
+	{ "wait", 'w', "SECS", "wait up to SECS for the lock (default 10, 0: do not wait)", OPT_WAIT,
+	  .type = KPR_OPT_UINT, .min = 0, .max = 3600 },
 	{ NULL },
 };
 
 static const struct kpr_opt netns_opts[] = {
-	{ "netns", 'N', "NAME", "act in network namespace NAME (as ip -n)", OPT_NETNS },
+	{ "netns", 'N', "NAME", "act in network namespace NAME (as ip -n)", OPT_NETNS, .type = KPR_OPT_STRING },
 	{ NULL },
 };
 
@@ -75,13 +75,24 @@ static bool output_ok(const struct kpr_tool_desc *t, const char *v)
 
 static void print_opt(const struct kpr_opt *o, const char *help)
 {
-	char left[64];
+	char left[64], meta[256];
+	const char *arg = kpr_opt_metavar(o, meta, sizeof(meta));
 
 	snprintf(left, sizeof(left), "%c%c%s--%s%s%s",
 		 o->short_name ? '-' : ' ', o->short_name ? o->short_name : ' ',
-		 o->short_name ? ", " : "  ", o->name, o->arg ? " " : "",
-		 o->arg ? o->arg : "");
+		 o->short_name ? ", " : "  ", o->name, arg ? " " : "", arg ? arg : "");
 	printf("  %-26s %s\n", left, help ? help : o->help);
+}
+
+/* The lines under an option that name its values; the completion reads them. */
+static void print_values(const struct kpr_opt *o)
+{
+	char buf[512];
+
+	if (*kpr_opt_values(o, ", ", buf, sizeof(buf)))
+		printf("  %-26s one of: %s\n", "", buf);
+	if (*kpr_opt_range(o, buf, sizeof(buf)))
+		printf("  %-26s range: %s\n", "", buf);
 }
 
 static void print_table(const struct kpr_opt *opts, const struct kpr_tool_desc *t)
@@ -89,14 +100,22 @@ static void print_table(const struct kpr_opt *opts, const struct kpr_tool_desc *
 	char buf[160];
 
 	for (; opts->name; opts++) {
-		if (opts->id == OPT_OUTPUT) {
-			snprintf(buf, sizeof(buf), "output format: %s (default %.*s)",
-				 outputs_of(t), (int)strcspn(outputs_of(t), ","),
-				 outputs_of(t));
-			print_opt(opts, buf);
-		} else {
+		if (opts->id != OPT_OUTPUT) {
 			print_opt(opts, NULL);
+			print_values(opts);
+			continue;
 		}
+		snprintf(buf, sizeof(buf), "output format: %s (default %.*s)", outputs_of(t),
+			 (int)strcspn(outputs_of(t), ","), outputs_of(t));
+		print_opt(opts, buf);
+		printf("  %-26s one of: ", "");
+		for (const char *c = outputs_of(t); *c; c++) {
+			if (*c == ',')
+				fputs(", ", stdout);
+			else
+				putchar(*c);
+		}
+		putchar('\n');
 	}
 }
 
@@ -135,27 +154,27 @@ static void add_opts(const struct kpr_opt **flat, struct option *lo, int *n, cha
 	for (; o->name; o++) {
 		flat[*n] = o;
 		lo[*n].name = o->name;
-		lo[*n].has_arg = o->arg ? required_argument : no_argument;
+		lo[*n].has_arg = kpr_opt_has_arg(o) ? required_argument : no_argument;
 		lo[*n].flag = NULL;
 		lo[*n].val = LONG_BASE + *n;
 		(*n)++;
 		if (o->short_name) {
-			char s[3] = { (char)o->short_name, o->arg ? ':' : '\0', '\0' };
+			char s[3] = { (char)o->short_name, kpr_opt_has_arg(o) ? ':' : '\0', '\0' };
 
 			strcat(so, s);
 		}
 	}
 }
 
-static int option_id(const struct kpr_opt **flat, int n, int c)
+static const struct kpr_opt *option_of(const struct kpr_opt **flat, int n, int c)
 {
 	if (c >= LONG_BASE && c < LONG_BASE + n)
-		return flat[c - LONG_BASE]->id;
+		return flat[c - LONG_BASE];
 	/* The tool's own options come first, so they may reuse a letter. */
 	for (int i = 0; i < n; i++)
 		if (flat[i]->short_name == c)
-			return flat[i]->id;
-	return -1;
+			return flat[i];
+	return NULL;
 }
 
 /* -o json must shape even the errors of parsing itself, so look for it first. */
@@ -182,7 +201,6 @@ int kpr_parse_args(const struct kpr_tool_desc *t, void *priv, int argc,
 	char so[128];
 	const char *env;
 	int n = 0, c, err;
-	unsigned long v;
 
 	kpr_tool = t->name;
 	memset(ctx, 0, sizeof(*ctx));
@@ -210,7 +228,9 @@ int kpr_parse_args(const struct kpr_tool_desc *t, void *priv, int argc,
 	opterr = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
-		int id;
+		const struct kpr_opt *o;
+		struct kpr_optval v;
+		char msg[256];
 
 		if (c == '?') {
 			if (optopt)
@@ -225,8 +245,14 @@ int kpr_parse_args(const struct kpr_tool_desc *t, void *priv, int argc,
 				argv[optind - 1], t->name);
 			return -EINVAL;
 		}
-		id = option_id(flat, n, c);
-		switch (id) {
+		o = option_of(flat, n, c);
+		if (!o)
+			return -EINVAL;
+		if (kpr_opt_parse(o, optarg, &v, msg, sizeof(msg))) {
+			kpr_err("%s", msg);
+			return -EINVAL;
+		}
+		switch (o->id) {
 		case OPT_HELP:
 			kpr_print_help(t);
 			return KPR_PARSE_DONE;
@@ -261,12 +287,7 @@ int kpr_parse_args(const struct kpr_tool_desc *t, void *priv, int argc,
 			ctx->dry_run = true;
 			break;
 		case OPT_WAIT:
-			err = kpr_parse_uint(optarg, 0, 3600, &v);
-			if (err) {
-				kpr_err("bad --wait '%s': give whole seconds, 0 to 3600", optarg);
-				return -EINVAL;
-			}
-			ctx->wait = (int)v;
+			ctx->wait = (int)v.u;
 			break;
 		case OPT_NETNS:
 			ctx->netns = optarg;
@@ -274,7 +295,7 @@ int kpr_parse_args(const struct kpr_tool_desc *t, void *priv, int argc,
 		default:
 			if (!t->handle)
 				return -EINVAL;
-			err = t->handle(priv, id, optarg);
+			err = t->handle(priv, o->id, &v);
 			if (err)
 				return err;
 		}
@@ -290,25 +311,6 @@ int kpr_parse_args(const struct kpr_tool_desc *t, void *priv, int argc,
 	ctx->argc = argc - optind;
 	ctx->argv = argv + optind;
 	return 0;
-}
-
-int kpr_parse_onoff(const char *opt, const char *arg, bool *out)
-{
-	static const char *const on[] = { "on", "yes", "true", "1" };
-	static const char *const off[] = { "off", "no", "false", "0" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(on); i++) {
-		if (!strcasecmp(arg, on[i])) {
-			*out = true;
-			return 0;
-		}
-		if (!strcasecmp(arg, off[i])) {
-			*out = false;
-			return 0;
-		}
-	}
-	kpr_err("bad value '%s' for --%s: use on or off", arg, opt);
-	return -EINVAL;
 }
 
 int kpr_ctx_state_open(struct kpr_state *st, const struct kpr_ctx *ctx, unsigned int flags)

@@ -26,8 +26,9 @@ struct kpr_tool_desc {
 	unsigned int flags;
 	const char *outputs;	/* accepted -o values, comma-separated, the first
 				 * is the default; NULL means "text,json" */
-	/* Returns 0 or -EINVAL (after kpr_err) for a bad value. */
-	int (*handle)(void *priv, int id, const char *arg);
+	/* Called with the value parsed as the option's type says; returns 0
+	 * or -EINVAL (after kpr_err) for a value the type cannot refuse. */
+	int (*handle)(void *priv, int id, const struct kpr_optval *v);
 };
 
 struct kpr_ctx {
@@ -49,9 +50,6 @@ int kpr_parse_args(const struct kpr_tool_desc *t, void *priv, int argc,
 
 /* Prints the options of the tool's --help (used by tests through --help). */
 void kpr_print_help(const struct kpr_tool_desc *t);
-
-/* Parses "on"/"off" (and yes/no, true/false, 1/0). */
-int kpr_parse_onoff(const char *opt, const char *arg, bool *out);
 
 /* The pinned state as the common options ask: --pin-root, -n, -w. */
 int kpr_ctx_state_open(struct kpr_state *st, const struct kpr_ctx *ctx, unsigned int flags);

@@ -44,25 +44,19 @@
 #define PFX_TCF		"tcf-egress-"	/* pinned program: a clsact filter */
 #define PFX_CGROUP	"cgroup-"
 
-static const char *const mode_names[] = {
-	[KPR_XDP_NATIVE] = "native",
-	[KPR_XDP_GENERIC] = "generic",
-	[KPR_XDP_BEST_EFFORT] = "best-effort",
+/* The names of the modes: xdp-attach's --mode values and what --status prints. */
+const struct kpr_enum kpr_xdp_modes[] = {
+	{ "native", KPR_XDP_NATIVE },
+	{ "generic", KPR_XDP_GENERIC },
+	{ "best-effort", KPR_XDP_BEST_EFFORT },
+	{ NULL },
 };
 
 const char *kpr_xdp_mode_name(enum kpr_xdp_mode m)
 {
-	return m >= KPR_XDP_NATIVE && m <= KPR_XDP_BEST_EFFORT ? mode_names[m] : "none";
-}
+	const char *name = kpr_enum_name(kpr_xdp_modes, m);
 
-int kpr_xdp_mode_parse(const char *s, enum kpr_xdp_mode *out)
-{
-	for (int m = KPR_XDP_NATIVE; m <= KPR_XDP_BEST_EFFORT; m++)
-		if (!strcmp(s, mode_names[m])) {
-			*out = m;
-			return 0;
-		}
-	return -EINVAL;
+	return name ? name : "none";
 }
 
 const char *kpr_hook_name(enum kpr_hook h)

@@ -34,6 +34,8 @@
 #include <stdbool.h>
 #include <linux/bpf.h>
 
+#include "core/params.h"
+
 enum kpr_xdp_mode {
 	KPR_XDP_NATIVE = 1,
 	KPR_XDP_GENERIC,
@@ -64,8 +66,8 @@ struct kpr_attachment {
 	char pin[PATH_MAX];
 };
 
+extern const struct kpr_enum kpr_xdp_modes[];
 const char *kpr_xdp_mode_name(enum kpr_xdp_mode m);
-int kpr_xdp_mode_parse(const char *s, enum kpr_xdp_mode *out);
 const char *kpr_hook_name(enum kpr_hook h);
 /* connect4, connect6, sendmsg4, ...; NULL for a type this module lacks */
 const char *kpr_cgroup_type_name(enum bpf_attach_type t);

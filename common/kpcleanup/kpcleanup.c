@@ -10,40 +10,29 @@
 #include "kpcleanup/kpcleanup.h"
 #include "core/util.h"
 
-static const struct {
-	const char *name;
-	unsigned int kind;
-} kind_names[] = {
+const struct kpr_enum kpc_kinds[] = {
 	{ "iptables", KPC_IPTABLES },
 	{ "ipvs", KPC_IPVS },
 	{ "ipset", KPC_IPSET },
 	{ "nft", KPC_NFT },
 	{ "link", KPC_LINK },
+	{ NULL },
+};
+
+static const struct kpr_opt only_opt = {
+	"only", 0, "KINDS", NULL, 0, .type = KPR_OPT_ENUM_LIST, .names = kpc_kinds,
 };
 
 int kpc_parse_only(const char *s, unsigned int *kinds)
 {
-	const char *p = s;
-	unsigned int k = 0;
+	struct kpr_optval v;
+	char err[512];
 
-	for (;;) {
-		size_t len = strcspn(p, ",");
-		unsigned int one = 0;
-
-		for (size_t i = 0; i < ARRAY_SIZE(kind_names); i++)
-			if (len == strlen(kind_names[i].name) &&
-			    !strncmp(p, kind_names[i].name, len))
-				one = kind_names[i].kind;
-		if (!one) {
-			kpr_err("bad --only '%s': give a comma-separated list of iptables, ipvs, ipset, nft, link", s);
-			return -EINVAL;
-		}
-		k |= one;
-		if (!p[len])
-			break;
-		p += len + 1;
+	if (kpr_opt_parse(&only_opt, s, &v, err, sizeof(err))) {
+		kpr_err("%s", err);
+		return -EINVAL;
 	}
-	*kinds = k;
+	*kinds = (unsigned int)v.u;
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "core/buf.h"
+#include "core/params.h"
 
 /* What --only selects. */
 enum kpc_kind {
@@ -32,6 +33,8 @@ enum kpc_kind {
 	KPC_ALL		= 0x1f,
 };
 
+/* The names of the kinds, for --only. */
+extern const struct kpr_enum kpc_kinds[];
 /* Parses "iptables,ipvs,ipset,nft,link" (any subset); -EINVAL after kpr_err. */
 int kpc_parse_only(const char *s, unsigned int *kinds);
 

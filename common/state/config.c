@@ -57,3 +57,42 @@ int kpr_config_write(const struct kpr_state *st, const struct kpr_config *cfg)
 	}
 	return 0;
 }
+
+void kpr_config_change_init(struct kpr_config_change *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->ext_clusterip = -1;
+	c->icmp_echo = -1;
+}
+
+bool kpr_config_change_any(const struct kpr_config_change *c)
+{
+	return c->ext_clusterip >= 0 || c->icmp_echo >= 0 || c->nat_min || c->algorithm ||
+	       c->maglev_size || c->set_seed;
+}
+
+static __u32 set_flag(__u32 flags, __u32 flag, int on)
+{
+	if (on < 0)
+		return flags;
+	return on ? flags | flag : flags & ~flag;
+}
+
+bool kpr_config_change_apply(const struct kpr_config_change *c, struct kpr_config *cfg)
+{
+	struct kpr_config old = *cfg;
+
+	cfg->flags = set_flag(cfg->flags, KPR_CFG_EXTERNAL_CLUSTERIP, c->ext_clusterip);
+	cfg->flags = set_flag(cfg->flags, KPR_CFG_ICMP_ECHO, c->icmp_echo);
+	if (c->nat_min) {
+		cfg->nat_port_min = c->nat_min;
+		cfg->nat_port_max = c->nat_max;
+	}
+	if (c->algorithm)
+		cfg->algorithm = c->algorithm;
+	if (c->maglev_size)
+		cfg->maglev_size = c->maglev_size;
+	if (c->set_seed)
+		memcpy(cfg->maglev_seed, c->seed, KPR_SEED_LEN);
+	return memcmp(cfg, &old, sizeof(old));
+}

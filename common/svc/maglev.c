@@ -262,6 +262,14 @@ static __u32 nearest_listed(__u32 *freel, __u32 *nf, struct mg_walk *b, __u32 m,
 	return f;
 }
 
+bool kpr_maglev_weighted(const struct kpr_maglev_be *be, unsigned int n, __u64 *wsum)
+{
+	*wsum = 0;
+	for (unsigned int i = 0; i < n; i++)
+		*wsum += be[i].weight;
+	return n && *wsum / n > 1;
+}
+
 int kpr_maglev_build(const struct kpr_maglev_be *be, unsigned int n, __u32 m,
 		     const __u8 seed[KPR_SEED_LEN], __u32 *table)
 {
@@ -291,7 +299,6 @@ int kpr_maglev_build(const struct kpr_maglev_be *be, unsigned int n, __u32 m,
 		if (ret)
 			goto out;
 		s[i].orig = i;
-		wsum += be[i].weight;
 	}
 	qsort(s, n, sizeof(*s), cmp_name);
 	for (unsigned int i = 0; i < n; i++) {
@@ -309,7 +316,7 @@ int kpr_maglev_build(const struct kpr_maglev_be *be, unsigned int n, __u32 m,
 		w[i].cntr = (double)w[i].weight / (double)n;
 	}
 
-	weighted = wsum / n > 1;
+	weighted = kpr_maglev_weighted(be, n, &wsum);
 	for (__u64 k = 0; k < m; k++, turn = turn + 1 == n ? 0 : turn + 1) {
 		unsigned int i = turn;		/* k % n */
 		struct mg_walk *b;

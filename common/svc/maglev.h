@@ -31,6 +31,9 @@ struct kpr_maglev_be {
 };
 
 bool kpr_maglev_size_ok(__u32 m);
+/* Cilium's rule: weights count only when their sum (*wsum) divided by the
+ * number of backends is above 1. */
+bool kpr_maglev_weighted(const struct kpr_maglev_be *be, unsigned int n, __u64 *wsum);
 /* "251, 509, ..., 131071", for messages. */
 const char *kpr_maglev_sizes_str(void);
 

@@ -33,14 +33,17 @@ enum {
 	KPR_SVC_OPT_ID,
 	KPR_SVC_OPT_AFFINITY,
 	KPR_SVC_OPT_ALGORITHM,
-	KPR_SVC_OPT_MODE,
 	KPR_SVC_OPT_MAX,
 };
 extern const struct kpr_opt kpr_svc_opts[];
+/* The names of service types (enum kpr_svc_type) and algorithms (enum kpr_alg). */
+extern const struct kpr_enum kpr_svc_types[];
+extern const struct kpr_enum kpr_algs[];
 
 void kpr_svc_spec_init(struct kpr_svc_spec *sp);
 void kpr_svc_spec_free(struct kpr_svc_spec *sp);
-int kpr_svc_set_opt(struct kpr_svc_spec *sp, int id, const char *arg, char *err, size_t errlen);
+/* Sets an option of kpr_svc_opts, its value parsed by kpr_opt_parse(). */
+void kpr_svc_set_opt(struct kpr_svc_spec *sp, int id, const struct kpr_optval *v);
 /* FRONTEND BACKEND... once the options are set. */
 int kpr_svc_set_endpoints(struct kpr_svc_spec *sp, int argc, char **argv, char *err, size_t errlen);
 /* One line of a batch file: 1 when it holds no service (blank, comment). */
@@ -99,8 +102,6 @@ int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 
 const char *kpr_svc_type_name(__u8 type, bool cilium);
 const char *kpr_alg_name(__u8 alg);
-/* "random" or "maglev": its enum kpr_alg, or -1. */
-int kpr_alg_parse(const char *s);
 const char *kpr_mode_name(__u8 mode);
 int kpr_svc_stats(struct kpr_state *st, __u32 kind, __u32 id, struct kpr_stats *sum);
 

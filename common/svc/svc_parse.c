@@ -7,25 +7,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hidx.h"
 #include "svc/svc.h"
 #include "core/util.h"
 
 #define MAX_WORDS (KPR_MAX_BACKENDS_PER_SVC + 16)
 
-const struct kpr_opt kpr_svc_opts[] = {
-	{ "type", 't', "TYPE", "clusterip (default), nodeport, loadbalancer or externalip", KPR_SVC_OPT_TYPE },
-	{ "id", 0, "N", "service id (default: kept, or the lowest free one)", KPR_SVC_OPT_ID },
-	{ "affinity", 0, "SECONDS", "client-IP session affinity timeout, 0 (default) is off", KPR_SVC_OPT_AFFINITY },
-	{ "algorithm", 0, "ALG", "backend selection: random or maglev (default: lb-mode's)", KPR_SVC_OPT_ALGORITHM },
-	{ "mode", 0, "MODE", "forwarding: snat or dsr (default: lb-mode's)", KPR_SVC_OPT_MODE },
+const struct kpr_enum kpr_svc_types[] = {
+	{ "clusterip", KPR_SVC_CLUSTERIP },
+	{ "nodeport", KPR_SVC_NODEPORT },
+	{ "loadbalancer", KPR_SVC_LOADBALANCER },
+	{ "externalip", KPR_SVC_EXTERNALIP },
 	{ NULL },
 };
 
-static const char *const type_names[] = {
-	[KPR_SVC_CLUSTERIP] = "clusterip",
-	[KPR_SVC_NODEPORT] = "nodeport",
-	[KPR_SVC_LOADBALANCER] = "loadbalancer",
-	[KPR_SVC_EXTERNALIP] = "externalip",
+const struct kpr_enum kpr_algs[] = {
+	{ "random", KPR_ALG_RANDOM },
+	{ "maglev", KPR_ALG_MAGLEV },
+	{ NULL },
+};
+
+const struct kpr_opt kpr_svc_opts[] = {
+	{ "type", 't', "TYPE", "service type (default clusterip)", KPR_SVC_OPT_TYPE,
+	  .type = KPR_OPT_ENUM, .names = kpr_svc_types, .what = "service type" },
+	{ "id", 0, "N", "service id (default: kept, or the lowest free one)", KPR_SVC_OPT_ID,
+	  .type = KPR_OPT_UINT, .min = 1, .max = KPR_MAX_SERVICES - 1 },
+	{ "affinity", 0, "SECONDS", "client-IP session affinity timeout, 0 (default) is off", KPR_SVC_OPT_AFFINITY,
+	  .type = KPR_OPT_UINT, .min = 0, .max = 86400 },
+	{ "algorithm", 0, "ALG", "backend selection (default: lb-mode's)", KPR_SVC_OPT_ALGORITHM,
+	  .type = KPR_OPT_ENUM, .names = kpr_algs, .what = "algorithm" },
+	{ NULL },
 };
 
 static const char *const cilium_type_names[] = {
@@ -37,35 +48,25 @@ static const char *const cilium_type_names[] = {
 
 const char *kpr_svc_type_name(__u8 type, bool cilium)
 {
-	if (type < KPR_SVC_CLUSTERIP || type > KPR_SVC_EXTERNALIP)
+	const char *name = kpr_enum_name(kpr_svc_types, type);
+
+	if (!name)
 		return "unknown";
-	return cilium ? cilium_type_names[type] : type_names[type];
+	return cilium ? cilium_type_names[type] : name;
 }
 
-static const char *const alg_names[] = { "default", "random", "maglev" };
 static const char *const mode_names[] = { "default", "snat", "dsr", "hybrid" };
 
 const char *kpr_alg_name(__u8 alg)
 {
-	return alg < ARRAY_SIZE(alg_names) ? alg_names[alg] : "unknown";
+	const char *name = kpr_enum_name(kpr_algs, alg);
+
+	return alg == KPR_ALG_DEFAULT ? "default" : name ? name : "unknown";
 }
 
 const char *kpr_mode_name(__u8 mode)
 {
 	return mode < ARRAY_SIZE(mode_names) ? mode_names[mode] : "unknown";
-}
-
-static int lookup_name(const char *const *names, size_t n, size_t first, const char *s)
-{
-	for (size_t i = first; i < n; i++)
-		if (names[i] && !strcmp(names[i], s))
-			return (int)i;
-	return -1;
-}
-
-int kpr_alg_parse(const char *s)
-{
-	return lookup_name(alg_names, ARRAY_SIZE(alg_names), KPR_ALG_RANDOM, s);
 }
 
 void kpr_svc_spec_init(struct kpr_svc_spec *sp)
@@ -90,46 +91,27 @@ void kpr_svc_specs_free(struct kpr_svc_spec *sp, size_t n)
 
 #define fail(...) do { snprintf(err, errlen, __VA_ARGS__); return -EINVAL; } while (0)
 
-int kpr_svc_set_opt(struct kpr_svc_spec *sp, int id, const char *arg, char *err, size_t errlen)
+void kpr_svc_set_opt(struct kpr_svc_spec *sp, int id, const struct kpr_optval *v)
 {
-	unsigned long v;
-	int i;
-
 	switch (id) {
 	case KPR_SVC_OPT_TYPE:
-		i = lookup_name(type_names, ARRAY_SIZE(type_names), 1, arg);
-		if (i < 0)
-			fail("unknown service type '%s': use clusterip, nodeport, loadbalancer or externalip", arg);
-		sp->type = (__u8)i;
-		return 0;
+		sp->type = (__u8)v->u;
+		break;
 	case KPR_SVC_OPT_ID:
-		if (kpr_parse_uint(arg, 1, KPR_MAX_SERVICES - 1, &v))
-			fail("bad --id '%s': use 1 to %u", arg, KPR_MAX_SERVICES - 1);
-		sp->id = (__u32)v;
-		return 0;
+		sp->id = (__u32)v->u;
+		break;
 	case KPR_SVC_OPT_AFFINITY:
-		if (kpr_parse_uint(arg, 0, 86400, &v))
-			fail("bad --affinity '%s': use 0 to 86400 seconds", arg);
-		sp->affinity = (__u32)v;
-		return 0;
+		sp->affinity = (__u32)v->u;
+		break;
 	case KPR_SVC_OPT_ALGORITHM:
-		i = kpr_alg_parse(arg);
-		if (i < 0)
-			fail("unknown algorithm '%s': use random or maglev", arg);
-		sp->algorithm = (__u8)i;
-		return 0;
-	case KPR_SVC_OPT_MODE:
-		i = lookup_name(mode_names, ARRAY_SIZE(mode_names), 1, arg);
-		if (i < 0 || i == KPR_MODE_HYBRID)
-			fail("unknown mode '%s' for a service: use snat or dsr (hybrid is node-wide: lb-mode --mode hybrid)", arg);
-		sp->mode = (__u8)i;
-		return 0;
+		sp->algorithm = (__u8)v->u;
+		break;
 	}
-	fail("unknown service option");
 }
 
 int kpr_svc_set_endpoints(struct kpr_svc_spec *sp, int argc, char **argv, char *err, size_t errlen)
 {
+	struct kpr_hidx seen = {};
 	struct kpr_l4addr fe;
 	__u8 be_family = 0;
 	int ret;
@@ -147,30 +129,35 @@ int kpr_svc_set_endpoints(struct kpr_svc_spec *sp, int argc, char **argv, char *
 	free(sp->be);
 	sp->n_be = 0;
 	sp->be = calloc((size_t)argc, sizeof(*sp->be));
-	if (!sp->be)
+	if (!sp->be || kpr_hidx_init(&seen, sp->be, sizeof(*sp->be), sizeof(sp->be->addr),
+				     (unsigned int)argc))
 		fail("out of memory");
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc && !ret; i++) {
 		struct kpr_be_spec *b = &sp->be[sp->n_be];
 
 		ret = kpr_parse_backend(argv[i], fe.proto, b, err, errlen);
 		if (ret)
-			return ret;
+			break;
+		ret = -EINVAL;
 		if (b->addr.proto != fe.proto)
-			fail("backend '%s' is %s but frontend '%s' is %s", argv[i],
-			     kpr_proto_name(b->addr.proto, false), argv[0],
-			     kpr_proto_name(fe.proto, false));
-		if (fe.family != KPR_FAM_ANY && b->addr.family != fe.family)
-			fail("backend '%s' is IPv%u but frontend '%s' is IPv%u: no NAT46/64",
-			     argv[i], b->addr.family, argv[0], fe.family);
-		if (be_family && b->addr.family != be_family)
-			fail("backend '%s': a service's backends are all IPv4 or all IPv6", argv[i]);
+			snprintf(err, errlen, "backend '%s' is %s but frontend '%s' is %s", argv[i],
+				 kpr_proto_name(b->addr.proto, false), argv[0],
+				 kpr_proto_name(fe.proto, false));
+		else if (fe.family != KPR_FAM_ANY && b->addr.family != fe.family)
+			snprintf(err, errlen, "backend '%s' is IPv%u but frontend '%s' is IPv%u: no NAT46/64",
+				 argv[i], b->addr.family, argv[0], fe.family);
+		else if (be_family && b->addr.family != be_family)
+			snprintf(err, errlen, "backend '%s': a service's backends are all IPv4 or all IPv6",
+				 argv[i]);
+		else if (kpr_hidx_add(&seen, sp->n_be) >= 0)
+			snprintf(err, errlen, "backend '%s' is given twice", argv[i]);
+		else
+			ret = 0;
 		be_family = b->addr.family;
-		for (unsigned int j = 0; j < sp->n_be; j++)
-			if (!memcmp(&sp->be[j].addr, &b->addr, sizeof(b->addr)))
-				fail("backend '%s' is given twice", argv[i]);
-		sp->n_be++;
+		sp->n_be += !ret;
 	}
-	return 0;
+	kpr_hidx_free(&seen);
+	return ret;
 }
 
 static void build_line_opts(struct option *lo, char *so)
@@ -197,6 +184,8 @@ static void build_line_opts(struct option *lo, char *so)
 int kpr_svc_parse_line(char *line, struct kpr_svc_spec *sp, char *err, size_t errlen)
 {
 	struct option lo[KPR_SVC_OPT_MAX + 1];
+	const struct kpr_opt *o;
+	struct kpr_optval v;
 	char so[32], **base, **words;
 	int n, c, ret = 0;
 
@@ -224,14 +213,16 @@ int kpr_svc_parse_line(char *line, struct kpr_svc_spec *sp, char *err, size_t er
 	while ((c = getopt_long(n + 1, words, so, lo, NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			snprintf(err, errlen, c == '?' ?
-				 "unknown option '%s' (a line takes -t, --id, --affinity, --algorithm, --mode)" :
+				 "unknown option '%s' (a line takes the options of svc-add --help that shape a service)" :
 				 "option '%s' needs a value", words[optind - 1]);
 			ret = -EINVAL;
 			goto out;
 		}
-		ret = kpr_svc_set_opt(sp, c == 't' ? KPR_SVC_OPT_TYPE : c, optarg, err, errlen);
+		o = kpr_opt_by_id(kpr_svc_opts, c == 't' ? KPR_SVC_OPT_TYPE : c);
+		ret = kpr_opt_parse(o, optarg, &v, err, errlen);
 		if (ret)
 			goto out;
+		kpr_svc_set_opt(sp, o->id, &v);
 	}
 	ret = kpr_svc_set_endpoints(sp, n + 1 - optind, words + optind, err, errlen);
 out:

@@ -28,7 +28,15 @@ static int add(struct kpr_state *st, const char *alg, int argc, char **argv)
 	int ret;
 
 	kpr_svc_spec_init(&sp);
-	ret = alg ? kpr_svc_set_opt(&sp, KPR_SVC_OPT_ALGORITHM, alg, err, sizeof(err)) : 0;
+	ret = 0;
+	if (alg) {
+		const struct kpr_opt *o = kpr_opt_by_id(kpr_svc_opts, KPR_SVC_OPT_ALGORITHM);
+		struct kpr_optval v;
+
+		ret = kpr_opt_parse(o, alg, &v, err, sizeof(err));
+		if (!ret)
+			kpr_svc_set_opt(&sp, o->id, &v);
+	}
 	if (!ret)
 		ret = kpr_svc_set_endpoints(&sp, argc, argv, err, sizeof(err));
 	if (!ret)

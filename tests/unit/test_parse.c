@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "svc/addr.h"
@@ -90,8 +91,33 @@ static void line_bad(const char *in, const char *msg)
 	free(l);
 }
 
+/* The most backends a service takes, all distinct, then the last one again. */
+static void many_backends(void)
+{
+	unsigned int n = KPR_MAX_BACKENDS_PER_SVC;
+	char **argv = calloc(n + 1, sizeof(*argv)), *buf = malloc(24 * (size_t)(n + 1));
+	char err[KPR_ERRLEN] = "";
+	struct kpr_svc_spec sp;
+
+	argv[0] = "10.96.0.1:80";
+	for (unsigned int i = 1; i <= n; i++) {
+		argv[i] = buf + 24 * (size_t)i;
+		snprintf(argv[i], 24, "10.1.%u.%u:80", i >> 8 & 255, i & 255);
+	}
+	kpr_svc_spec_init(&sp);
+	ok(!kpr_svc_set_endpoints(&sp, (int)n, argv, err, sizeof(err)) && sp.n_be == n - 1,
+	   "%u distinct backends: %s", n - 1, err);
+	snprintf(argv[n], 24, "%s", argv[1]);
+	ok(kpr_svc_set_endpoints(&sp, (int)n + 1, argv, err, sizeof(err)) == -EINVAL &&
+	   strstr(err, "given twice"), "the first of %u backends again at the end: %s", n, err);
+	kpr_svc_spec_free(&sp);
+	free(buf);
+	free(argv);
+}
+
 int main(void)
 {
+	many_backends();
 	unsigned long v;
 	char *words[4], buf[64];
 
@@ -154,7 +180,8 @@ int main(void)
 	line_bad("--id 0 10.0.0.1:80", "bad --id");
 	line_bad("--affinity 86401 10.0.0.1:80", "bad --affinity");
 	line_bad("--algorithm rr 10.0.0.1:80", "unknown algorithm");
-	line_bad("--mode hybrid 10.0.0.1:80", "node-wide");
+	line_bad("--mode hybrid 10.0.0.1:80", "unknown option '--mode'");
+	line_bad("--mode dsr 10.0.0.1:80", "unknown option '--mode'");
 	line_bad("--id", "needs a value");
 	line_bad("svc-add", "missing FRONTEND");
 	{
