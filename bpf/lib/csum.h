@@ -142,9 +142,11 @@ static __always_inline void kpr_csum_commit(kpr_ctx_t *ctx, const struct kpr_csu
 		bpf_l3_csum_replace(ctx, u->ipoff, 0, kpr_csum_fold(u->ip), 0);
 	if (!u->has_l4)
 		return;
-	bpf_l4_csum_replace(ctx, u->l4off, 0, kpr_csum_fold(u->pseudo),
-			    BPF_F_PSEUDO_HDR | mangled);
-	bpf_l4_csum_replace(ctx, u->l4off, 0, kpr_csum_fold(u->l4), mangled);
+	if (u->pseudo)
+		bpf_l4_csum_replace(ctx, u->l4off, 0, kpr_csum_fold(u->pseudo),
+				    BPF_F_PSEUDO_HDR | mangled);
+	if (u->l4)
+		bpf_l4_csum_replace(ctx, u->l4off, 0, kpr_csum_fold(u->l4), mangled);
 #endif
 }
 #endif
