@@ -26,11 +26,13 @@ teardown() {
 	[ -n "${SRV:-}" ] && kill "$SRV" 2>/dev/null
 	[ -n "${A:-}" ] && ip netns del "$A" 2>/dev/null
 	[ -n "${B:-}" ] && ip netns del "$B" 2>/dev/null
+	[ -n "${C:-}" ] && ip netns del "$C" 2>/dev/null
 	return 0
 }
 
 inA() { nsenter --net="/run/netns/$A" "$@"; }
 inB() { nsenter --net="/run/netns/$B" "$@"; }
+inC() { nsenter --net="/run/netns/$C" "$@"; }
 
 # The sum over CPUs of counter $1 of the program attached at a0 egress.
 tc_seen() {
@@ -55,7 +57,8 @@ tc_seen() {
 	# ICMP both families, then a TCP exchange: everything must still pass
 	inA ping -c 3 -i 0.2 -W 2 10.201.0.2
 	inA ping -6 -c 3 -i 0.2 -W 2 fd00:201::2
-	inB socat TCP-LISTEN:7201,reuseaddr EXEC:cat 3>&- &
+	# nsenter execs socat: $! is the server itself, for teardown to kill
+	nsenter --net="/run/netns/$B" socat TCP-LISTEN:7201,reuseaddr EXEC:cat 3>&- &
 	SRV=$!
 	local end=$((SECONDS + 10))
 	until inB ss -Hltn 'sport = :7201' | grep -q LISTEN; do
@@ -79,4 +82,45 @@ tc_seen() {
 	refute_output --partial "not ok"
 	# every case ran: 4 rewrites with a sum, IPv4 UDP without one
 	[ "$(grep -c '^ok' <<<"$output")" -eq 5 ] || fail "$output"
+}
+
+# A local socket's datagram reaches tc egress with its sum left for the
+# device (CHECKSUM_PARTIAL: the field holds the pseudo-header's sum), which
+# BPF_PROG_TEST_RUN never makes. B forwards it out of a veth without tx
+# offload, which finishes the sum in software, so C verifies what tc wrote:
+# a wrong pseudo-header change is a datagram C drops.
+@test "tc rewrites a datagram whose sum is left to the device, and the receiver verifies it" {
+	local end got=
+	[ -x "$KPR_BIN/tests/helper_tc_csum" ] || fail "no helper_tc_csum: make unit builds it"
+	C=ktcc$$
+	ip netns add "$C"
+	ip -n "$B" link add b1 type veth peer name c0 netns "$C"
+	ip -n "$B" addr add 10.202.0.1/24 dev b1
+	ip -n "$C" addr add 10.202.0.2/24 dev c0
+	ip -n "$B" link set b1 up
+	ip -n "$C" link set c0 up
+	inB sysctl -qw net.ipv4.ip_forward=1
+	inB ethtool -K b1 tx off >/dev/null
+	ip -n "$A" route add 10.202.0.0/24 via 10.201.0.2
+	ip -n "$C" route add default via 10.202.0.1
+	# to a made-up 10.202.0.99:7301 from port 7300; tc makes it
+	# 10.201.0.1:7400 -> C's 10.202.0.2:7201, both addresses in the
+	# pseudo-header changed or not, both ports changed
+	"$KPR_BIN/tests/helper_tc_csum" attach "$A" a0 10.201.0.1:7400 10.202.0.2:7201
+	nsenter --net="/run/netns/$C" socat -u UDP-RECV:7201 OPEN:"$BATS_TEST_TMPDIR/got",creat 3>&- &
+	SRV=$!
+	end=$((SECONDS + 10))
+	until inC ss -Hlun 'sport = :7201' | grep -q 7201; do
+		[ $SECONDS -lt $end ] || fail "the UDP receiver did not bind"
+		sleep 0.1
+	done
+	# resent until it arrives: the first one may wait for ARP
+	end=$((SECONDS + 10))
+	until grep -q "partial sum" "$BATS_TEST_TMPDIR/got" 2>/dev/null; do
+		[ $SECONDS -lt $end ] || fail "nothing arrived at C; its UDP counters: $(inC nstat -az Udp\* | tr '\n' ' ')"
+		inA socat -u - UDP-SENDTO:10.202.0.99:7301,sourceport=7300,reuseaddr <<<"partial sum"
+		sleep 0.2
+	done
+	# and it was a partial sum indeed: the sender's device offloads it
+	inA ethtool -k a0 | grep -q '^tx-checksumming: on' || fail "a0 computes its own sums"
 }

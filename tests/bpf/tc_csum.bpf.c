@@ -17,8 +17,9 @@ int tc_csum(struct __sk_buff *skb)
 {
 	struct kpr_pkt p = {};
 
+	/* ARP and the rest pass: attached, it must let a host resolve */
 	if (kpr_parse(skb, &p) || !p.l4csum)
-		return kpr_to_tc(skb, KPR_DROP);
+		return kpr_to_tc(skb, KPR_PASS);
 	kpr_rewrite(skb, &p, &tc_csum_src.addr, tc_csum_src.port, &tc_csum_dst.addr,
 		    tc_csum_dst.port);
 	return kpr_to_tc(skb, KPR_PASS);

@@ -6,11 +6,21 @@
  * of both families with BPF_PROG_TEST_RUN, each rewritten to random
  * tuples, and checks every sum of the result against a full recomputation.
  * Prints TAP; datapath-tc.bats runs it.
+ *   helper_tc_csum
+ * With attach, it instead attaches the program at tc egress of DEV in the
+ * network namespace NETNS, rewriting every IPv4 TCP/UDP packet leaving by it
+ * to SRC -> DST, and exits; the filter stays until the namespace goes.
+ *   helper_tc_csum attach NETNS DEV SRC_IP:PORT DST_IP:PORT
  */
+#define _GNU_SOURCE	/* setns() */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <unistd.h>
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
 #include <netinet/in.h>
@@ -182,11 +192,66 @@ static void run_case(struct tc_csum_bpf *skel, bool v6, __u8 proto, bool nosum)
 	   ROUNDS, bad, wrong, err);
 }
 
-int main(void)
+static int parse_l4(const char *s, struct kpr_l4addr *a)
+{
+	char ip[INET_ADDRSTRLEN];
+	const char *colon = strrchr(s, ':');
+
+	if (!colon || colon - s >= (int)sizeof(ip))
+		return -1;
+	memcpy(ip, s, colon - s);
+	ip[colon - s] = 0;
+	memset(a, 0, sizeof(*a));
+	a->port = htons(atoi(colon + 1));
+	return inet_pton(AF_INET, ip, &a->addr.v4) == 1 ? 0 : -1;
+}
+
+static int attach(struct tc_csum_bpf *skel, char **argv)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(skel->progs.tc_csum));
+	char path[256];
+	int fd, err;
+
+	if (parse_l4(argv[4], &skel->bss->tc_csum_src) ||
+	    parse_l4(argv[5], &skel->bss->tc_csum_dst)) {
+		fprintf(stderr, "helper_tc_csum: bad address in %s %s\n", argv[4], argv[5]);
+		return 2;
+	}
+	snprintf(path, sizeof(path), "/run/netns/%s", argv[2]);
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || setns(fd, CLONE_NEWNET)) {
+		perror(path);
+		return 1;
+	}
+	hook.ifindex = if_nametoindex(argv[3]);
+	if (!hook.ifindex) {
+		perror(argv[3]);
+		return 1;
+	}
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST) {
+		fprintf(stderr, "helper_tc_csum: clsact on %s: %s\n", argv[3], strerror(-err));
+		return 1;
+	}
+	err = bpf_tc_attach(&hook, &opts);
+	if (err) {
+		fprintf(stderr, "helper_tc_csum: attach to %s: %s\n", argv[3], strerror(-err));
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	struct tc_csum_bpf *skel;
 	struct bpf_map *m;
+	int ret;
 
+	if (argc != 1 && (argc != 6 || strcmp(argv[1], "attach"))) {
+		fprintf(stderr, "usage: helper_tc_csum [attach NETNS DEV SRC_IP:PORT DST_IP:PORT]\n");
+		return 2;
+	}
 	srand(1624);
 	skel = tc_csum_bpf__open();
 	if (!skel) {
@@ -201,6 +266,11 @@ int main(void)
 	if (tc_csum_bpf__load(skel)) {
 		fprintf(stderr, "helper_tc_csum: cannot load tc_csum: %s\n", strerror(errno));
 		return 1;
+	}
+	if (argc == 6) {
+		ret = attach(skel, argv);
+		tc_csum_bpf__destroy(skel);
+		return ret;
 	}
 	run_case(skel, false, IPPROTO_TCP, false);
 	run_case(skel, false, IPPROTO_UDP, false);
