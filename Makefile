@@ -30,10 +30,15 @@ BPF_SRC    := $(wildcard bpf/*.bpf.c)
 BPF_OBJ    := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRC))
 SKELS      := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRC))
 BPF_HDRS   := $(wildcard bpf/*.h bpf/lib/*.h)
+# Test-only BPF programs (the lab's XDP_PASS, the bench wrappers, checksum
+# probes): built for check, demo and bench, never installed. Their skeletons
+# are for the C tests; the bench makes its own (tests/bench/datapath.sh).
+TEST_BPF_SRC  := $(wildcard tests/bpf/*.bpf.c)
+TEST_BPF_OBJ  := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/tests/bpf/%.bpf.o,$(TEST_BPF_SRC))
+TEST_SKELS    := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/tests/bpf/%.skel.h,\
+		 $(filter-out tests/bpf/kpr_bench.bpf.c,$(TEST_BPF_SRC)))
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
-# BPF programs only the tests load (tests/bpf/), e.g. a cgroup program
-TEST_BPF   := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/tests/bpf/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 
 # Debian 12 packages: build, then what the tests and the lab use.
 DEPS_BUILD := make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev \
@@ -82,16 +87,18 @@ deps-check:
 
 # Nothing is built before the check has passed, so that a missing package is
 # reported as such and not as a compiler error.
-$(BPF_OBJ) $(COMMON_OBJ) $(BINS) $(UNIT_BINS) $(TEST_BPF): | deps-check
+$(BPF_OBJ) $(TEST_BPF_OBJ) $(COMMON_OBJ) $(BINS) $(UNIT_BINS): | deps-check
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(BUILD)/bpf
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c
-	@mkdir -p $(@D)
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c | $(BUILD)/tests/bpf
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+$(BUILD)/tests/bpf/%.skel.h: $(BUILD)/tests/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
 # Header dependencies come from -MMD; the skeletons are generated headers,
@@ -106,22 +113,22 @@ $(BUILD)/libkpr.a: $(COMMON_OBJ)
 $(BUILD)/%: cmd/%.c $(BUILD)/libkpr.a $(SKELS)
 	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/libkpr.a $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkpr.a $(SKELS) | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkpr.a $(SKELS) $(TEST_SKELS) | $(BUILD)/tests
 	$(CC) $(CFLAGS) $< -o $@ $(BUILD)/libkpr.a $(LDLIBS)
 
-$(BUILD)/bpf $(BUILD)/tests:
+$(BUILD)/bpf $(BUILD)/tests $(BUILD)/tests/bpf:
 	mkdir -p $@
 
-unit: all $(UNIT_BINS) $(TEST_BPF)
+unit: all $(UNIT_BINS) $(TEST_BPF_OBJ)
 
 # Every test: C unit tests and the bats suites, one closing line of counts.
-check: all $(UNIT_BINS) $(TEST_BPF)
+check: all $(UNIT_BINS) $(TEST_BPF_OBJ)
 	@KPR_BIN=$(CURDIR)/$(BUILD) tests/run.sh
 
-demo: all
+demo: all $(TEST_BPF_OBJ)
 	@KPR_BIN=$(CURDIR)/$(BUILD) tests/demo.sh
 
-bench: all
+bench: all $(TEST_BPF_OBJ)
 	@KPR_BIN=$(CURDIR)/$(BUILD) tests/bench/run.sh
 
 install: all
@@ -136,6 +143,6 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
-.SECONDARY: $(BPF_OBJ) $(SKELS)
+.SECONDARY: $(BPF_OBJ) $(SKELS) $(TEST_BPF_OBJ) $(TEST_SKELS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

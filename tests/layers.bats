@@ -78,3 +78,36 @@ symbol_edges() {
 	run tsort <<<$'a.o b.o\nb.o c.o\nc.o a.o'
 	[ "$status" -ne 0 ]
 }
+
+# The datapath's blocks (HACKING.md, "The context shim"): in bpf/lib, only
+# ctx.h and the dispatchers (xdp.h) know the program type; every other
+# block names neither XDP's nor tc's verdicts, contexts or context-bound
+# helpers, and none includes a dispatcher. Prints the offending lines.
+shim_violations() {
+	local dir=$1 f
+	for f in "$dir"/*.h; do
+		case ${f##*/} in ctx.h|xdp.h) continue ;; esac
+		grep -HnE '\bXDP_[A-Z]|\bTC_ACT_|struct (xdp_md|__sk_buff)|\bbpf_(xdp|skb)_[a-z_]+\(' "$f"
+		grep -HnE '^#include "(xdp|tc)\.h"' "$f"
+	done
+	grep -HnE '^#include "' "$dir/ctx.h"
+	return 0
+}
+
+@test "bpf/lib blocks other than ctx.h and the dispatchers never name XDP or tc" {
+	local bad
+	[ -f "$(top)/bpf/lib/ctx.h" ] || fail "no bpf/lib/ctx.h"
+	bad=$(shim_violations "$(top)/bpf/lib")
+	[ -z "$bad" ] || fail "$bad"
+}
+
+@test "the shim check finds a block that returns an XDP verdict" {
+	local d=$BATS_TEST_TMPDIR/lib
+	mkdir -p "$d"
+	cp "$(top)"/bpf/lib/*.h "$d/"
+	printf 'static int f(struct xdp_md *ctx) { return XDP_PASS; }\n' >>"$d/lb.h"
+	printf '#include "parse.h"\n' >>"$d/ctx.h"
+	run shim_violations "$d"
+	assert_output --partial "lb.h"
+	assert_output --partial "ctx.h"
+}

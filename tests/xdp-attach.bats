@@ -206,7 +206,7 @@ xdp_of() {	# the XDP program line of ip link, empty when none
 	xdp-attach -q -N "$NS" --mode generic eth0
 	link_id=$(xdp-attach -N "$NS" --status -j | jq -r '.devices[0].link_id')
 	# as another kpr version would have left it: the link runs another program
-	"$KPR_BIN/tests/helper_link_update" "$(pin "$NS" xdp eth0)" "$KPR_BIN/bpf/xdp_pass.bpf.o"
+	"$KPR_BIN/tests/helper_link_update" "$(pin "$NS" xdp eth0)" "$KPR_BIN/tests/bpf/xdp_pass.bpf.o"
 	ip -n "$NS" link show dev eth0 | grep -q 'name xdp_pass'
 	run xdp-attach -N "$NS" --mode generic eth0 -j
 	assert_success

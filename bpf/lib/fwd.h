@@ -32,12 +32,12 @@ static __always_inline __u32 kpr_l3_len(const struct kpr_pkt *p)
 }
 
 /* Looks the route to daddr up as the packet p arrived; fills fib. */
-static __always_inline int kpr_fib(struct xdp_md *ctx, const struct kpr_pkt *p,
+static __always_inline int kpr_fib(kpr_ctx_t *ctx, const struct kpr_pkt *p,
 				   const union kpr_addr *daddr, struct bpf_fib_lookup *fib)
 {
 	__builtin_memset(fib, 0, sizeof(*fib));
 	fib->l4_protocol = p->key.proto;
-	fib->ifindex = ctx->ingress_ifindex;
+	fib->ifindex = kpr_ctx_ifindex_in(ctx);
 	/* branch on the header pointers, not on key.family: the verifier
 	 * tracks a spilled pointer's NULL-ness, not a byte in a struct */
 	fib->tot_len = kpr_l3_len(p);
@@ -53,7 +53,7 @@ static __always_inline int kpr_fib(struct xdp_md *ctx, const struct kpr_pkt *p,
 	} else {
 		return -1;
 	}
-	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
+	return kpr_ctx_fib_lookup(ctx, fib);
 }
 
 /*
@@ -98,12 +98,12 @@ struct {
  * packet's family, kept in the cache beside the route; KPR_FIB_NO_SNAT when that
  * device has none (it is not attached).
  */
-static __noinline int kpr_fib_cached(struct xdp_md *ctx, const struct kpr_pkt *p,
+static __noinline int kpr_fib_cached(kpr_ctx_t *ctx, const struct kpr_pkt *p,
 				     const union kpr_addr *daddr, struct bpf_fib_lookup *fib,
 				     union kpr_addr *snat)
 {
 	struct kpr_dev_addrs *da;
-	struct kpr_nh_key k = { .dst = *daddr, .ifindex_in = ctx->ingress_ifindex,
+	struct kpr_nh_key k = { .dst = *daddr, .ifindex_in = kpr_ctx_ifindex_in(ctx),
 				.family = p->key.family };
 	struct kpr_nh *nh = bpf_map_lookup_elem(&nh_cache, &k);
 	struct kpr_nh v = {};
@@ -179,14 +179,14 @@ struct {
 } nh_backend SEC(".maps");
 
 /* kpr_fib_cached() towards backend be_id at daddr, with its SNAT address. */
-static __always_inline int kpr_fib_backend(struct xdp_md *ctx, const struct kpr_pkt *p,
+static __always_inline int kpr_fib_backend(kpr_ctx_t *ctx, const struct kpr_pkt *p,
 					   __u32 be_id, const union kpr_addr *daddr,
 					   struct bpf_fib_lookup *fib, union kpr_addr *snat)
 {
 	struct kpr_nh_backend *nh = bpf_map_lookup_elem(&nh_backend, &be_id);
 	int rc;
 
-	if (nh && p->now < nh->expires && nh->ifindex_in == ctx->ingress_ifindex &&
+	if (nh && p->now < nh->expires && nh->ifindex_in == kpr_ctx_ifindex_in(ctx) &&
 	    kpr_l3_len(p) <= nh->mtu && kpr_addr_eq(&nh->dst, daddr)) {
 		fib->ifindex = nh->ifindex;
 		__builtin_memcpy(fib->smac, nh->smac, ETH_ALEN);
@@ -199,7 +199,7 @@ static __always_inline int kpr_fib_backend(struct xdp_md *ctx, const struct kpr_
 		return rc;
 	nh->dst = *daddr;
 	nh->snat = *snat;
-	nh->ifindex_in = ctx->ingress_ifindex;
+	nh->ifindex_in = kpr_ctx_ifindex_in(ctx);
 	nh->ifindex = fib->ifindex;
 	nh->mtu = fib->mtu_result;
 	__builtin_memcpy(nh->smac, fib->smac, ETH_ALEN);
@@ -208,28 +208,32 @@ static __always_inline int kpr_fib_backend(struct xdp_md *ctx, const struct kpr_
 	return rc;
 }
 
-/* After the rewrite: one hop less, the neighbour's MAC, out by egress. */
-static __always_inline int kpr_redirect(struct kpr_pkt *p, const struct bpf_fib_lookup *fib,
-					int rc)
+/* After the rewrite: one hop less, the neighbour's MAC, out by egress.
+ * Without a neighbour (rc NO_NEIGH) or hops, the stack takes it. */
+static __always_inline enum kpr_verdict kpr_redirect(kpr_ctx_t *ctx, struct kpr_pkt *p,
+						     const struct bpf_fib_lookup *fib, int rc)
 {
+	struct kpr_csum_upd u = {};
+
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
-		return XDP_PASS;
+		return KPR_PASS;
 	if (p->ip6) {
 		if (p->ip6->hop_limit <= 1)
-			return XDP_PASS;	/* the stack sends time exceeded */
+			return KPR_PASS;	/* the stack sends time exceeded */
 		p->ip6->hop_limit--;
 	} else if (p->ip4) {
 		__u16 *w = (__u16 *)&p->ip4->ttl;
 		__u16 old = *w;
 
 		if (p->ip4->ttl <= 1)
-			return XDP_PASS;
+			return KPR_PASS;
 		p->ip4->ttl--;
-		kpr_csum_apply(&p->ip4->check, kpr_csum_diff16(0, old, *w));
+		kpr_csum_ip(ctx, &u, &p->ip4->check, kpr_csum_diff16(0, old, *w));
 	}
 	__builtin_memcpy(p->eth->h_dest, fib->dmac, ETH_ALEN);
 	__builtin_memcpy(p->eth->h_source, fib->smac, ETH_ALEN);
-	return bpf_redirect(fib->ifindex, 0);
+	kpr_csum_commit(ctx, &u);
+	return kpr_ctx_redirect(fib->ifindex);
 }
 
 #endif

@@ -27,12 +27,12 @@ static __always_inline bool kpr_is_svc_addr(const struct kpr_pkt *p)
 	return bpf_map_lookup_elem(&svc_addrs, &k) != NULL;
 }
 
-/* XDP_TX for an echo request to a service address, -1 when not one. */
-static __always_inline int kpr_icmp_echo(struct kpr_pkt *p)
+/* KPR_TX for an echo request to a service address, -1 when not one. */
+static __always_inline int kpr_icmp_echo(kpr_ctx_t *ctx, struct kpr_pkt *p)
 {
+	struct kpr_csum_upd u = {};
 	__u16 *w = p->l4;	/* type and code */
 	__u16 old = *w;
-	__u64 d;
 
 	if (p->ip4) {
 		struct kpr_icmphdr *ih = p->l4;
@@ -43,18 +43,17 @@ static __always_inline int kpr_icmp_echo(struct kpr_pkt *p)
 		if (!kpr_is_svc_addr(p))
 			return -1;
 		ih->type = KPR_ICMP_ECHOREPLY;
-		kpr_csum_apply(&ih->checksum, kpr_csum_diff16(0, old, *w));
+		kpr_csum_l4(ctx, &u, &ih->checksum, 0, kpr_csum_diff16(0, old, *w), false);
 		/* swapping addresses leaves the header sum as it was */
 		a = p->ip4->saddr;
 		p->ip4->saddr = p->ip4->daddr;
 		p->ip4->daddr = a;
 		old = *(__u16 *)&p->ip4->ttl;
 		p->ip4->ttl = 64;
-		d = kpr_csum_diff16(0, old, *(__u16 *)&p->ip4->ttl);
-		kpr_csum_apply(&p->ip4->check, d);
+		kpr_csum_ip(ctx, &u, &p->ip4->check,
+			    kpr_csum_diff16(0, old, *(__u16 *)&p->ip4->ttl));
 	} else if (p->ip6) {
 		struct icmp6hdr *ih = p->l4;
-
 
 		if (ih->icmp6_type != ICMPV6_ECHO_REQUEST || ih->icmp6_code)
 			return -1;
@@ -62,7 +61,7 @@ static __always_inline int kpr_icmp_echo(struct kpr_pkt *p)
 			return -1;
 		ih->icmp6_type = ICMPV6_ECHO_REPLY;
 		/* the pseudo-header is symmetric in the addresses */
-		kpr_csum_apply(&ih->icmp6_cksum, kpr_csum_diff16(0, old, *w));
+		kpr_csum_l4(ctx, &u, &ih->icmp6_cksum, 0, kpr_csum_diff16(0, old, *w), false);
 		__builtin_memcpy(&p->ip6->saddr, &p->key.daddr, 16);
 		__builtin_memcpy(&p->ip6->daddr, &p->key.saddr, 16);
 		p->ip6->hop_limit = 64;
@@ -70,7 +69,8 @@ static __always_inline int kpr_icmp_echo(struct kpr_pkt *p)
 		return -1;
 	}
 	kpr_swap_eth(p->eth);
-	return XDP_TX;
+	kpr_csum_commit(ctx, &u);
+	return KPR_TX;
 }
 
 #endif

@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Service lookup and backend selection: an established flow keeps its
- * backend (ct), then client affinity, then Maglev or random among the
- * active slots of the service's current generation.
+ * Service lookup and backend selection, keyed on a flow key and never on a
+ * packet, so that a hook with no packet (a socket's connect()) can ask the
+ * same questions: the service of a frontend, client affinity, then Maglev
+ * or random among the active slots of the service's current generation.
+ * That an established flow keeps its backend is ct's (lib/ct.h).
  */
 #ifndef KPR_LIB_LB_H
 #define KPR_LIB_LB_H
 
+#include "ct.h"
 #include "jhash.h"
 #include "maps.h"
-#include "parse.h"
-
-#define KPR_NSEC	1000000000ull
 
 static __always_inline struct kpr_config *kpr_cfg(void)
 {
@@ -20,25 +20,26 @@ static __always_inline struct kpr_config *kpr_cfg(void)
 	return bpf_map_lookup_elem(&config, &zero);
 }
 
-static __always_inline bool kpr_is_node_addr(const struct kpr_pkt *p)
+/* Whether the flow is addressed to one of the node's addresses. */
+static __always_inline bool kpr_is_node_addr(const struct kpr_flow_key *fk)
 {
-	struct kpr_node_addr_key k = { .addr = p->key.daddr, .family = p->key.family };
+	struct kpr_node_addr_key k = { .addr = fk->daddr, .family = fk->family };
 
 	return bpf_map_lookup_elem(&node_addrs, &k) != NULL;
 }
 
-/* The service whose exact frontend the packet is addressed to. */
-static __always_inline struct kpr_svc *kpr_svc_exact(const struct kpr_pkt *p,
+/* The service whose exact frontend the flow is addressed to. */
+static __always_inline struct kpr_svc *kpr_svc_exact(const struct kpr_flow_key *fk,
 						     struct kpr_svc_key *sk)
 {
-	sk->fe.addr = p->key.daddr;
-	sk->fe.port = p->key.dport;
-	sk->fe.proto = p->key.proto;
-	sk->fe.family = p->key.family;
+	sk->fe.addr = fk->daddr;
+	sk->fe.port = fk->dport;
+	sk->fe.proto = fk->proto;
+	sk->fe.family = fk->family;
 	return bpf_map_lookup_elem(&services, sk);
 }
 
-/* A "*:PORT" NodePort, for a packet to a node address; sk keeps the
+/* A "*:PORT" NodePort, for a flow to a node address; sk keeps the
  * node address the client used, which the replies must come from. */
 static __always_inline struct kpr_svc *kpr_svc_any(struct kpr_svc_key *sk)
 {
@@ -60,7 +61,7 @@ static __always_inline bool kpr_svc_reachable(const struct kpr_svc *svc,
 /* A backend for a new flow, or 0 when the service has none to offer. */
 static __always_inline __u32 kpr_pick_backend(const struct kpr_svc *svc,
 					      const struct kpr_config *cfg,
-					      const struct kpr_pkt *p)
+					      const struct kpr_flow_key *fk)
 {
 	struct kpr_slot_key k = { .svc_id = svc->id };
 	__u8 alg = svc->algorithm ? svc->algorithm : cfg->algorithm;
@@ -74,7 +75,7 @@ static __always_inline __u32 kpr_pick_backend(const struct kpr_svc *svc,
 		if (table) {
 			/* Cilium's hash and seed: a node of either picks the
 			 * same backend for the same flow */
-			__u32 slot = kpr_flow_hash(&p->key, cfg->maglev_seed,
+			__u32 slot = kpr_flow_hash(fk, cfg->maglev_seed,
 						   svc->affinity_timeout) % cfg->maglev_size;
 
 			id = bpf_map_lookup_elem(table, &slot);
@@ -90,10 +91,12 @@ static __always_inline __u32 kpr_pick_backend(const struct kpr_svc *svc,
 	return id ? *id : 0;
 }
 
-static __always_inline bool kpr_be_usable(const struct kpr_backend *be,
-					  const struct kpr_pkt *p, bool new_flow)
+/* Whether a flow of family may use backend be (an established flow, or a
+ * new one). */
+static __always_inline bool kpr_be_usable(const struct kpr_backend *be, __u8 family,
+					  bool new_flow)
 {
-	if (be->be.family != p->key.family)	/* no NAT46/64 */
+	if (be->be.family != family)	/* no NAT46/64 */
 		return false;
 	if (be->state == KPR_BE_ACTIVE)
 		return true;
@@ -103,10 +106,10 @@ static __always_inline bool kpr_be_usable(const struct kpr_backend *be,
 
 /* Client affinity: the backend this client used within the timeout. */
 static __always_inline __u32 kpr_affinity_get(const struct kpr_svc *svc,
-					      const struct kpr_pkt *p, __u64 now)
+					      const struct kpr_flow_key *fk, __u64 now)
 {
 	struct kpr_affinity_key k = {
-		.client = p->key.saddr, .svc_id = svc->id, .family = p->key.family,
+		.client = fk->saddr, .svc_id = svc->id, .family = fk->family,
 	};
 	struct kpr_affinity *a = bpf_map_lookup_elem(&affinity, &k);
 
@@ -114,6 +117,35 @@ static __always_inline __u32 kpr_affinity_get(const struct kpr_svc *svc,
 		   now - a->last_used > (__u64)svc->affinity_timeout * KPR_NSEC))
 		return 0;
 	return a->backend_id;
+}
+
+/*
+ * The backend for a new flow fk to svc: the client's affinity while it holds
+ * and its backend takes new flows, else the service's algorithm. NULL when
+ * the service has no usable backend; *be_id is the one chosen.
+ */
+static __always_inline struct kpr_backend *kpr_lb_select(const struct kpr_svc *svc,
+							 const struct kpr_config *cfg,
+							 const struct kpr_flow_key *fk, __u64 now,
+							 __u32 *be_id)
+{
+	struct kpr_backend *be = NULL;
+	__u32 id;
+
+	if (svc->affinity_timeout) {
+		id = kpr_affinity_get(svc, fk, now);
+		be = id ? bpf_map_lookup_elem(&backends, &id) : NULL;
+		if (be && !kpr_be_usable(be, fk->family, true))
+			be = NULL;
+	}
+	if (!be) {
+		id = kpr_pick_backend(svc, cfg, fk);
+		be = id ? bpf_map_lookup_elem(&backends, &id) : NULL;
+		if (be && !kpr_be_usable(be, fk->family, true))
+			be = NULL;
+	}
+	*be_id = id;
+	return be;
 }
 
 #endif

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Rewriting a packet's addresses and ports with incremental checksums, and
+ * Rewriting a packet's addresses and ports (the sums through lib/csum.h), and
  * the SNAT port allocator over the nat slots shared with masquerade.
  */
 #ifndef KPR_LIB_NAT_H
 #define KPR_LIB_NAT_H
 
 #include "csum.h"
+#include "ct.h"
 #include "maps.h"
 #include "nat_slot.h"
 #include "parse.h"
@@ -16,12 +17,15 @@
  * no more. */
 #define KPR_NAT_TRIES	8
 
-/* Rewrites source and destination of the packet p describes. */
-static __always_inline void kpr_rewrite(struct kpr_pkt *p, const union kpr_addr *saddr,
-					__be16 sport, const union kpr_addr *daddr, __be16 dport)
+/* Rewrites source and destination of the packet p describes. In tc the
+ * checksum helpers leave p's pointers stale: a caller parses again. */
+static __always_inline void kpr_rewrite(kpr_ctx_t *ctx, struct kpr_pkt *p,
+					const union kpr_addr *saddr, __be16 sport,
+					const union kpr_addr *daddr, __be16 dport)
 {
+	struct kpr_csum_upd u = {};
 	bool v6 = p->ip6 != NULL;
-	__u64 d = 0;
+	__u64 d = 0, dp = 0;
 
 	d = kpr_csum_diff_addr(d, p->key.saddr.w, saddr->w, v6);
 	d = kpr_csum_diff_addr(d, p->key.daddr.w, daddr->w, v6);
@@ -29,7 +33,7 @@ static __always_inline void kpr_rewrite(struct kpr_pkt *p, const union kpr_addr 
 		__builtin_memcpy(&p->ip6->saddr, saddr, 16);
 		__builtin_memcpy(&p->ip6->daddr, daddr, 16);
 	} else if (p->ip4) {
-		kpr_csum_apply(&p->ip4->check, d);
+		kpr_csum_ip(ctx, &u, &p->ip4->check, d);
 		p->ip4->saddr = saddr->v4;
 		p->ip4->daddr = daddr->v4;
 	}
@@ -37,39 +41,12 @@ static __always_inline void kpr_rewrite(struct kpr_pkt *p, const union kpr_addr 
 	 * another type, which strict aliasing would let the compiler skip */
 	((__be16 *)p->l4)[0] = sport;
 	((__be16 *)p->l4)[1] = dport;
-	d = kpr_csum_diff16(d, p->key.sport, sport);
-	d = kpr_csum_diff16(d, p->key.dport, dport);
-	if (p->key.proto == IPPROTO_UDP && !v6 && !*p->l4csum)
-		return;		/* IPv4 UDP without a checksum stays without */
-	if (p->key.proto == IPPROTO_UDP)
-		kpr_csum_apply_udp(p->l4csum, d);
-	else
-		kpr_csum_apply(p->l4csum, d);
-}
-
-/* last may be later than now: another CPU wrote it after this packet read
- * the clock. That is fresh, not a wrapped-around age. */
-static __always_inline bool kpr_stale(__u64 last, __u64 now, __u32 timeout_s)
-{
-	return now > last && now - last > (__u64)timeout_s * 1000000000ull;
-}
-
-static __always_inline __u32 kpr_ct_timeout(const struct kpr_config *cfg, __u8 proto,
-					    __u32 flags)
-{
-	if (flags & KPR_CT_F_FIN_SEEN)
-		return KPR_CT_CLOSING_TIMEOUT;
-	return proto == IPPROTO_TCP ? cfg->ct_timeout_tcp : cfg->ct_timeout_udp;
-}
-
-/* A FIN or RST in a TCP packet: the flow is closing. */
-static __always_inline bool kpr_tcp_closing(const struct kpr_pkt *p)
-{
-	const struct tcphdr *th = p->l4;
-
-	if (p->key.proto != IPPROTO_TCP || (void *)(th + 1) > p->data_end)
-		return false;
-	return th->fin || th->rst;
+	dp = kpr_csum_diff16(dp, p->key.sport, sport);
+	dp = kpr_csum_diff16(dp, p->key.dport, dport);
+	/* IPv4 UDP without a checksum stays without */
+	if (p->key.proto != IPPROTO_UDP || v6 || *p->l4csum)
+		kpr_csum_l4(ctx, &u, p->l4csum, d, dp, p->key.proto == IPPROTO_UDP);
+	kpr_csum_commit(ctx, &u);
 }
 
 /*

@@ -22,6 +22,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "../kpr_maps.h"
+#include "ctx.h"
 
 /* linux/icmp.h pulls in libc's socket headers, which a BPF target lacks */
 #define KPR_ICMP_ECHOREPLY	0
@@ -62,10 +63,10 @@ static __always_inline bool kpr_addr_eq(const union kpr_addr *a, const union kpr
 #define KPR_IP_OFFSET	0x1fff
 
 /* Returns 0 for a packet to look at, -1 for one that is not ours. */
-static __always_inline int kpr_parse(struct xdp_md *ctx, struct kpr_pkt *p)
+static __always_inline int kpr_parse(const kpr_ctx_t *ctx, struct kpr_pkt *p)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
+	void *data = kpr_ctx_data(ctx);
+	void *data_end = kpr_ctx_data_end(ctx);
 	struct ethhdr *eth = data;
 	__u8 proto;
 	void *l4;

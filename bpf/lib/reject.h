@@ -3,7 +3,7 @@
  * Refusing a new flow to a service with no usable backend, as a host with
  * no listener would: a TCP reset, an ICMP (v6) port unreachable for UDP.
  * The packet is turned into the answer in place and sent back out of the
- * device it came in by (XDP_TX). The parser has checked the headers these
+ * device it came in by (KPR_TX). The parser has checked the headers these
  * functions rely on: no IPv4 options, no IPv6 extension headers.
  */
 #ifndef KPR_LIB_REJECT_H
@@ -36,9 +36,9 @@ static __always_inline __u64 kpr_pseudo_sum(const __u32 *saddr, const __u32 *dad
 	return s + bpf_htonl((__u32)proto << 16 | len);
 }
 
-static __noinline int kpr_reject_tcp(struct xdp_md *ctx, bool v6)
+static __noinline enum kpr_verdict kpr_reject_tcp(kpr_ctx_t *ctx, bool v6)
 {
-	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	void *data = kpr_ctx_data(ctx), *end = kpr_ctx_data_end(ctx);
 	__u32 l3 = v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
 	__u32 want = sizeof(struct ethhdr) + l3 + sizeof(struct tcphdr);
 	struct tcphdr *th = data + sizeof(struct ethhdr) + l3;
@@ -47,9 +47,9 @@ static __noinline int kpr_reject_tcp(struct xdp_md *ctx, bool v6)
 	__be16 port;
 
 	if ((void *)(th + 1) > end)
-		return XDP_DROP;
+		return KPR_DROP;
 	if (!th->syn || th->rst)
-		return XDP_DROP;	/* only a new connection is answered */
+		return KPR_DROP;	/* only a new connection is answered */
 	/* RFC 793: reset a SYN with seq 0 and an ACK of what it carried, as
 	 * the IP header counts it: the frame may carry Ethernet padding */
 	if (v6)
@@ -61,13 +61,13 @@ static __noinline int kpr_reject_tcp(struct xdp_md *ctx, bool v6)
 	had_ack = th->ack;
 	seq = had_ack ? bpf_ntohl(th->ack_seq) : 0;
 	ack = bpf_ntohl(th->seq) + seg;
-	if (bpf_xdp_adjust_tail(ctx, (int)want - (int)(end - data)))
-		return XDP_DROP;
+	if (kpr_ctx_adjust_tail(ctx, (int)want - (int)(end - data)))
+		return KPR_DROP;
 
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
+	data = kpr_ctx_data(ctx);
+	end = kpr_ctx_data_end(ctx);
 	if (data + want > end)
-		return XDP_DROP;
+		return KPR_DROP;
 	kpr_swap_eth(data);
 	th = data + sizeof(struct ethhdr) + l3;
 	port = th->source;
@@ -110,7 +110,7 @@ static __noinline int kpr_reject_tcp(struct xdp_md *ctx, bool v6)
 					  kpr_pseudo_sum(&ip->saddr, &ip->daddr, false,
 							 IPPROTO_TCP, sizeof(*th)));
 	}
-	return XDP_TX;
+	return KPR_TX;
 }
 
 /*
@@ -119,9 +119,9 @@ static __noinline int kpr_reject_tcp(struct xdp_md *ctx, bool v6)
  * never requires it). The datagram is cut to that quote, then the new IP
  * and ICMP headers are put in front of it.
  */
-static __noinline int kpr_reject_udp(struct xdp_md *ctx, bool v6)
+static __noinline enum kpr_verdict kpr_reject_udp(kpr_ctx_t *ctx, bool v6)
 {
-	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	void *data = kpr_ctx_data(ctx), *end = kpr_ctx_data_end(ctx);
 	__u32 l3 = v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
 	__u32 quote = l3 + sizeof(struct udphdr);
 	int grow = l3 + 8;		/* new IP header + ICMP header */
@@ -129,15 +129,15 @@ static __noinline int kpr_reject_udp(struct xdp_md *ctx, bool v6)
 	__u8 *icmp;
 
 	if (data + sizeof(struct ethhdr) + quote > end)
-		return XDP_DROP;
-	if (bpf_xdp_adjust_tail(ctx, (int)(sizeof(struct ethhdr) + quote) - (int)(end - data)))
-		return XDP_DROP;
-	if (bpf_xdp_adjust_head(ctx, -grow))
-		return XDP_DROP;
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
+		return KPR_DROP;
+	if (kpr_ctx_adjust_tail(ctx, (int)(sizeof(struct ethhdr) + quote) - (int)(end - data)))
+		return KPR_DROP;
+	if (kpr_ctx_adjust_head(ctx, -grow))
+		return KPR_DROP;
+	data = kpr_ctx_data(ctx);
+	end = kpr_ctx_data_end(ctx);
 	if (data + sizeof(struct ethhdr) + grow + quote > end)
-		return XDP_DROP;
+		return KPR_DROP;
 	eth = data;
 	old_eth = data + grow;
 	__builtin_memcpy(eth->h_dest, old_eth->h_source, ETH_ALEN);
@@ -180,7 +180,7 @@ static __noinline int kpr_reject_udp(struct xdp_md *ctx, bool v6)
 		icmp[1] = KPR_ICMP_PORT_UNREACH;
 		*(__u16 *)(icmp + 2) = kpr_csum_full(icmp, 8 + sizeof(struct iphdr) + sizeof(struct udphdr), 0);
 	}
-	return XDP_TX;
+	return KPR_TX;
 }
 
 #endif

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kpr_tc.skel.h"
 #include "kpr_xdp.skel.h"
 #include "state/mapio.h"
 #include "svc/svc.h"
@@ -45,32 +46,43 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
+/* Opens obj's maps onto the pins (opened with pin_root_path) and loads it. */
+static int load_obj(struct kpr_xdp *x, struct bpf_object *obj, const char *what)
+{
+	int err = kpr_obj_use_pins(x->st->root, obj);
+
+	if (err)
+		return err;
+	err = bpf_object__load(obj);
+	if (err) {
+		kpr_err("the kernel refused the datapath's %s program: %s (-v shows the verifier log)",
+			what, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
 static int load(struct kpr_xdp *x)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = x->st->root);
 	int err;
 
-	if (x->skel)
+	if (x->skel && x->tc_skel)
 		return 0;
+	/* -v: libbpf's messages, the verifier log among them */
+	if (kpr_verbose)
+		libbpf_set_print(print_libbpf);
 	x->skel = kpr_xdp_bpf__open_opts(&opts);
-	if (!x->skel) {
+	x->tc_skel = x->skel ? kpr_tc_bpf__open_opts(&opts) : NULL;
+	if (!x->skel || !x->tc_skel) {
 		err = -errno;
 		kpr_err("cannot open the embedded datapath: %s", strerror(errno));
 		return err;
 	}
-	err = kpr_obj_use_pins(x->st->root, x->skel->obj);
-	if (err)
-		return err;
-	/* -v: libbpf's messages, the verifier log among them */
-	if (kpr_verbose)
-		libbpf_set_print(print_libbpf);
-	err = kpr_xdp_bpf__load(x->skel);
-	if (err) {
-		kpr_err("the kernel refused the datapath program: %s (-v shows the verifier log)",
-			strerror(-err));
-		return err;
-	}
-	return 0;
+	err = load_obj(x, x->skel->obj, "XDP");
+	if (!err)
+		err = load_obj(x, x->tc_skel->obj, "tc");
+	return err;
 }
 
 /*
@@ -123,7 +135,7 @@ int kpr_xdp_attach(struct kpr_xdp *x, const char *dev, enum kpr_xdp_mode mode, b
 		return ret;
 	dev_from(out, &a);
 	tc = kpr_attach_tc_egress(x->st->root, dev,
-				  dry_run ? -1 : bpf_program__fd(x->skel->progs.kpr_tc_egress),
+				  dry_run ? -1 : bpf_program__fd(x->tc_skel->progs.kpr_tc_egress),
 				  dry_run, &t);
 	if (tc < 0) {
 		kpr_err("%s has XDP ingress but no tc egress: attach it again", dev);
@@ -171,7 +183,10 @@ void kpr_xdp_close(struct kpr_xdp *x)
 {
 	if (x->skel)
 		kpr_xdp_bpf__destroy(x->skel);
+	if (x->tc_skel)
+		kpr_tc_bpf__destroy(x->tc_skel);
 	x->skel = NULL;
+	x->tc_skel = NULL;
 }
 
 int kpr_xdp_list(struct kpr_state *st, struct kpr_xdp_dev **out, size_t *n)

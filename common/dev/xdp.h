@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Attaching the node datapath to devices: the programs of bpf/kpr_xdp.bpf.c
- * loaded against the pinned maps, XDP ingress and tc egress hooked to each
+ * (XDP ingress) and bpf/kpr_tc.bpf.c (tc egress), one object per program
+ * type, loaded against the pinned maps and hooked to each
  * device by the attach module (dev/attach.h: pinned links named by network
  * namespace and device), and the device's addresses written to node_addrs
  * (NodePort) and dev_addrs (SNAT).
@@ -27,7 +28,8 @@ struct kpr_xdp_dev {
 
 struct kpr_xdp {
 	struct kpr_state *st;
-	struct kpr_xdp_bpf *skel;	/* loaded on the first attach */
+	struct kpr_xdp_bpf *skel;	/* both loaded on the first attach */
+	struct kpr_tc_bpf *tc_skel;
 };
 
 /* Checks that DEV exists (-EINVAL, a usage error, after an error naming it). */

@@ -25,7 +25,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cc -O2 -Wall -I"$KPR_BIN" -I"$top/common" "$top/tests/bench/xdp_bench.c" -o "$tmp/xdp_bench" \
+# the wrappers' skeleton is made here, only for the benchmark
+obj=$KPR_BIN/tests/bpf/kpr_bench.bpf.o
+[ -f "$obj" ] || { echo "datapath.sh: $obj missing: run make bench" >&2; exit 1; }
+bpftool gen skeleton "$obj" name kpr_bench_bpf >"$tmp/kpr_bench.skel.h"
+cc -O2 -Wall -I"$tmp" -I"$KPR_BIN" -I"$top/common" "$top/tests/bench/xdp_bench.c" -o "$tmp/xdp_bench" \
 	"$KPR_BIN/libkpr.a" -lbpf -lelf -lz -lmnl -ljansson
 
 ip netns add "$B"

@@ -29,7 +29,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 PIN=${KPR_LAB_PIN_ROOT:-/sys/fs/bpf/kpr-lab-$P}
 RUN=/run/kpr-lab-$P
 BACKENDS="b1 b2 b3"
-PASS_OBJ=$KPR_BIN/bpf/xdp_pass.bpf.o
+PASS_OBJ=$KPR_BIN/tests/bpf/xdp_pass.bpf.o
 
 [ ${#P} -le 9 ] || { echo "lab.sh: KPR_LAB_PREFIX '$P' is too long (9 at most)" >&2; exit 2; }
 

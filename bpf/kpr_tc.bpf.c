@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The node datapath at tc egress, for the paths that act on packets leaving
+ * the node (DSR, masquerade); xdp-attach hooks it to every device it
+ * attaches. Nothing is rewritten yet: every packet is
+ * parsed by the blocks XDP uses, counted, and passes, which proves the
+ * context shim on an skb (tests/datapath-tc.bats).
+ */
+#define KPR_CTX_SKB
+#include "lib/parse.h"
+
+enum {
+	KPR_TC_PARSED,		/* IPv4/IPv6 TCP, UDP or ICMP, as XDP parses it */
+	KPR_TC_OTHER,		/* anything else */
+	KPR_TC_NR,
+};
+
+/* Not pinned: this program's own counts, read by tests. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KPR_TC_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} tc_seen SEC(".maps");
+
+SEC("tc")
+int kpr_tc_egress(struct __sk_buff *skb)
+{
+	struct kpr_pkt p = {};
+	__u32 k = kpr_parse(skb, &p) ? KPR_TC_OTHER : KPR_TC_PARSED;
+	__u64 *n = bpf_map_lookup_elem(&tc_seen, &k);
+
+	if (n)
+		(*n)++;
+	return kpr_to_tc(skb, KPR_PASS);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

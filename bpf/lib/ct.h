@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Connection tracking: a flow's entry in ct, keyed on the flow as received,
+ * found while it lives, created with its backend, refreshed, and timed out
+ * sooner once a FIN or RST says the flow is closing. The nat slots share
+ * the timeouts and the closing rule (lib/nat.h).
+ */
+#ifndef KPR_LIB_CT_H
+#define KPR_LIB_CT_H
+
+#include "maps.h"
+#include "parse.h"
+
+#define KPR_NSEC	1000000000ull
+
+/* Timestamps in map values are refreshed at most once a second: writing
+ * them on every packet would bounce their cache line between CPUs. */
+#define KPR_REFRESH_NS	KPR_NSEC
+
+/* Timeouts are whole seconds and refreshes once a second, so the tick's
+ * clock is exact enough; reading the clock source costs as much as a map
+ * lookup here (measured in a KVM guest: 45 ns against 23 ns). */
+static __always_inline __u64 kpr_now(void)
+{
+	return bpf_ktime_get_coarse_ns();
+}
+
+/* last may be later than now: another CPU wrote it after this packet read
+ * the clock. That is fresh, not a wrapped-around age. */
+static __always_inline bool kpr_stale(__u64 last, __u64 now, __u32 timeout_s)
+{
+	return now > last && now - last > (__u64)timeout_s * KPR_NSEC;
+}
+
+static __always_inline __u32 kpr_ct_timeout(const struct kpr_config *cfg, __u8 proto,
+					    __u32 flags)
+{
+	if (flags & KPR_CT_F_FIN_SEEN)
+		return KPR_CT_CLOSING_TIMEOUT;
+	return proto == IPPROTO_TCP ? cfg->ct_timeout_tcp : cfg->ct_timeout_udp;
+}
+
+/* A FIN or RST in a TCP packet: the flow is closing. */
+static __always_inline bool kpr_tcp_closing(const struct kpr_pkt *p)
+{
+	const struct tcphdr *th = p->l4;
+
+	if (p->key.proto != IPPROTO_TCP || (void *)(th + 1) > p->data_end)
+		return false;
+	return th->fin || th->rst;
+}
+
+/* The flow's entry while it has not timed out, else NULL. */
+static __always_inline struct kpr_ct *kpr_ct_lookup(const struct kpr_flow_key *k,
+						    const struct kpr_config *cfg, __u64 now)
+{
+	struct kpr_ct *ce = bpf_map_lookup_elem(&ct, k);
+
+	if (ce && !kpr_stale(ce->last_seen, now, kpr_ct_timeout(cfg, k->proto, ce->flags)))
+		return ce;
+	return NULL;
+}
+
+/* A packet of a live flow, either way: its entry's (ct's or a nat slot's)
+ * last_seen and closing flag, written only when they change. */
+static __always_inline void kpr_ct_touch(__u64 *last_seen, __u32 *flags,
+					 const struct kpr_pkt *p, __u64 now)
+{
+	if (now - *last_seen > KPR_REFRESH_NS)
+		*last_seen = now;
+	if (!(*flags & KPR_CT_F_FIN_SEEN) && kpr_tcp_closing(p))
+		*flags |= KPR_CT_F_FIN_SEEN;
+}
+
+static __always_inline void kpr_ct_create(const struct kpr_flow_key *k, const struct kpr_ct *ce)
+{
+	bpf_map_update_elem(&ct, k, ce, BPF_ANY);
+}
+
+#endif
