@@ -2,7 +2,7 @@
 /*
  * Test helper, not a test: attaches the first program of OBJECT to CGROUP
  * with the attach module, as the socket-LB tools will, or detaches it. The
- * pin root is $KPR_PIN_ROOT.
+ * pin root is $KPR_PIN_ROOT; the object's maps are its pinned ones.
  *   helper_cgroup_link attach CGROUP TYPE OBJECT
  *   helper_cgroup_link detach CGROUP TYPE
  */
@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "dev/attach.h"
+#include "state/state.h"
 #include "svc/svc.h"
 
 int main(int argc, char **argv)
@@ -31,8 +32,10 @@ int main(int argc, char **argv)
 		ret = kpr_detach_cgroup(root, argv[2], type);
 		return ret < 0;
 	}
-	obj = bpf_object__open_file(argv[4], NULL);
-	if (!obj || bpf_object__load(obj)) {
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = root);
+
+	obj = bpf_object__open_file(argv[4], &opts);
+	if (!obj || kpr_obj_use_pins(root, obj) || bpf_object__load(obj)) {
 		fprintf(stderr, "helper_cgroup_link: cannot load %s\n", argv[4]);
 		return 1;
 	}
