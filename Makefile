@@ -128,7 +128,8 @@ check: all $(UNIT_BINS) $(TEST_BPF_OBJ)
 demo: all $(TEST_BPF_OBJ)
 	@KPR_BIN=$(CURDIR)/$(BUILD) tests/demo.sh
 
-bench: all $(TEST_BPF_OBJ)
+# connrate.sh runs tests/unit/helper_storm.c's client and server
+bench: all $(TEST_BPF_OBJ) $(BUILD)/tests/helper_storm
 	@KPR_BIN=$(CURDIR)/$(BUILD) tests/bench/run.sh
 
 install: all

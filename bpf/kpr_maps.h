@@ -14,8 +14,9 @@
 #include <linux/types.h>
 
 #define KPR_MAGIC		0x6b707231	/* "kpr1" */
-#define KPR_LAYOUT_VERSION	4	/* 2: mmapable Maglev tables; 3: revflow folded into
-					 * nat; 4: nat an array of port slots */
+#define KPR_LAYOUT_VERSION	5	/* 2: mmapable Maglev tables; 3: revflow folded into
+					 * nat; 4: nat an array of port slots; 5: stats count
+					 * nat allocation failures, nat slots who closed first */
 
 /* Default sizes, chosen at creation; lb-mode shows the ones in force. */
 #define KPR_MAX_SERVICES	131072
@@ -183,6 +184,9 @@ struct kpr_flow_key {
 #define KPR_CT_F_FIN_SEEN	0x02
 #define KPR_CT_F_DSR		0x04
 #define KPR_CT_F_SNAT		0x08
+#define KPR_CT_F_RST		0x10	/* an RST went by (FIN_SEEN is set with it) */
+#define KPR_NAT_F_TW		0x20	/* nat slots: the backend's FIN came first, so
+					 * the backend holds the tuple in TIME_WAIT */
 
 struct kpr_ct {
 	__u64 last_seen;	/* bpf_ktime_get_coarse_ns() */
@@ -211,9 +215,13 @@ struct kpr_ct {
  * other map holds).
  *
  * A slot is free when it was never used (last_seen 0) or when its flow is
- * over: no reply within the timeout and no request either (its ct entry
- * stale or gone). Nothing evicts a live flow's slot; a new flow that finds
- * KPR_NAT_TRIES live slots in a row is dropped, counted.
+ * over (kpr_flow_dead() in bpf/lib/nat.h): a flow the backend closed first
+ * keeps its slot KPR_NAT_TW_TIMEOUT seconds after its last reply, longer than
+ * the backend's TIME_WAIT; one the client closed first, KPR_CT_CLOSING_TIMEOUT
+ * (the backend then holds no TIME_WAIT); one that saw an RST, a second. An
+ * open flow keeps it until its replies (the slot) and requests (ct) both
+ * time out. Nothing evicts a live flow's slot: a new flow that finds no
+ * free slot is dropped and counted (kpr_stats.nat_fail).
  */
 #define KPR_NAT_PORT_BITS	15
 #define KPR_NAT_BUCKETS		(KPR_MAX_NAT >> KPR_NAT_PORT_BITS)
@@ -224,7 +232,8 @@ struct kpr_nat {
 	union kpr_addr snat;		/* the node address replies come to */
 	__be16 port;			/* the nat port, the replies' destination port */
 	__u16 pad;
-	__u32 flags;			/* KPR_CT_F_FIN_SEEN: a FIN or RST went by */
+	__u32 flags;			/* KPR_CT_F_FIN_SEEN, _RST: from the backend;
+					 * KPR_NAT_F_TW: its FIN came first */
 	struct kpr_l4addr client;
 	struct kpr_l4addr frontend;
 	__u32 svc_id;			/* 0 for masquerade */
@@ -309,6 +318,7 @@ struct kpr_lpm_key {
 enum kpr_stats_kind {
 	KPR_STATS_SVC = 1,
 	KPR_STATS_BACKEND,
+	KPR_STATS_NODE,		/* id 0: the node as a whole */
 };
 
 struct kpr_stats_key {
@@ -321,6 +331,7 @@ struct kpr_stats {
 	__u64 bytes;
 	__u64 flows;
 	__u64 drops;
+	__u64 nat_fail;		/* new flows dropped: no free nat port (also in drops) */
 };
 
 /* sock_revnat: (socket cookie, backend) -> frontend, for UDP socket LB */
@@ -350,6 +361,11 @@ struct kpr_dev_addrs {
 /* A TCP flow that saw a FIN or RST expires this long after its last
  * packet, so that closed flows give their nat port back. */
 #define KPR_CT_CLOSING_TIMEOUT	10
+
+/* A nat slot whose backend sent the first FIN is held this long after its
+ * last reply: the backend keeps the tuple in TIME_WAIT for 60 s (Linux's
+ * TCP_TIMEWAIT_LEN), and slots are refreshed once a second. */
+#define KPR_NAT_TW_TIMEOUT	63
 
 /*
  * svc_addrs: every service frontend address -> number of frontends on it,

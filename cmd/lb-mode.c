@@ -158,6 +158,7 @@ static void onoff(const char *key, const char *label, bool v)
 
 static int show(struct kpr_state *st)
 {
+	struct kpr_stats node;
 	struct kpr_config cfg;
 	char seed[32];
 	int ret;
@@ -187,6 +188,11 @@ static int show(struct kpr_state *st)
 	out_uint("nat", ", nat %llu", kpr_map_size(st->nat));
 	out_uint("affinity", ", affinity %llu\n", kpr_map_size(st->affinity));
 	out_obj_close();
+	/* new flows dropped for want of a free nat port, on the whole node */
+	ret = kpr_svc_stats(st, KPR_STATS_NODE, 0, &node);
+	if (ret)
+		return ret;
+	line_uint("nat_alloc_failures", "NAT allocation failures:", node.nat_fail);
 	return 0;
 }
 

@@ -20,7 +20,7 @@ struct args {
 };
 
 static const struct kpr_opt opts[] = {
-	{ "stats", 0, NULL, "add packets, bytes, new flows and drops per service and backend", OPT_STATS, .type = KPR_OPT_FLAG },
+	{ "stats", 0, NULL, "add packets, bytes, new flows and drops per service and backend, nat allocation failures per service", OPT_STATS, .type = KPR_OPT_FLAG },
 	{ NULL },
 };
 
@@ -39,20 +39,26 @@ static const struct kpr_tool_desc tool = {
 	.handle = handle,
 };
 
-static void stats_text(const struct kpr_stats *s)
+static void stats_text(const struct kpr_stats *s, bool svc)
 {
 	out_text("  packets %llu bytes %llu flows %llu drops %llu",
 		 (unsigned long long)s->packets, (unsigned long long)s->bytes,
 		 (unsigned long long)s->flows, (unsigned long long)s->drops);
+	/* a datapath counts nat allocation failures per service, not per
+	 * backend: a backend's line would always say 0 */
+	if (svc)
+		out_text(" nat-fail %llu", (unsigned long long)s->nat_fail);
 }
 
-static void stats_json(const struct kpr_stats *s)
+static void stats_json(const struct kpr_stats *s, bool svc)
 {
 	out_obj_open("stats");
 	out_uint("packets", NULL, s->packets);
 	out_uint("bytes", NULL, s->bytes);
 	out_uint("flows", NULL, s->flows);
 	out_uint("drops", NULL, s->drops);
+	if (svc)
+		out_uint("nat_alloc_failures", NULL, s->nat_fail);
 	out_obj_close();
 }
 
@@ -79,7 +85,7 @@ static void print_table(struct kpr_state *st, const struct kpr_svc_info *v, size
 		if (!x->svc.total)
 			out_text("(no backends)");
 		if (stats && !kpr_svc_stats(st, KPR_STATS_SVC, x->svc.id, &s)) {
-			stats_text(&s);
+			stats_text(&s, true);
 			out_text("\n%*s", wid + wfe + wty + 9, "");
 		}
 		for (__u32 j = 0; j < x->svc.total; j++) {
@@ -91,7 +97,7 @@ static void print_table(struct kpr_state *st, const struct kpr_svc_info *v, size
 				out_text(", weight %u", x->be[j].weight);
 			out_text(")");
 			if (stats && !kpr_svc_stats(st, KPR_STATS_BACKEND, x->be_ids[j], &s))
-				stats_text(&s);
+				stats_text(&s, false);
 			if (j + 1 < x->svc.total)
 				out_text("\n");
 		}
@@ -120,7 +126,7 @@ static void print_json(struct kpr_state *st, const struct kpr_svc_info *v, size_
 		out_uint("affinity", NULL, x->svc.affinity_timeout);
 		out_uint("active", NULL, x->svc.active);
 		if (stats && !kpr_svc_stats(st, KPR_STATS_SVC, x->svc.id, &s))
-			stats_json(&s);
+			stats_json(&s, true);
 		out_arr_open("backends");
 		for (__u32 j = 0; j < x->svc.total; j++) {
 			const struct kpr_backend *b = &x->be[j];
@@ -134,7 +140,7 @@ static void print_json(struct kpr_state *st, const struct kpr_svc_info *v, size_
 			out_str("state", NULL, kpr_state_name(b->state));
 			out_uint("weight", NULL, b->weight);
 			if (stats && !kpr_svc_stats(st, KPR_STATS_BACKEND, x->be_ids[j], &s))
-				stats_json(&s);
+				stats_json(&s, false);
 			out_obj_close();
 		}
 		out_arr_close();

@@ -245,21 +245,55 @@ be6() {
 	lb-mode -q --nat-ports 32768-65535
 }
 
-@test "a closed TCP flow gives its nat port back" {
+@test "a TCP flow the client closes first gives its nat port back" {
 	lb-mode -q --nat-ports 40000-40000
-	svc-add -q -t loadbalancer $VIP:80 10.77.2.11:80
-	run ccurl http://$VIP/
+	svc-add -q -t loadbalancer $VIP:8080 10.77.2.11:8080
+	# socat shuts its side down when stdin ends: the client's FIN comes
+	# first, so the client holds TIME_WAIT and the backend none; the flow
+	# expires 10 s after its last packet, an open one would hold the only
+	# port for the TCP timeout (hours). Bounded by time, not tries: a try
+	# that fails fast must not use up the bound before the 10 s are over.
+	run lab client socat -t 1 - TCP4:$VIP:8080 <<<"one"
 	assert_success
-	assert_output --partial "peer=10.77.2.1:40000"
-	# a flow that saw FIN or RST expires 10 s after its last packet; an
-	# open one would hold the only port for the TCP timeout (hours)
-	# (bounded by time, not tries: a try that fails fast must not use up
-	# the bound before the 10 s are over)
+	assert_output --partial "backend=b1"
 	end=$((SECONDS + 30))
-	until out=$(ccurl -m 1 http://$VIP/ 2>&1); do
+	until out=$(lab client socat -T 1 - TCP4:$VIP:8080,connect-timeout=1 <<<"two" 2>&1) &&
+		[[ "$out" == *"backend=b1"* ]]; do
 		[ $SECONDS -lt $end ] || fail "the port of the closed flow was not given back in 30 s: $out"
 		sleep 0.2
 	done
+	lb-mode -q --nat-ports 32768-65535
+}
+
+@test "a TCP flow the backend closes first: its port outlasts the backend's TIME_WAIT for other tuples, the same client tuple takes it at once" {
+	lb-mode -q --nat-ports 40000-40000
+	svc-add -q -t loadbalancer $VIP:80 10.77.2.11:80
+	# the HTTP echo server closes first: b1 holds 10.77.2.1:40000 ->
+	# 10.77.2.11:80 in TIME_WAIT for 60 s
+	run ccurl --local-port 41000 http://$VIP/
+	assert_success
+	assert_output --partial "peer=10.77.2.1:40000"
+	# another client port would meet that TIME_WAIT: refused past the 10 s
+	# a client-closed flow waits (12 s watched, 63 s held)
+	end=$((SECONDS + 12))
+	while [ $SECONDS -lt $end ]; do
+		run ccurl -m 1 --local-port 41001 http://$VIP/
+		assert_failure
+	done
+	# the client's own port 40000 twice: the node keeps it (identity), so
+	# the backend sees the client's own tuple, and the reuse is the client
+	# stack's to judge; the second one right after the first
+	run ccurl --local-port 40000 http://$VIP/
+	assert_failure	# the slot still holds 41000's flow
+	lb-mode -q --nat-ports 40000-40001
+	run ccurl --local-port 40001 http://$VIP/
+	assert_success
+	assert_output --partial "peer=10.77.2.1:40001"
+	run ccurl --local-port 40001 http://$VIP/
+	assert_success
+	assert_output --partial "peer=10.77.2.1:40001"
+	run svc-list --stats -j
+	[ "$(jq '.services[0].stats.nat_alloc_failures' <<<"$output")" -ge 1 ]
 	lb-mode -q --nat-ports 32768-65535
 }
 

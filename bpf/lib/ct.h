@@ -50,6 +50,29 @@ static __always_inline bool kpr_tcp_closing(const struct kpr_pkt *p)
 	return th->fin || th->rst;
 }
 
+/* A SYN without ACK in a TCP packet: a client opening a connection. */
+static __always_inline bool kpr_tcp_syn(const struct kpr_pkt *p)
+{
+	const struct tcphdr *th = p->l4;
+
+	if (p->key.proto != IPPROTO_TCP || (void *)(th + 1) > p->data_end)
+		return false;
+	return th->syn && !th->ack;
+}
+
+/* The closing flags a packet adds: FIN_SEEN for a FIN or RST, RST too for an
+ * RST. */
+static __always_inline __u32 kpr_tcp_close_flags(const struct kpr_pkt *p)
+{
+	const struct tcphdr *th = p->l4;
+
+	if (p->key.proto != IPPROTO_TCP || (void *)(th + 1) > p->data_end)
+		return 0;
+	if (th->rst)
+		return KPR_CT_F_FIN_SEEN | KPR_CT_F_RST;
+	return th->fin ? KPR_CT_F_FIN_SEEN : 0;
+}
+
 /* The flow's entry while it has not timed out, else NULL. */
 static __always_inline struct kpr_ct *kpr_ct_lookup(const struct kpr_flow_key *k,
 						    const struct kpr_config *cfg, __u64 now)
@@ -62,14 +85,21 @@ static __always_inline struct kpr_ct *kpr_ct_lookup(const struct kpr_flow_key *k
 }
 
 /* A packet of a live flow, either way: its entry's (ct's or a nat slot's)
- * last_seen and closing flag, written only when they change. */
-static __always_inline void kpr_ct_touch(__u64 *last_seen, __u32 *flags,
-					 const struct kpr_pkt *p, __u64 now)
+ * last_seen and closing flags, written only when they change. Returns the
+ * flags the packet added. */
+static __always_inline __u32 kpr_ct_touch(__u64 *last_seen, __u32 *flags,
+					  const struct kpr_pkt *p, __u64 now)
 {
+	__u32 f = 0;
+
 	if (now - *last_seen > KPR_REFRESH_NS)
 		*last_seen = now;
-	if (!(*flags & KPR_CT_F_FIN_SEEN) && kpr_tcp_closing(p))
-		*flags |= KPR_CT_F_FIN_SEEN;
+	if (!(*flags & KPR_CT_F_RST)) {
+		f = kpr_tcp_close_flags(p) & ~*flags;
+		if (f)
+			*flags |= f;
+	}
+	return f;
 }
 
 static __always_inline void kpr_ct_create(const struct kpr_flow_key *k, const struct kpr_ct *ce)

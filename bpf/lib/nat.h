@@ -2,6 +2,14 @@
 /*
  * Rewriting a packet's addresses and ports (the sums through lib/csum.h), and
  * the SNAT port allocator over the nat slots shared with masquerade.
+ *
+ * What the allocator guarantees: a new flow gets a port whenever a slot of
+ * its bucket is free for a port of the range, with two exceptions: a bucket
+ * whose scan found none stays full for a second (a slot freed meanwhile by
+ * an expiry or a ct eviction waits that long), and two CPUs racing for the
+ * last free slots may each lose one. Backends that share a bucket share its
+ * 32768 slots; ports 32768 apart share a slot, so a range wider than 32768
+ * ports offers one (peer, node address) at most 32768 at once.
  */
 #ifndef KPR_LIB_NAT_H
 #define KPR_LIB_NAT_H
@@ -11,11 +19,6 @@
 #include "maps.h"
 #include "nat_slot.h"
 #include "parse.h"
-
-/* How many ports a new flow tries before it is dropped and counted: the
- * range is probed from a hashed start, so a full range costs this much and
- * no more. */
-#define KPR_NAT_TRIES	8
 
 /* Rewrites source and destination of the packet p describes. In tc the
  * checksum helpers leave p's pointers stale: a caller parses again. */
@@ -49,26 +52,62 @@ static __always_inline void kpr_rewrite(kpr_ctx_t *ctx, struct kpr_pkt *p,
 	kpr_csum_commit(ctx, &u);
 }
 
-/*
- * Whether the flow that holds a nat slot is over, so that a new flow may take
- * the slot. Nothing evicts slots, so a flow whose ct entry went (LRU
- * eviction under a flood) or now names another port (the client reused its
- * port) must free its slot at once: its next request would be a new flow
- * anyway. Otherwise the flow is over when its replies (the slot) and its
- * requests (ct) both expired; one-way UDP flows refresh only ct, and a TCP
- * flow that saw a FIN or RST either way expires fast. A slot claimed or answered within the last second is
- * never taken: its flow may not have written its ct entry yet.
- * Out of line: the allocator's loop already fills the caller's registers.
- */
-static __noinline bool kpr_flow_dead(const struct kpr_config *cfg,
-				     const struct kpr_nat *rf,
-				     struct kpr_flow_key *fk, __u64 now)
-{
-	struct kpr_ct *ce;
-	__u32 flags;
+/* A slot being written: claimed, its fields not yet all there. Readers
+ * that decide from the fields skip it; no clock reads 1 ns. */
+#define KPR_NAT_CLAIMING	1ull
 
-	if (!kpr_stale(rf->last_seen, now, 1))
-		return false;
+/* After the client's own port, how many consecutive slots a new flow probes
+ * from a random start before it scans its whole bucket. Random, so that a
+ * retried SYN never meets the same full slots again. */
+#define KPR_NAT_PROBES		16
+
+#define KPR_NAT_PORT_MASK	((1u << KPR_NAT_PORT_BITS) - 1)
+
+/*
+ * A bucket whose scan found no free slot for the range in force: new flows
+ * to it are dropped without probing until `until`, a second later, so that a
+ * flood against a full range costs one check per SYN, not a scan. The
+ * program's own cache, not pinned: losing it costs one scan.
+ */
+struct kpr_nat_full {
+	__u64 until;
+	__u32 range;		/* min << 16 | max, the range it was scanned for */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KPR_NAT_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct kpr_nat_full);
+} nat_full SEC(".maps");
+
+/* The allocator's state, kept off the 512-byte stack, which the scan's
+ * callback and its helpers share with the whole program. */
+struct kpr_nat_scan {
+	struct kpr_flow_key fk;	/* kpr_flow_dead()'s key */
+	__u64 now;
+	__u64 seen;		/* the found slot's last_seen, for the swap */
+	__u32 min, range, start, bucket;
+	__u32 idx;		/* the found slot */
+	__u32 found;
+	__u16 port;		/* the found port, host order */
+	__u16 pad;
+	__u32 pad1;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kpr_nat_scan);
+} nat_scan SEC(".maps");
+
+/* The ct entry of the flow in slot rf (its requests), looked up with the key
+ * fk, which the caller provides off the stack. */
+static __always_inline struct kpr_ct *kpr_nat_ct(const struct kpr_nat *rf,
+						 struct kpr_flow_key *fk)
+{
 	fk->saddr = rf->client.addr;
 	fk->daddr = rf->frontend.addr;
 	fk->sport = rf->client.port;
@@ -77,14 +116,49 @@ static __noinline bool kpr_flow_dead(const struct kpr_config *cfg,
 	fk->family = rf->client.family;
 	fk->dir = KPR_CT_FWD;
 	fk->pad = 0;
-	ce = bpf_map_lookup_elem(&ct, fk);
+	return bpf_map_lookup_elem(&ct, fk);
+}
+
+/*
+ * Whether the flow that holds a nat slot is over, so that a new flow may take
+ * the slot, by TCP's rules for reusing a 4-tuple: the backend sees
+ * node address:nat port -> backend, and a new flow on that tuple must not
+ * meet the old one in TIME_WAIT there.
+ *  - an RST from the backend: the backend holds nothing, free at once;
+ *  - the backend's FIN came first (KPR_NAT_F_TW): the backend holds the
+ *    tuple in TIME_WAIT, free KPR_NAT_TW_TIMEOUT after the last reply, however
+ *    the ct entry went;
+ *  - otherwise nothing is taken within a second of its claim or last refresh
+ *    (the flow may not have written its ct entry yet), and then a flow whose
+ *    ct entry went (LRU eviction) or names another port (the client reused
+ *    its port), or that saw an RST from the client, is over at once; one the
+ *    client closed first (the client holds TIME_WAIT, the backend none) when
+ *    both directions are KPR_CT_CLOSING_TIMEOUT old; an open one when both
+ *    timed out (one-way UDP flows refresh only ct).
+ * Out of line: the allocator's loops already fill the caller's registers.
+ */
+static __noinline bool kpr_flow_dead(const struct kpr_config *cfg,
+				     const struct kpr_nat *rf,
+				     struct kpr_flow_key *fk, __u64 now)
+{
+	struct kpr_ct *ce;
+	__u32 flags = rf->flags, t;
+
+	if (flags & KPR_CT_F_RST)
+		return true;
+	if (flags & KPR_NAT_F_TW)
+		return kpr_stale(rf->last_seen, now, KPR_NAT_TW_TIMEOUT);
+	if (!kpr_stale(rf->last_seen, now, 1))
+		return false;
+	ce = kpr_nat_ct(rf, fk);
 	if (!ce || ce->nat_port != rf->port)
 		return true;
-	/* a client's RST gets no FIN back: the flags of both directions count */
-	flags = rf->flags | ce->flags;
-	if (!kpr_stale(rf->last_seen, now, kpr_ct_timeout(cfg, fk->proto, flags)) ||
-	    !kpr_stale(ce->last_seen, now, kpr_ct_timeout(cfg, fk->proto, flags)))
-		return false;
+	flags |= ce->flags;
+	if (!(flags & KPR_CT_F_RST)) {
+		t = kpr_ct_timeout(cfg, fk->proto, flags);
+		if (!kpr_stale(rf->last_seen, now, t) || !kpr_stale(ce->last_seen, now, t))
+			return false;
+	}
 	/* its ct entry could still look alive by its own flags (a FIN seen
 	 * only in replies): it goes with the port, so a late request is a new
 	 * flow rather than one that shares the new owner's tuple */
@@ -101,7 +175,7 @@ static __always_inline struct kpr_nat *kpr_nat_lookup(const union kpr_addr *peer
 	__u32 i = kpr_nat_slot(kpr_nat_bucket(peer, peer_port, proto, family, snat), port);
 	struct kpr_nat *rf = bpf_map_lookup_elem(&nat, &i);
 
-	if (!rf || !rf->last_seen || rf->port != port || rf->peer.port != peer_port ||
+	if (!rf || rf->last_seen <= KPR_NAT_CLAIMING || rf->port != port || rf->peer.port != peer_port ||
 	    rf->peer.proto != proto || rf->peer.family != family ||
 	    !kpr_addr_eq(&rf->peer.addr, peer) || !kpr_addr_eq(&rf->snat, snat))
 		return NULL;
@@ -116,64 +190,161 @@ static __always_inline struct kpr_nat *kpr_nat_find(const struct kpr_pkt *p)
 }
 
 /*
- * Where a flow's search for a port starts: a keyed hash of the flow (RFC 6056,
- * algorithm 3), so a flow seen again, such as a client reusing its port,
- * finds its old slot first and warm in the caches, while the ports stay
- * unpredictable from outside: the key is random, drawn once per loaded
- * program (a race between CPUs only draws it twice).
+ * Whether slot rf holds an earlier flow of the very tuple v is for: the same
+ * client address:port, frontend, backend and node address, under the
+ * client's own port. Its translation is then the identity on ports, and the
+ * backend sees exactly the tuple it would see without NAT: when the client's
+ * stack reuses its port, by its own TIME_WAIT rules, the backend meets the
+ * same connection it would meet anyway (a later ISN and timestamp, which
+ * Linux accepts over TIME_WAIT), so the slot is taken at once.
  */
-static __u32 kpr_nat_key;
-
-static __always_inline __u32 kpr_nat_start(const struct kpr_nat *v)
+static __always_inline bool kpr_nat_own(const struct kpr_nat *rf, const struct kpr_nat *v)
 {
-	__u32 key = kpr_nat_key;
+	return rf->port == v->client.port && rf->client.port == v->client.port &&
+	       rf->frontend.port == v->frontend.port && rf->peer.port == v->peer.port &&
+	       rf->client.proto == v->client.proto && rf->client.family == v->client.family &&
+	       kpr_addr_eq(&rf->client.addr, &v->client.addr) &&
+	       kpr_addr_eq(&rf->frontend.addr, &v->frontend.addr) &&
+	       kpr_addr_eq(&rf->peer.addr, &v->peer.addr) && kpr_addr_eq(&rf->snat, &v->snat);
+}
 
-	if (!key) {
-		key = bpf_get_prandom_u32() | 1;
-		kpr_nat_key = key;
-	}
-	return kpr_jhash_3words(kpr_addr_fold(&v->client.addr) ^ kpr_addr_fold(&v->frontend.addr),
-				(__u32)v->client.port << 16 | v->frontend.port,
-				v->client.proto, key);
+/*
+ * Takes slot rf, which showed last_seen `seen`, for the flow v with port
+ * (network order). The swap to KPR_NAT_CLAIMING makes sure that no other CPU
+ * claims it too; readers skip the slot until its fields are all written and
+ * last_seen set. False when another CPU was first.
+ */
+static __always_inline bool kpr_nat_claim(struct kpr_nat *rf, __u64 seen, struct kpr_nat *v,
+					  __be16 port)
+{
+	if (__sync_val_compare_and_swap(&rf->last_seen, seen, KPR_NAT_CLAIMING) != seen)
+		return false;
+	v->port = port;
+	/* everything after last_seen, then last_seen */
+	__builtin_memcpy((void *)rf + sizeof(rf->last_seen), (void *)v + sizeof(v->last_seen),
+			 sizeof(*v) - sizeof(v->last_seen));
+	asm volatile("" ::: "memory");
+	*(volatile __u64 *)&rf->last_seen = v->last_seen;
+	return true;
+}
+
+/*
+ * Try i of the probes and of the scan: port min + (start + i) % range of the
+ * bucket in s. Returns 1 and notes the slot in s when it is free, 0 when it
+ * is not, -1 when the map fails.
+ */
+static __noinline int kpr_nat_probe(__u32 i)
+{
+	__u32 zero = 0, idx;
+	struct kpr_nat_scan *s = bpf_map_lookup_elem(&nat_scan, &zero);
+	struct kpr_config *cfg = bpf_map_lookup_elem(&config, &zero);
+	struct kpr_nat *rf;
+	__u64 seen;
+	__u16 port;
+
+	if (!s || !cfg || !s->range)
+		return -1;
+	port = s->min + (s->start + i) % s->range;
+	idx = s->bucket | (port & KPR_NAT_PORT_MASK);
+	rf = bpf_map_lookup_elem(&nat, &idx);
+	if (!rf)
+		return -1;
+	seen = rf->last_seen;
+	if (seen == KPR_NAT_CLAIMING || (seen && !kpr_flow_dead(cfg, rf, &s->fk, s->now)))
+		return 0;
+	s->idx = idx;
+	s->seen = seen;
+	s->port = port;
+	s->found = 1;
+	return 1;
+}
+
+/* bpf_loop's callback for the scan: 1 stops it. */
+static long kpr_nat_scan_one(__u32 i, void *unused)
+{
+	return kpr_nat_probe(i) != 0;
+}
+
+/* Claims the slot kpr_nat_probe() noted in s. */
+static __always_inline bool kpr_nat_claim_found(struct kpr_nat_scan *s, struct kpr_nat *v)
+{
+	__u32 idx = s->idx;
+	struct kpr_nat *rf = bpf_map_lookup_elem(&nat, &idx);
+
+	return rf && kpr_nat_claim(rf, s->seen, v, bpf_htons(s->port));
 }
 
 /*
  * Claims a node port for the flow that v describes (peer, snat and the
- * translation filled in, last_seen the time now) and fills its slot. A slot
- * is taken with a compare-and-swap of last_seen from the value that showed
- * it free, so two CPUs never claim the same one. Returns the port in network
- * order, or 0 when every try found a live flow.
+ * translation filled in, last_seen the time now) and fills its slot:
+ *  1. the client's own port, when the range holds it, if its slot is free,
+ *     or holds an earlier flow of this same tuple (kpr_nat_own());
+ *  2. unless the bucket was found full within the last second,
+ *     KPR_NAT_PROBES consecutive ports from a random start;
+ *  3. then every other port of the range (bpf_loop), and when none is free
+ *     the bucket is marked full for a second.
+ * Returns the port in network order, or 0 when none was free.
  */
-static __always_inline __be16 kpr_nat_alloc(const struct kpr_config *cfg, struct kpr_nat *v,
-					     struct kpr_flow_key *fk)
+/* unused by objects that only rewrite (tests/bpf/tc_csum.bpf.c) */
+static __noinline __attribute__((unused)) __be16 kpr_nat_alloc(const struct kpr_config *cfg, struct kpr_nat *v)
 {
-	__u32 min = cfg->nat_port_min, max = cfg->nat_port_max, range, start, bucket;
+	__u32 zero = 0, min = cfg->nat_port_min, max = cfg->nat_port_max, idx, b, tag;
+	struct kpr_nat_scan *s = bpf_map_lookup_elem(&nat_scan, &zero);
+	struct kpr_nat_full *full;
+	struct kpr_nat *rf;
+	__u16 cport;
+	__u64 seen;
 
-	if (!min || max < min)
+	if (!s || !min || max < min)
 		return 0;
-	range = max - min + 1;
-	start = kpr_nat_start(v);
-	bucket = kpr_nat_bucket(&v->peer.addr, v->peer.port, v->peer.proto, v->peer.family,
-				&v->snat);
-#pragma clang loop unroll(disable)
-	for (int i = 0; i < KPR_NAT_TRIES; i++) {
-		__be16 port = bpf_htons((__u16)(min + (start + i * 7919) % range));
-		__u32 idx = kpr_nat_slot(bucket, port);
-		struct kpr_nat *rf = bpf_map_lookup_elem(&nat, &idx);
-		__u64 seen;
-
+	s->now = v->last_seen;
+	s->min = min;
+	s->range = max - min + 1;
+	s->bucket = kpr_nat_bucket(&v->peer.addr, v->peer.port, v->peer.proto, v->peer.family,
+				   &v->snat);
+	cport = kpr_ntohs(v->client.port);
+	if (cport >= min && cport <= max) {
+		idx = kpr_nat_slot(s->bucket, v->client.port);
+		rf = bpf_map_lookup_elem(&nat, &idx);
 		if (!rf)
 			return 0;
 		seen = rf->last_seen;
-		if (seen && !kpr_flow_dead(cfg, rf, fk, v->last_seen))
-			continue;
-		if (__sync_val_compare_and_swap(&rf->last_seen, seen, v->last_seen) != seen)
-			continue;	/* another CPU took it */
-		v->port = port;
-		/* everything after last_seen, which the swap wrote */
-		__builtin_memcpy((void *)rf + sizeof(rf->last_seen), (void *)v + sizeof(v->last_seen),
-				 sizeof(*v) - sizeof(v->last_seen));
-		return port;
+		if (seen != KPR_NAT_CLAIMING &&
+		    (!seen || kpr_nat_own(rf, v) || kpr_flow_dead(cfg, rf, &s->fk, s->now)) &&
+		    kpr_nat_claim(rf, seen, v, v->client.port))
+			return v->client.port;
+	}
+
+	b = s->bucket >> KPR_NAT_PORT_BITS;
+	tag = min << 16 | max;
+	full = bpf_map_lookup_elem(&nat_full, &b);
+	if (!full || (full->range == tag && full->until > s->now))
+		return 0;
+	s->start = bpf_get_prandom_u32() % s->range;
+#pragma clang loop unroll(disable)
+	for (__u32 i = 0; i < KPR_NAT_PROBES; i++) {
+		int r = kpr_nat_probe(i);
+
+		if (r < 0)
+			return 0;
+		if (r && kpr_nat_claim_found(s, v))
+			return bpf_htons(s->port);
+	}
+	/* the rest of the range, from where the probes stopped; a slot lost to
+	 * another CPU resumes the scan once */
+	s->start += KPR_NAT_PROBES;
+	for (int round = 0; round < 2; round++) {
+		s->found = 0;
+		bpf_loop(s->range, kpr_nat_scan_one, NULL, 0);
+		if (!s->found)
+			break;
+		if (kpr_nat_claim_found(s, v))
+			return bpf_htons(s->port);
+		s->start += 1;
+	}
+	if (!s->found) {
+		full->range = tag;
+		full->until = s->now + KPR_NSEC;
 	}
 	return 0;
 }

@@ -44,6 +44,21 @@ static __always_inline struct kpr_scratch *kpr_scratch(void)
 	return bpf_map_lookup_elem(&scratch, &zero);
 }
 
+/*
+ * The backend's first FIN of the flow in slot rf went by: when the client
+ * has sent none yet, the backend closes first and will hold the tuple in
+ * TIME_WAIT, which the slot must outlast (KPR_NAT_F_TW). Once per flow, so
+ * the ct lookup costs nothing per packet.
+ */
+static __noinline void kpr_nat_fin(struct kpr_nat *rf, struct kpr_flow_key *fk)
+{
+	struct kpr_ct *ce;
+
+	ce = kpr_nat_ct(rf, fk);
+	if (!ce || ce->nat_port != rf->port || !(ce->flags & KPR_CT_F_FIN_SEEN))
+		rf->flags |= KPR_NAT_F_TW;
+}
+
 /* A reply of a SNATed flow, its nat slot rf: back to frontend -> client. */
 static __always_inline enum kpr_verdict kpr_reverse(kpr_ctx_t *ctx, struct kpr_pkt *p,
 						    struct kpr_nat *rf, __u64 now)
@@ -53,7 +68,8 @@ static __always_inline enum kpr_verdict kpr_reverse(kpr_ctx_t *ctx, struct kpr_p
 
 	if (!x)
 		return KPR_PASS;
-	kpr_ct_touch(&rf->last_seen, &rf->flags, p, now);
+	if (kpr_ct_touch(&rf->last_seen, &rf->flags, p, now) == KPR_CT_F_FIN_SEEN)
+		kpr_nat_fin(rf, &x->fk);
 	rc = kpr_fib_cached(ctx, p, &rf->client.addr, &x->fib, NULL);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
 		return KPR_PASS;
@@ -96,7 +112,7 @@ static __noinline __be16 kpr_new_flow(struct kpr_pkt *p, const struct kpr_svc *s
 	x->nat.last_seen = p->now;
 	x->nat.peer = be->be;
 	x->nat.snat = *snat;
-	x->nat.flags = kpr_tcp_closing(p) ? KPR_CT_F_FIN_SEEN : 0;
+	x->nat.flags = kpr_tcp_close_flags(p);
 	x->nat.client.addr = p->key.saddr;
 	x->nat.client.port = p->key.sport;
 	x->nat.client.proto = p->key.proto;
@@ -111,7 +127,7 @@ static __noinline __be16 kpr_new_flow(struct kpr_pkt *p, const struct kpr_svc *s
 		.last_seen = p->now, .backend_id = be_id, .svc_id = svc->id,
 		.flags = KPR_CT_F_SNAT | x->nat.flags,
 	};
-	x->ct.nat_port = kpr_nat_alloc(p->cfg, &x->nat, &x->fk);
+	x->ct.nat_port = kpr_nat_alloc(p->cfg, &x->nat);
 	if (!x->ct.nat_port)
 		return 0;
 	kpr_ct_create(&p->key, &x->ct);
@@ -141,6 +157,10 @@ static __always_inline enum kpr_verdict kpr_forward(kpr_ctx_t *ctx, struct kpr_p
 	int rc;
 
 	ce = kpr_ct_lookup(&p->key, cfg, now);
+	/* a SYN on a closing flow's tuple opens a new connection: it gets a
+	 * new entry, not the old one's closing flags and timeout */
+	if (ce && (ce->flags & KPR_CT_F_FIN_SEEN) && kpr_tcp_syn(p))
+		ce = NULL;
 	if (ce) {
 		/* an established flow keeps its backend while it exists */
 		be_id = ce->backend_id;
@@ -169,8 +189,10 @@ static __always_inline enum kpr_verdict kpr_forward(kpr_ctx_t *ctx, struct kpr_p
 
 	if (new_flow) {
 		nat_port = kpr_new_flow(p, svc, be_id, be, &snat);
-		if (!nat_port)
+		if (!nat_port) {
+			kpr_stats_nat_fail(svc_id);
 			goto drop;
+		}
 	}
 
 	kpr_rewrite(ctx, p, &snat, nat_port, &be->be.addr, be->be.port);

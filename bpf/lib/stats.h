@@ -8,9 +8,7 @@
 /* The first value of a counter: read-only data, not the 512-byte stack. */
 static const struct kpr_stats kpr_stats_zero;
 
-/* Inline, saving a call per packet and counter. */
-static __always_inline void kpr_stats_add(__u32 kind, __u32 id, __u32 bytes,
-					  __u32 flows, __u32 drops)
+static __always_inline struct kpr_stats *kpr_stats_get(__u32 kind, __u32 id)
 {
 	struct kpr_stats_key k = { .kind = kind, .id = id };
 	struct kpr_stats *s = bpf_map_lookup_elem(&stats, &k);
@@ -20,13 +18,36 @@ static __always_inline void kpr_stats_add(__u32 kind, __u32 id, __u32 bytes,
 		 * backend; the first packet after a (re)creation starts them. */
 		bpf_map_update_elem(&stats, &k, &kpr_stats_zero, BPF_NOEXIST);
 		s = bpf_map_lookup_elem(&stats, &k);
-		if (!s)
-			return;
 	}
+	return s;
+}
+
+/* Inline, saving a call per packet and counter. */
+static __always_inline void kpr_stats_add(__u32 kind, __u32 id, __u32 bytes,
+					  __u32 flows, __u32 drops)
+{
+	struct kpr_stats *s = kpr_stats_get(kind, id);
+
+	if (!s)
+		return;
 	s->packets += !drops;
 	s->bytes += drops ? 0 : bytes;
 	s->flows += flows;
 	s->drops += drops;
+}
+
+/* A new flow of service svc_id dropped for want of a nat port: counted for
+ * the service and the node (its drop is counted with the packet's). Out of
+ * line: it is the rare path. */
+static __noinline void kpr_stats_nat_fail(__u32 svc_id)
+{
+	struct kpr_stats *s = kpr_stats_get(KPR_STATS_SVC, svc_id);
+
+	if (s)
+		s->nat_fail++;
+	s = kpr_stats_get(KPR_STATS_NODE, 0);
+	if (s)
+		s->nat_fail++;
 }
 
 #endif

@@ -253,6 +253,7 @@ int kpr_svc_stats(struct kpr_state *st, __u32 kind, __u32 id, struct kpr_stats *
 			sum->bytes += v[c].bytes;
 			sum->flows += v[c].flows;
 			sum->drops += v[c].drops;
+			sum->nat_fail += v[c].nat_fail;
 		}
 	}
 	free(v);
