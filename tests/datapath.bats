@@ -251,17 +251,11 @@ be6() {
 	# socat shuts its side down when stdin ends: the client's FIN comes
 	# first, so the client holds TIME_WAIT and the backend none; the flow
 	# expires 10 s after its last packet, an open one would hold the only
-	# port for the TCP timeout (hours). Bounded by time, not tries: a try
-	# that fails fast must not use up the bound before the 10 s are over.
+	# port for the TCP timeout (hours).
 	run lab client socat -t 1 - TCP4:$VIP:8080 <<<"one"
 	assert_success
 	assert_output --partial "backend=b1"
-	end=$((SECONDS + 30))
-	until out=$(lab client socat -T 1 - TCP4:$VIP:8080,connect-timeout=1 <<<"two" 2>&1) &&
-		[[ "$out" == *"backend=b1"* ]]; do
-		[ $SECONDS -lt $end ] || fail "the port of the closed flow was not given back in 30 s: $out"
-		sleep 0.2
-	done
+	wait_new_flow 30 "the port of the closed flow"
 	lb-mode -q --nat-ports 32768-65535
 }
 
@@ -305,12 +299,7 @@ be6() {
 	run lab client socat -t 1 - TCP4:$VIP:8080,shut-none,linger=0 <<<"one"
 	assert_success
 	assert_output --partial "backend=b1"
-	end=$((SECONDS + 30))
-	until out=$(lab client socat -T 1 - TCP4:$VIP:8080,connect-timeout=1 <<<"two" 2>&1) &&
-		[[ "$out" == *"backend=b1"* ]]; do
-		[ $SECONDS -lt $end ] || fail "the port of the reset flow was not given back in 30 s: $out"
-		sleep 0.2
-	done
+	wait_new_flow 30 "the port of the reset flow"
 	lb-mode -q --nat-ports 32768-65535
 }
 

@@ -121,10 +121,5 @@ storm_clean() {
 	[ "$(lb-mode -j | jq '.nat_alloc_failures')" -ge 1 ]
 	# one flow reset: its port is free within a second or two
 	kill ${HELD%% *}
-	end=$((SECONDS + 15))
-	until out=$(lab client socat -T 1 - TCP4:$VIP:8080,connect-timeout=1 <<<"six" 2>&1) &&
-		[[ "$out" == *"backend=b1"* ]]; do
-		[ $SECONDS -lt $end ] || fail "no new flow got the freed port in 15 s: $out"
-		sleep 0.2
-	done
+	wait_new_flow 15 "the port of the reset flow"
 }

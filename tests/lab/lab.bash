@@ -51,6 +51,19 @@ cudp() {	# ADDR PORT [4|6]
 	echo "ping" | lab client socat -t 2 - "UDP${3:-4}:$1:$2"
 }
 
+# Polls new TCP flows from the client to $VIP:8080 until backend b1 answers
+# one: wait_new_flow SECONDS WHAT, WHAT naming in the failure what should
+# have come back. Bounded by time, not tries: a try that fails fast must not
+# use up the bound before a held port is free.
+wait_new_flow() {
+	local end=$((SECONDS + $1)) out
+	until out=$(lab client socat -T 1 - TCP4:$VIP:8080,connect-timeout=1 <<<"again" 2>&1) &&
+		[[ "$out" == *"backend=b1"* ]]; do
+		[ $SECONDS -lt $end ] || fail "$2 was not given back in $1 s: $out"
+		sleep 0.2
+	done
+}
+
 # The backend name of each answer, counted: "N bN" lines.
 spread() { grep -o 'backend=b[0-9]' | sort | uniq -c; }
 
