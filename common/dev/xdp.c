@@ -116,7 +116,7 @@ int kpr_xdp_attach(struct kpr_xdp *x, const char *dev, enum kpr_xdp_mode mode, b
 {
 	struct kpr_attachment a = {}, t = {};
 	unsigned int ifindex;
-	int ret, tc;
+	int ret, tc, err;
 
 	memset(out, 0, sizeof(*out));
 	ret = kpr_xdp_dev_check(dev);
@@ -138,14 +138,22 @@ int kpr_xdp_attach(struct kpr_xdp *x, const char *dev, enum kpr_xdp_mode mode, b
 				  dry_run ? -1 : bpf_program__fd(x->tc_skel->progs.kpr_tc_egress),
 				  dry_run, &t);
 	if (tc < 0) {
-		kpr_err("%s has XDP ingress but no tc egress: attach it again", dev);
+		/* a device this attach hooked is not left half done; one
+		 * attached before keeps its XDP and says what to do */
+		if (ret == KPR_ADDED && !dry_run) {
+			kpr_detach_dev(x->st->root, dev, false);
+			kpr_err("%s: tc egress refused, so XDP ingress was not kept either", dev);
+		} else {
+			kpr_err("%s has XDP ingress but no tc egress: attach it again", dev);
+		}
 		return tc;
 	}
 	if (dry_run)
 		return ret ?: tc;
 	/* the addresses may have moved since the last attach */
-	if (kpr_dev_addrs_sync(x->st, dev, ifindex))
-		return -EIO;
+	err = kpr_dev_addrs_sync(x->st, dev, ifindex);
+	if (err)
+		return err;
 	if (ret == KPR_ADDED)
 		accept_local(dev);
 	return ret == KPR_ADDED || tc == KPR_ADDED ? KPR_ADDED : ret ?: tc;

@@ -41,8 +41,10 @@ int kpr_config_read(const struct kpr_state *st, struct kpr_config *cfg)
 	__u32 zero = 0;
 
 	if (bpf_map_lookup_elem(st->config, &zero, cfg)) {
-		kpr_err("cannot read the config map: %s", strerror(errno));
-		return -errno;
+		int err = -errno;
+
+		kpr_err("cannot read the config map: %s", strerror(-err));
+		return err;
 	}
 	return 0;
 }
@@ -52,8 +54,10 @@ int kpr_config_write(const struct kpr_state *st, const struct kpr_config *cfg)
 	__u32 zero = 0;
 
 	if (bpf_map_update_elem(st->config, &zero, cfg, BPF_ANY)) {
-		kpr_err("cannot write the config map: %s", strerror(errno));
-		return -errno;
+		int err = -errno;
+
+		kpr_err("cannot write the config map: %s", strerror(-err));
+		return err;
 	}
 	return 0;
 }
