@@ -19,23 +19,6 @@ const struct kpr_enum kpc_kinds[] = {
 	{ NULL },
 };
 
-static const struct kpr_opt only_opt = {
-	"only", 0, "KINDS", NULL, 0, .type = KPR_OPT_ENUM_LIST, .names = kpc_kinds,
-};
-
-int kpc_parse_only(const char *s, unsigned int *kinds)
-{
-	struct kpr_optval v;
-	char err[512];
-
-	if (kpr_opt_parse(&only_opt, s, &v, err, sizeof(err))) {
-		kpr_err("%s", err);
-		return -EINVAL;
-	}
-	*kinds = (unsigned int)v.u;
-	return 0;
-}
-
 /* ---- parsing ---- */
 
 /*

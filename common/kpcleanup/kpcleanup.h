@@ -35,8 +35,6 @@ enum kpc_kind {
 
 /* The names of the kinds, for --only. */
 extern const struct kpr_enum kpc_kinds[];
-/* Parses "iptables,ipvs,ipset,nft,link" (any subset); -EINVAL after kpr_err. */
-int kpc_parse_only(const char *s, unsigned int *kinds);
 
 struct kpc_rule {
 	char *chain;
