@@ -40,15 +40,9 @@ static __always_inline __u32 kpr_ct_timeout(const struct kpr_config *cfg, __u8 p
 	return proto == IPPROTO_TCP ? cfg->ct_timeout_tcp : cfg->ct_timeout_udp;
 }
 
-/* A FIN or RST in a TCP packet: the flow is closing. */
-static __always_inline bool kpr_tcp_closing(const struct kpr_pkt *p)
-{
-	const struct tcphdr *th = p->l4;
-
-	if (p->key.proto != IPPROTO_TCP || (void *)(th + 1) > p->data_end)
-		return false;
-	return th->fin || th->rst;
-}
+/* A nat slot being written: claimed, its fields not yet all there. Readers
+ * that decide from the fields skip it; no clock reads 1 ns. */
+#define KPR_NAT_CLAIMING	1ull
 
 /* A SYN without ACK in a TCP packet: a client opening a connection. */
 static __always_inline bool kpr_tcp_syn(const struct kpr_pkt *p)
@@ -90,10 +84,17 @@ static __always_inline struct kpr_ct *kpr_ct_lookup(const struct kpr_flow_key *k
 static __always_inline __u32 kpr_ct_touch(__u64 *last_seen, __u32 *flags,
 					  const struct kpr_pkt *p, __u64 now)
 {
+	__u64 old = *last_seen;
 	__u32 f = 0;
 
-	if (now - *last_seen > KPR_REFRESH_NS)
-		*last_seen = now;
+	/* a nat slot another CPU is claiming for a new flow (lib/nat.h) is
+	 * no longer this flow's: a plain store would undo the claim */
+	if (old == KPR_NAT_CLAIMING)
+		return 0;
+	/* swapped, not stored, for the same reason: the claim may come
+	 * between the read and the write */
+	if (now > old && now - old > KPR_REFRESH_NS)
+		__sync_val_compare_and_swap(last_seen, old, now);
 	if (!(*flags & KPR_CT_F_RST)) {
 		f = kpr_tcp_close_flags(p) & ~*flags;
 		if (f)

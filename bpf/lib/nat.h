@@ -52,10 +52,6 @@ static __always_inline void kpr_rewrite(kpr_ctx_t *ctx, struct kpr_pkt *p,
 	kpr_csum_commit(ctx, &u);
 }
 
-/* A slot being written: claimed, its fields not yet all there. Readers
- * that decide from the fields skip it; no clock reads 1 ns. */
-#define KPR_NAT_CLAIMING	1ull
-
 /* After the client's own port, how many consecutive slots a new flow probes
  * from a random start before it scans its whole bucket. Random, so that a
  * retried SYN never meets the same full slots again. */
@@ -340,7 +336,8 @@ static __noinline __attribute__((unused)) __be16 kpr_nat_alloc(const struct kpr_
 			break;
 		if (kpr_nat_claim_found(s, v))
 			return bpf_htons(s->port);
-		s->start += 1;
+		/* past the slot lost, not over the busy ones again */
+		s->start = s->port - s->min + 1;
 	}
 	if (!s->found) {
 		full->range = tag;
