@@ -286,8 +286,7 @@ be6() {
 	run ccurl --local-port 40001 http://$VIP/
 	assert_success
 	assert_output --partial "peer=10.77.2.1:40001"
-	run svc-list --stats -j
-	[ "$(jq '.services[0].stats.nat_alloc_failures' <<<"$output")" -ge 1 ]
+	[ "$(nat_fail)" -ge 1 ]
 	lb-mode -q --nat-ports 32768-65535
 }
 

@@ -75,6 +75,8 @@ teardown() {
 		assert_output --partial "unknown option '--"
 	done
 	run lb-mode --help
+	assert_success
+	assert_output --partial -- "--nat-ports"
 	for o in --mode --socket-lb --cgroup --sock-hostns-only; do
 		refute_output --partial -- "$o "
 	done

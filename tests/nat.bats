@@ -65,8 +65,6 @@ retrans() {
 	lab client awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "RetransSegs") c = i; h = 1 } else print $c }' /proc/net/snmp
 }
 
-nat_fail() { svc-list --stats -j | jq '.services[0].stats.nat_alloc_failures'; }
-
 # COUNT short connections to $VIP:9000 from the client in under 20 s, all
 # answered, no segment retransmitted, no allocation failure.
 storm_clean() {

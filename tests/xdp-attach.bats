@@ -395,6 +395,7 @@ xdp_of() {	# the XDP program line of ip link, empty when none
 	assert_output --partial "attached $CG connect4"
 	[ -e "$KPR_PIN_ROOT/links/cgroup-$(stat -c %i "$CG")-connect4" ]
 	run xdp-attach --status -j
+	assert_success
 	jq -e --arg cg "$CG" '.attachments[] | select(.hook == "cgroup") | .cgroup == $cg and .type == "connect4"' <<<"$output"
 	# a process of the child cgroup is refused port 9999; others are not
 	in_cg="echo \$\$ >$CG/cgroup.procs && exec socat -T 2 /dev/null TCP4:127.0.0.1:9999"

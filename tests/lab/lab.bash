@@ -64,6 +64,13 @@ wait_new_flow() {
 	done
 }
 
+# The nat allocation failures of the first service (svc-list --stats).
+nat_fail() {
+	local out
+	out=$(svc-list --stats -j) || fail "svc-list --stats failed: $out"
+	jq '.services[0].stats.nat_alloc_failures' <<<"$out"
+}
+
 # The backend name of each answer, counted: "N bN" lines.
 spread() { grep -o 'backend=b[0-9]' | sort | uniq -c; }
 
