@@ -14,9 +14,10 @@
 #include <linux/types.h>
 
 #define KPR_MAGIC		0x6b707231	/* "kpr1" */
-#define KPR_LAYOUT_VERSION	5	/* 2: mmapable Maglev tables; 3: revflow folded into
+#define KPR_LAYOUT_VERSION	6	/* 2: mmapable Maglev tables; 3: revflow folded into
 					 * nat; 4: nat an array of port slots; 5: stats count
-					 * nat allocation failures, nat slots who closed first */
+					 * nat allocation failures, nat slots who closed first;
+					 * 6: a nat flow may sit in any bucket (homed) */
 
 /* Default sizes, chosen at creation; lb-mode shows the ones in force. */
 #define KPR_MAX_SERVICES	131072
@@ -204,11 +205,15 @@ struct kpr_ct {
  * costs as much as the rest of a new flow: a lock, an LRU node, a copy),
  * and a reply finds its slot by index, with no hashing.
  *
- * A slot is (bucket, low 15 bits of the port); the bucket is a hash of the
- * flow as its replies arrive (peer address:port/protocol and the node
- * address, kpr_nat_bucket() in bpf/lib/nat_slot.h). Each bucket thus offers
- * up to 32768 ports (ports 32768 apart share a slot), and peers that share a
- * bucket share them. The slot holds
+ * A slot is (bucket, low 15 bits of the port). A flow's home bucket is a
+ * hash of the flow as its replies arrive (peer address:port/protocol and the
+ * node address, kpr_nat_bucket() in bpf/lib/nat_slot.h); its slot is the
+ * first free one of its port's eight, from the home bucket on, and the
+ * home slot's `homed` bit k says that bucket home + k holds a flow of this
+ * home for this port. So any peer may use every port of the range as long
+ * as one of a port's eight slots is free: peers that share a home bucket do
+ * not share its ports, and a reply costs one lookup unless its port was
+ * taken by another peer at home. The slot holds
  * the reply's full tuple, checked on every lookup, and everything needed to
  * translate the reply back: the client, and the frontend as the client
  * addressed it (for a "*:PORT" NodePort, the node address it used, which no
@@ -228,6 +233,9 @@ struct kpr_ct {
 
 struct kpr_nat {
 	__u64 last_seen;		/* claimed by compare-and-swap from a free value */
+	__u64 homed;			/* bit k: slot (this bucket + k, this port) holds a
+					 * flow whose home is this bucket; the slot's, not
+					 * its flow's: a claim never copies it */
 	struct kpr_l4addr peer;		/* the backend, as replies come from it */
 	union kpr_addr snat;		/* the node address replies come to */
 	__be16 port;			/* the nat port, the replies' destination port */

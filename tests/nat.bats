@@ -94,22 +94,28 @@ storm_clean() {
 	[ "$(jq '[.services[0].backends[] | select(.stats.flows > 0)] | length' <<<"$output")" -eq 10 ]
 }
 
-@test "a full nat port range drops new flows, counted per service and node, and recovers once a flow closes" {
-	lb-mode -q --nat-ports 40000-40003
-	svc-add -q -t loadbalancer $VIP:8080 10.77.2.11:8080
-	# four open flows hold the four ports; linger=0: killed, each closes
-	# with an RST
-	HELD=
-	for i in 1 2 3 4; do
-		nsenter --net="/run/netns/${KPR_LAB_PREFIX}client" socat -u TCP4:$VIP:8080,linger=0,shut-none \
+# Opens COUNT flows to ADDR:8080 from the client that stay open until the
+# test's teardown kills them (linger=0: each then closes with an RST), and
+# waits for all of them: hold ADDR COUNT.
+hold() {
+	local i end
+	for ((i = 0; i < $2; i++)); do
+		nsenter --net="/run/netns/${KPR_LAB_PREFIX}client" socat -u TCP4:$1:8080,linger=0,shut-none \
 			OPEN:/dev/null </dev/null >/dev/null 2>&1 3>&- &
 		HELD="${HELD:+$HELD }$!"
 	done
 	end=$((SECONDS + 10))
-	until [ "$(lab client ss -Htn state established "dst $VIP:8080" | wc -l)" -eq 4 ]; do
-		[ $SECONDS -lt $end ] || fail "the four held flows did not open: $(lab client ss -Htn "dst $VIP:8080")"
+	until [ "$(lab client ss -Htn state established "dst $1:8080" | wc -l)" -ge "$2" ]; do
+		[ $SECONDS -lt $end ] || fail "$2 held flows to $1 did not open: $(lab client ss -Htn "dst $1:8080")"
 		sleep 0.1
 	done
+}
+
+@test "a full nat port range drops new flows, counted per service and node, and recovers once a flow closes" {
+	lb-mode -q --nat-ports 40000-40003
+	svc-add -q -t loadbalancer $VIP:8080 10.77.2.11:8080
+	HELD=
+	hold $VIP 4
 	[ "$(nat_fail)" -eq 0 ]
 	run lab client socat -T 1 - TCP4:$VIP:8080,connect-timeout=1 <<<"five"
 	assert_failure
@@ -120,4 +126,29 @@ storm_clean() {
 	# one flow reset: its port is free within a second or two
 	kill ${HELD%% *}
 	wait_new_flow 15 "the port of the reset flow"
+}
+
+@test "two backends whose replies hash to one home bucket each use the whole nat port range at once" {
+	local slot="$KPR_BIN/tests/helper_nat_slot tcp"
+	# 10.77.2.11 and 10.77.2.21 (both b1) share the home slot of port 40010
+	# (and so of the range): before, they shared its four ports. A range of
+	# its own: the test above leaves 40000-40003 held for a while.
+	[ "$($slot 10.77.2.11 8080 10.77.2.1 40010)" = "$($slot 10.77.2.21 8080 10.77.2.1 40010)" ] ||
+		fail "the two backends no longer share a home bucket: pick another pair"
+	lb-mode -q --nat-ports 40010-40013
+	svc-add -q -t loadbalancer $VIP:8080 10.77.2.11:8080
+	svc-add -q -t loadbalancer 10.77.100.2:8080 10.77.2.21:8080
+	HELD=
+	hold $VIP 4
+	hold 10.77.100.2 4
+	run svc-list --stats -j
+	[ "$(jq '[.services[].stats.nat_alloc_failures] | add' <<<"$output")" -eq 0 ]
+	# each backend's four flows: ports 40010-40013 twice over, told apart by
+	# the backend
+	run lab b1 ss -Htn state established "( sport = :8080 )"
+	[ "$(grep -cE '10\.77\.2\.11:8080 +10\.77\.2\.1:4001[0-3]' <<<"$output")" -eq 4 ]
+	[ "$(grep -cE '10\.77\.2\.21:8080 +10\.77\.2\.1:4001[0-3]' <<<"$output")" -eq 4 ]
+	# and the range is full for each: a fifth flow to either is refused
+	run lab client socat -T 1 - TCP4:10.77.100.2:8080,connect-timeout=1 <<<"five"
+	assert_failure
 }

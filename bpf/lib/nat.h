@@ -3,13 +3,15 @@
  * Rewriting a packet's addresses and ports (the sums through lib/csum.h), and
  * the SNAT port allocator over the nat slots shared with masquerade.
  *
- * What the allocator guarantees: a new flow gets a port whenever a slot of
- * its bucket is free for a port of the range, with two exceptions: a bucket
- * whose scan found none stays full for a second (a slot freed meanwhile by
- * an expiry or a ct eviction waits that long), and two CPUs racing for the
- * last free slots may each lose one. Backends that share a bucket share its
- * 32768 slots; ports 32768 apart share a slot, so a range wider than 32768
- * ports offers one (peer, node address) at most 32768 at once.
+ * What the allocator guarantees: a new flow gets a port of the range
+ * whenever one is free for its tuple as the backend sees it (node address,
+ * port, backend address:port, protocol) and one of that port's eight slots
+ * (one per bucket, "nat" in kpr_maps.h) is free, with three exceptions: a
+ * peer whose scan found none stays refused for a second (a port freed
+ * meanwhile by an expiry or a ct eviction waits that long); two CPUs racing
+ * for the last free slots may each lose one; and ports 32768 apart share
+ * their eight slots, so a range wider than 32768 ports offers at most
+ * 8 x 32768 flows at once, whatever their peers.
  */
 #ifndef KPR_LIB_NAT_H
 #define KPR_LIB_NAT_H
@@ -53,18 +55,23 @@ static __always_inline void kpr_rewrite(kpr_ctx_t *ctx, struct kpr_pkt *p,
 }
 
 /* After the client's own port, how many consecutive slots a new flow probes
- * from a random start before it scans its whole bucket. Random, so that a
+ * from a random start before it scans the whole range. Random, so that a
  * retried SYN never meets the same full slots again. */
 #define KPR_NAT_PROBES		16
 
 #define KPR_NAT_PORT_MASK	((1u << KPR_NAT_PORT_BITS) - 1)
 
 /*
- * A bucket whose scan found no free slot for the range in force: new flows
- * to it are dropped without probing until `until`, a second later, so that a
- * flood against a full range costs one check per SYN, not a scan. The
- * program's own cache, not pinned: losing it costs one scan.
+ * A peer whose scan found no free port for the range in force: its new
+ * flows are dropped without probing until `until`, a second later, so that
+ * a flood against a full range costs one lookup per SYN, not a scan. The
+ * program's own cache, not pinned: losing an entry costs one scan.
  */
+struct kpr_nat_full_key {
+	struct kpr_l4addr peer;
+	union kpr_addr snat;
+};
+
 struct kpr_nat_full {
 	__u64 until;
 	__u32 range;		/* min << 16 | max, the range it was scanned for */
@@ -72,23 +79,30 @@ struct kpr_nat_full {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, KPR_NAT_BUCKETS);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct kpr_nat_full_key);
 	__type(value, struct kpr_nat_full);
 } nat_full SEC(".maps");
 
 /* The allocator's state, kept off the 512-byte stack, which the scan's
- * callback and its helpers share with the whole program. */
+ * callback and its helpers share with the whole program. A reply's lookup
+ * uses its `who` and `rport` too (kpr_nat_far()): a packet either allocates
+ * or looks up, never both at once. */
 struct kpr_nat_scan {
 	struct kpr_flow_key fk;	/* kpr_flow_dead()'s key */
+	struct kpr_nat_full_key who;	/* the flow's peer and node address */
+	struct kpr_l4addr client, frontend;	/* the flow's, for kpr_nat_own() */
+	struct kpr_nat_full fresh;	/* a refusal being written */
 	__u64 now;
 	__u64 seen;		/* the found slot's last_seen, for the swap */
-	__u32 min, range, start, bucket;
+	__u32 min, range, start;
+	__u32 home;		/* the home slot of port min (its bucket's first) */
 	__u32 idx;		/* the found slot */
 	__u32 found;
+	__u32 own;		/* the port tried is the client's own */
 	__u16 port;		/* the found port, host order */
-	__u16 pad;
+	__be16 rport;		/* the nat port kpr_nat_far() looks for */
 	__u32 pad1;
 };
 
@@ -162,20 +176,73 @@ static __noinline bool kpr_flow_dead(const struct kpr_config *cfg,
 	return true;
 }
 
+/* Whether slot rf holds the replies from peer to snat:port (network order). */
+static __always_inline bool kpr_nat_is(const struct kpr_nat *rf, const struct kpr_l4addr *peer,
+				       const union kpr_addr *snat, __be16 port)
+{
+	return rf->last_seen > KPR_NAT_CLAIMING && rf->port == port &&
+	       rf->peer.port == peer->port && rf->peer.proto == peer->proto &&
+	       rf->peer.family == peer->family && kpr_addr_eq(&rf->peer.addr, &peer->addr) &&
+	       kpr_addr_eq(&rf->snat, snat);
+}
+
+/* The slot of the replies from peer to snat among the far slots (k >= 1)
+ * of the home slot home, which showed the bits m; ports is peer port << 16 |
+ * nat port, pf proto << 8 | family, as in the slot (network order ports).
+ * Out of line: a reply lands here only when another peer had taken its port
+ * at home. The tuple goes into nat_scan, off the stack: the loop would
+ * spill its parts, which the XDP program's frame (320 bytes) and an ICMP
+ * error's cannot spare. */
+static __noinline struct kpr_nat *kpr_nat_far(const union kpr_addr *peer, const union kpr_addr *snat,
+					      __u32 ports, __u32 pf, __u64 home_m)
+{
+	__u32 zero = 0, home = home_m >> 32, m = home_m, i;
+	struct kpr_nat_scan *rk = bpf_map_lookup_elem(&nat_scan, &zero);
+	struct kpr_nat *rf;
+
+	if (!rk)
+		return NULL;
+	rk->who.peer.addr = *peer;
+	rk->who.peer.port = ports >> 16;
+	rk->who.peer.proto = pf >> 8;
+	rk->who.peer.family = pf;
+	rk->who.snat = *snat;
+	rk->rport = ports;
+#pragma clang loop unroll(disable)
+	for (__u32 k = 1; k < KPR_NAT_BUCKETS; k++) {
+		if (!(m >> k))
+			break;
+		if (!((m >> k) & 1))
+			continue;
+		i = kpr_nat_slot_k(home, k);
+		rf = bpf_map_lookup_elem(&nat, &i);
+		if (rf && kpr_nat_is(rf, &rk->who.peer, &rk->who.snat, rk->rport))
+			return rf;
+	}
+	return NULL;
+}
+
 /* The slot of the flow whose replies come from peer:peer_port to the node
  * address snat and nat port; NULL when no flow of ours holds that tuple. */
 static __always_inline struct kpr_nat *kpr_nat_lookup(const union kpr_addr *peer, __be16 peer_port,
 						      __u8 proto, __u8 family,
 						      const union kpr_addr *snat, __be16 port)
 {
-	__u32 i = kpr_nat_slot(kpr_nat_bucket(peer, peer_port, proto, family, snat), port);
-	struct kpr_nat *rf = bpf_map_lookup_elem(&nat, &i);
+	__u32 home = kpr_nat_slot(kpr_nat_bucket(peer, peer_port, proto, family, snat), port);
+	struct kpr_nat *rf = bpf_map_lookup_elem(&nat, &home);
+	__u32 m;
 
-	if (!rf || rf->last_seen <= KPR_NAT_CLAIMING || rf->port != port || rf->peer.port != peer_port ||
-	    rf->peer.proto != proto || rf->peer.family != family ||
-	    !kpr_addr_eq(&rf->peer.addr, peer) || !kpr_addr_eq(&rf->snat, snat))
+	if (!rf)
 		return NULL;
-	return rf;
+	m = rf->homed;
+	if ((m & 1) && rf->last_seen > KPR_NAT_CLAIMING && rf->port == port &&
+	    rf->peer.port == peer_port && rf->peer.proto == proto && rf->peer.family == family &&
+	    kpr_addr_eq(&rf->peer.addr, peer) && kpr_addr_eq(&rf->snat, snat))
+		return rf;
+	if (!(m >> 1))
+		return NULL;
+	return kpr_nat_far(peer, snat, (__u32)peer_port << 16 | port, (__u32)proto << 8 | family,
+			   (__u64)home << 32 | m);
 }
 
 /* The slot of a reply, the packet p. */
@@ -186,141 +253,190 @@ static __always_inline struct kpr_nat *kpr_nat_find(const struct kpr_pkt *p)
 }
 
 /*
- * Whether slot rf holds an earlier flow of the very tuple v is for: the same
- * client address:port, frontend, backend and node address, under the
- * client's own port. Its translation is then the identity on ports, and the
+ * Whether slot rf, which holds the tuple of the flow s allocates for, holds
+ * an earlier flow of that very flow: the same client address:port and
+ * frontend, under the client's own port. Its translation is then the identity on ports, and the
  * backend sees exactly the tuple it would see without NAT: when the client's
  * stack reuses its port, by its own TIME_WAIT rules, the backend meets the
  * same connection it would meet anyway (a later ISN and timestamp, which
  * Linux accepts over TIME_WAIT), so the slot is taken at once.
  */
-static __always_inline bool kpr_nat_own(const struct kpr_nat *rf, const struct kpr_nat *v)
+static __always_inline bool kpr_nat_own(const struct kpr_nat *rf, const struct kpr_nat_scan *v)
 {
 	return rf->port == v->client.port && rf->client.port == v->client.port &&
-	       rf->frontend.port == v->frontend.port && rf->peer.port == v->peer.port &&
-	       rf->client.proto == v->client.proto && rf->client.family == v->client.family &&
+	       rf->frontend.port == v->frontend.port && rf->client.proto == v->client.proto &&
+	       rf->client.family == v->client.family &&
 	       kpr_addr_eq(&rf->client.addr, &v->client.addr) &&
-	       kpr_addr_eq(&rf->frontend.addr, &v->frontend.addr) &&
-	       kpr_addr_eq(&rf->peer.addr, &v->peer.addr) && kpr_addr_eq(&rf->snat, &v->snat);
+	       kpr_addr_eq(&rf->frontend.addr, &v->frontend.addr);
 }
 
 /*
- * Takes slot rf, which showed last_seen `seen`, for the flow v with port
- * (network order). The swap to KPR_NAT_CLAIMING makes sure that no other CPU
- * claims it too; readers skip the slot until its fields are all written and
- * last_seen set. False when another CPU was first.
+ * Takes slot idx, which showed last_seen `seen`, for the flow v with port
+ * (network order); home is v's home slot for that port. The swap to
+ * KPR_NAT_CLAIMING makes sure that no other CPU claims it too; readers skip
+ * the slot until its fields are all written and last_seen set. The home
+ * bits move with the flow: the slot's previous flow leaves its home's bit,
+ * v's home gains one, before v is visible. False when another CPU was
+ * first.
  */
-static __always_inline bool kpr_nat_claim(struct kpr_nat *rf, __u64 seen, struct kpr_nat *v,
-					  __be16 port)
+static __noinline bool kpr_nat_claim(__u32 idx, __u64 seen, struct kpr_nat *v, __u32 home,
+				     __be16 port)
 {
-	if (__sync_val_compare_and_swap(&rf->last_seen, seen, KPR_NAT_CLAIMING) != seen)
+	struct kpr_nat *rf = bpf_map_lookup_elem(&nat, &idx), *h;
+	__u32 old;
+
+	if (!rf || __sync_val_compare_and_swap(&rf->last_seen, seen, KPR_NAT_CLAIMING) != seen)
 		return false;
+	if (rf->peer.family) {
+		old = kpr_nat_slot(kpr_nat_bucket(&rf->peer.addr, rf->peer.port, rf->peer.proto,
+						  rf->peer.family, &rf->snat), rf->port);
+		h = old != home ? bpf_map_lookup_elem(&nat, &old) : NULL;
+		if (h)
+			__sync_fetch_and_and(&h->homed,
+					     ~(1ull << (((idx - old) >> KPR_NAT_PORT_BITS) &
+							(KPR_NAT_BUCKETS - 1))));
+	}
+	h = bpf_map_lookup_elem(&nat, &home);
+	if (h)
+		__sync_fetch_and_or(&h->homed,
+				    1ull << (((idx - home) >> KPR_NAT_PORT_BITS) & (KPR_NAT_BUCKETS - 1)));
 	v->port = port;
-	/* everything after last_seen, then last_seen */
-	__builtin_memcpy((void *)rf + sizeof(rf->last_seen), (void *)v + sizeof(v->last_seen),
-			 sizeof(*v) - sizeof(v->last_seen));
+	/* everything after the slot's own fields, then last_seen */
+	__builtin_memcpy(&rf->peer, &v->peer, sizeof(*v) - offsetof(struct kpr_nat, peer));
 	asm volatile("" ::: "memory");
 	*(volatile __u64 *)&rf->last_seen = v->last_seen;
 	return true;
 }
 
 /*
- * Try i of the probes and of the scan: port min + (start + i) % range of the
- * bucket in s. Returns 1 and notes the slot in s when it is free, 0 when it
- * is not, -1 when the map fails.
+ * Port `port` (host order) for the flow the scan state allocates for: 1
+ * when one of its eight slots is free for it (noted in the state), 0 when
+ * none is, -1 when a map fails. The tuple's own slot, when it has one (a
+ * home bit, the same peer and port), is the only one it may take: two slots
+ * of one tuple would be two flows the backend cannot tell apart; for the
+ * same reason a claim in flight on any of them makes the port busy. Else
+ * the first free slot from home on. Global, so that the verifier checks it
+ * once rather than at each of its callers.
  */
-static __noinline int kpr_nat_probe(__u32 i)
+__noinline int kpr_nat_try(__u32 port)
 {
-	__u32 zero = 0, idx;
+	__u32 zero = 0, home, idx, m;
 	struct kpr_nat_scan *s = bpf_map_lookup_elem(&nat_scan, &zero);
 	struct kpr_config *cfg = bpf_map_lookup_elem(&config, &zero);
 	struct kpr_nat *rf;
+	__be16 nport;
+	bool mine, free;
 	__u64 seen;
-	__u16 port;
 
-	if (!s || !cfg || !s->range)
+	if (!s || !cfg)
 		return -1;
-	port = s->min + (s->start + i) % s->range;
-	idx = s->bucket | (port & KPR_NAT_PORT_MASK);
-	rf = bpf_map_lookup_elem(&nat, &idx);
+	home = s->home | (port & KPR_NAT_PORT_MASK);
+	nport = bpf_htons(port);
+	rf = bpf_map_lookup_elem(&nat, &home);
 	if (!rf)
 		return -1;
-	seen = rf->last_seen;
-	if (seen == KPR_NAT_CLAIMING || (seen && !kpr_flow_dead(cfg, rf, &s->fk, s->now)))
-		return 0;
-	s->idx = idx;
-	s->seen = seen;
-	s->port = port;
-	s->found = 1;
-	return 1;
+	m = rf->homed;
+	s->found = 0;
+#pragma clang loop unroll(disable)
+	for (__u32 k = 0; k < KPR_NAT_BUCKETS; k++) {
+		idx = kpr_nat_slot_k(home, k);
+		rf = bpf_map_lookup_elem(&nat, &idx);
+		if (!rf)
+			return -1;
+		seen = rf->last_seen;
+		if (seen == KPR_NAT_CLAIMING)
+			return 0;
+		mine = (m >> k) & 1 && rf->port == nport && rf->peer.port == s->who.peer.port &&
+		       rf->peer.proto == s->who.peer.proto && rf->peer.family == s->who.peer.family &&
+		       kpr_addr_eq(&rf->peer.addr, &s->who.peer.addr) &&
+		       kpr_addr_eq(&rf->snat, &s->who.snat);
+		if (mine || !s->found) {
+			free = !seen || (mine && s->own && kpr_nat_own(rf, s)) ||
+			       kpr_flow_dead(cfg, rf, &s->fk, s->now);
+			if (mine && !free)
+				return 0;
+			if (free) {
+				s->idx = idx;
+				s->seen = seen;
+				s->port = port;
+				s->found = 1;
+			}
+		}
+		if (mine || (s->found && !(m >> (k + 1))))
+			break;
+	}
+	return s->found;
 }
 
-/* bpf_loop's callback for the scan: 1 stops it. */
+/* bpf_loop's callback for the scan, try i: port min + (start + i) % range.
+ * 1 stops it. */
 static long kpr_nat_scan_one(__u32 i, void *unused)
 {
-	return kpr_nat_probe(i) != 0;
+	__u32 zero = 0;
+	struct kpr_nat_scan *s = bpf_map_lookup_elem(&nat_scan, &zero);
+
+	return !s || !s->range || kpr_nat_try(s->min + (s->start + i) % s->range) != 0;
 }
 
-/* Claims the slot kpr_nat_probe() noted in s. */
+/* Claims the slot kpr_nat_try() noted in s. */
 static __always_inline bool kpr_nat_claim_found(struct kpr_nat_scan *s, struct kpr_nat *v)
 {
-	__u32 idx = s->idx;
-	struct kpr_nat *rf = bpf_map_lookup_elem(&nat, &idx);
-
-	return rf && kpr_nat_claim(rf, s->seen, v, bpf_htons(s->port));
+	return kpr_nat_claim(s->idx, s->seen, v, s->home | (s->port & KPR_NAT_PORT_MASK),
+			     bpf_htons(s->port));
 }
 
 /*
  * Claims a node port for the flow that v describes (peer, snat and the
  * translation filled in, last_seen the time now) and fills its slot:
- *  1. the client's own port, when the range holds it, if its slot is free,
- *     or holds an earlier flow of this same tuple (kpr_nat_own());
- *  2. unless the bucket was found full within the last second,
- *     KPR_NAT_PROBES consecutive ports from a random start;
+ *  1. the client's own port, when the range holds it and it is free for
+ *     the tuple, or holds an earlier flow of this same tuple (kpr_nat_own());
+ *  2. unless the peer was refused within the last second, KPR_NAT_PROBES
+ *     consecutive ports from a random start;
  *  3. then every other port of the range (bpf_loop), and when none is free
- *     the bucket is marked full for a second.
- * Returns the port in network order, or 0 when none was free.
+ *     the peer is refused for a second.
+ * Each port tried is tried in all its slots (kpr_nat_try()). Returns the
+ * port in network order, or 0 when none was free.
  */
 /* unused by objects that only rewrite (tests/bpf/tc_csum.bpf.c) */
 static __noinline __attribute__((unused)) __be16 kpr_nat_alloc(const struct kpr_config *cfg, struct kpr_nat *v)
 {
-	__u32 zero = 0, min = cfg->nat_port_min, max = cfg->nat_port_max, idx, b, tag;
+	__u32 zero = 0, min = cfg->nat_port_min, max = cfg->nat_port_max, tag;
 	struct kpr_nat_scan *s = bpf_map_lookup_elem(&nat_scan, &zero);
 	struct kpr_nat_full *full;
-	struct kpr_nat *rf;
 	__u16 cport;
-	__u64 seen;
+	int r;
 
 	if (!s || !min || max < min)
 		return 0;
 	s->now = v->last_seen;
 	s->min = min;
 	s->range = max - min + 1;
-	s->bucket = kpr_nat_bucket(&v->peer.addr, v->peer.port, v->peer.proto, v->peer.family,
-				   &v->snat);
+	s->who.peer = v->peer;
+	s->who.snat = v->snat;
+	s->client = v->client;
+	s->frontend = v->frontend;
+	s->home = kpr_nat_bucket(&v->peer.addr, v->peer.port, v->peer.proto, v->peer.family,
+				 &v->snat);
 	cport = kpr_ntohs(v->client.port);
+	s->own = 0;
 	if (cport >= min && cport <= max) {
-		idx = kpr_nat_slot(s->bucket, v->client.port);
-		rf = bpf_map_lookup_elem(&nat, &idx);
-		if (!rf)
+		s->own = 1;
+		r = kpr_nat_try(cport);
+		s->own = 0;
+		if (r < 0)
 			return 0;
-		seen = rf->last_seen;
-		if (seen != KPR_NAT_CLAIMING &&
-		    (!seen || kpr_nat_own(rf, v) || kpr_flow_dead(cfg, rf, &s->fk, s->now)) &&
-		    kpr_nat_claim(rf, seen, v, v->client.port))
+		if (r && kpr_nat_claim_found(s, v))
 			return v->client.port;
 	}
 
-	b = s->bucket >> KPR_NAT_PORT_BITS;
 	tag = min << 16 | max;
-	full = bpf_map_lookup_elem(&nat_full, &b);
-	if (!full || (full->range == tag && full->until > s->now))
+	full = bpf_map_lookup_elem(&nat_full, &s->who);
+	if (full && full->range == tag && full->until > s->now)
 		return 0;
 	s->start = bpf_get_prandom_u32() % s->range;
 #pragma clang loop unroll(disable)
 	for (__u32 i = 0; i < KPR_NAT_PROBES; i++) {
-		int r = kpr_nat_probe(i);
-
+		r = kpr_nat_try(s->min + (s->start + i) % s->range);
 		if (r < 0)
 			return 0;
 		if (r && kpr_nat_claim_found(s, v))
@@ -340,8 +456,10 @@ static __noinline __attribute__((unused)) __be16 kpr_nat_alloc(const struct kpr_
 		s->start = s->port - s->min + 1;
 	}
 	if (!s->found) {
-		full->range = tag;
-		full->until = s->now + KPR_NSEC;
+		s->fresh.range = tag;
+		s->fresh.until = s->now + KPR_NSEC;
+		s->fresh.pad = 0;
+		bpf_map_update_elem(&nat_full, &s->who, &s->fresh, BPF_ANY);
 	}
 	return 0;
 }

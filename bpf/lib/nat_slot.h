@@ -23,7 +23,7 @@ static __always_inline __u32 kpr_addr_fold(const union kpr_addr *a)
 	return a->w[0] ^ a->w[1] ^ a->w[2] ^ a->w[3];
 }
 
-/* The first slot of the bucket of replies from a peer (address, port,
+/* The first slot of the home bucket of replies from a peer (address, port,
  * protocol and family) to the node address snat. */
 static __always_inline __u32 kpr_nat_bucket(const union kpr_addr *peer, __be16 port,
 					    __u8 proto, __u8 family, const union kpr_addr *snat)
@@ -38,6 +38,13 @@ static __always_inline __u32 kpr_nat_bucket(const union kpr_addr *peer, __be16 p
 static __always_inline __u32 kpr_nat_slot(__u32 bucket, __be16 port)
 {
 	return bucket | (kpr_ntohs(port) & ((1u << KPR_NAT_PORT_BITS) - 1));
+}
+
+/* Slot k of a port's KPR_NAT_BUCKETS, counted from home, the slot
+ * kpr_nat_slot() gives in the home bucket. */
+static __always_inline __u32 kpr_nat_slot_k(__u32 home, __u32 k)
+{
+	return (home + (k << KPR_NAT_PORT_BITS)) & (KPR_MAX_NAT - 1);
 }
 
 

@@ -17,7 +17,8 @@
 # Each configuration reaches the backends on a port of its own (kpr 9000,
 # the two iptables layouts 9001 and 9002): a backend holds the tuples a
 # configuration leaves in TIME_WAIT for 60 s, and the next one to run must
-# not meet them, as it would not on a node where it is the only NAT.
+# not meet them, as it would not on a node where it is the only NAT. Each
+# round brings a fresh lab up, for the same reason.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 : "${KPR_BIN:=$top/build}"
@@ -48,24 +49,35 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$LAB" up >/dev/null
-for e in $EXTRA; do
-	nx "${e%%:*}" ip addr add "${e#*:}/24" dev eth0
-done
-for b in b1 b2 b3; do
-	for port in 9000 9001 9002; do
-		nx "$b" "$STORM" server $port </dev/null >/dev/null 2>&1 &
-		pids+=($!)
+# A fresh lab for every round: the backends' TIME_WAIT tuples, conntrack's
+# entries and kpr's nat slots of one round must not meet the next, or the
+# later rounds measure what the earlier ones left rather than the NAT.
+lab_fresh() {
+	local e b port n
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null || true
 	done
-done
-for b in $BE10; do
-	n=0
-	until nx node ping -c1 -W1 "$b" >/dev/null 2>&1 &&
-		nx node bash -c "exec 3<>/dev/tcp/$b/9000 && exec 4<>/dev/tcp/$b/9001 && exec 5<>/dev/tcp/$b/9002" 2>/dev/null; do
-		n=$((n + 1)); [ $n -lt 50 ] || { echo "connrate.sh: backend $b does not answer" >&2; exit 1; }
-		sleep 0.2
+	pids=()
+	"$LAB" down >/dev/null 2>&1 || true
+	"$LAB" up >/dev/null
+	for e in $EXTRA; do
+		nx "${e%%:*}" ip addr add "${e#*:}/24" dev eth0
 	done
-done
+	for b in b1 b2 b3; do
+		for port in 9000 9001 9002; do
+			nx "$b" "$STORM" server $port </dev/null >/dev/null 2>&1 &
+			pids+=($!)
+		done
+	done
+	for b in $BE10; do
+		n=0
+		until nx node ping -c1 -W1 "$b" >/dev/null 2>&1 &&
+			nx node bash -c "exec 3<>/dev/tcp/$b/9000 && exec 4<>/dev/tcp/$b/9001 && exec 5<>/dev/tcp/$b/9002" 2>/dev/null; do
+			n=$((n + 1)); [ $n -lt 50 ] || { echo "connrate.sh: backend $b does not answer" >&2; exit 1; }
+			sleep 0.2
+		done
+	done
+}
 
 retrans() {
 	nx client awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "RetransSegs") c = i; h = 1 } else print $c }' /proc/net/snmp
@@ -121,9 +133,6 @@ ipt_on() {
 ipt_off() {
 	nx node iptables -w -t nat -F
 	nx node iptables -w -t nat -X
-	# conntrack's entries of the last run (TIME_WAIT holds them 120 s)
-	# go with its module's state of this namespace only by flushing
-	nx node sh -c 'command -v conntrack >/dev/null && conntrack -F' >/dev/null 2>&1 || true
 }
 
 # One measurement: LABEL VIP; appends "LABEL rate retrans" to $tmp/res
@@ -138,6 +147,7 @@ measure() {
 echo "# new connections per second, one client, $PAR processes, ${EACH} s each, $ROUNDS rounds interleaved"
 echo "# kernel $(uname -r), $(nproc) CPUs"
 for r in $(seq 1 "$ROUNDS"); do
+	lab_fresh
 	kpr_on
 	measure "kpr, 1 backend" $VIP1
 	measure "kpr, 10 backends" $VIP10

@@ -142,7 +142,6 @@ int bench_syn_warm(struct xdp_md *ctx)
 	struct tcphdr *th = (void *)(ip + 1);
 	struct kpr_flow_key *k;
 	struct kpr_nat *rf;
-	__u32 idx;
 	int rc;
 
 	if (!s || (void *)(th + 1) > end)
@@ -166,10 +165,8 @@ int bench_syn_warm(struct xdp_md *ctx)
 	/* the reply's tuple: from the backend to the node's address and port */
 	k->saddr.v4 = ip->daddr;
 	k->daddr.v4 = ip->saddr;
-	idx = kpr_nat_slot(kpr_nat_bucket(&k->saddr, th->dest, IPPROTO_TCP, KPR_FAM_V4, &k->daddr),
-			   th->source);
-	rf = bpf_map_lookup_elem(&nat, &idx);
-	if (rf && rf->port == th->source)
+	rf = kpr_nat_lookup(&k->saddr, th->dest, IPPROTO_TCP, KPR_FAM_V4, &k->daddr, th->source);
+	if (rf)
 		rf->last_seen = 0;
 	restore(ctx, s);
 	return rc;
