@@ -566,7 +566,8 @@ static void parse_service(struct k8s_ctx *c, json_t *it, int idx)
 	ks.where = where;
 	spec = get(c, where, it, "", "spec", JSON_OBJECT);
 	if (!spec) {
-		bad(c, where, "spec: missing");
+		if (c->bad == errs)
+			bad(c, where, "spec: missing");
 		return;
 	}
 	type = get_str(c, where, spec, "spec", "type");
@@ -654,6 +655,7 @@ static void parse_service(struct k8s_ctx *c, json_t *it, int idx)
 	json_array_foreach(ports, j, x) {
 		long long port, np = 0;
 		const char *pname;
+		int before;
 		struct kpr_l4addr fe = {};
 		int proto;
 
@@ -663,8 +665,10 @@ static void parse_service(struct k8s_ctx *c, json_t *it, int idx)
 			continue;
 		}
 		proto = parse_proto(c, where, x, path);
+		before = c->bad;
 		if (get_int(c, where, x, path, "port", 1, 65535, &port) != 1) {
-			bad(c, where, "%s.port: missing", path);
+			if (c->bad == before)
+				bad(c, where, "%s.port: missing", path);
 			continue;
 		}
 		get_int(c, where, x, path, "nodePort", 0, 65535, &np);
@@ -908,12 +912,12 @@ int kpr_k8s_parse_file(const char *path, struct kpr_svc_spec **out, size_t *n,
 		ret = -EINVAL;
 	if (ret == -EINVAL && c.bad)
 		kpr_err("%s: %d problem%s in all; nothing was changed", c.src, c.bad, c.bad == 1 ? "" : "s");
+	ctx_free(&c);
 	if (ret) {
 		kpr_svc_specs_free(c.v, c.n);
 		c.v = NULL;
 		c.n = 0;
 	}
-	ctx_free(&c);
 	json_decref(root);
 	*out = c.v;
 	*n = c.n;
