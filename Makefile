@@ -44,7 +44,8 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 DEPS_BUILD := make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev \
 	      zlib1g-dev libmnl-dev libjansson-dev
 DEPS_TEST  := bats bats-assert bats-support jq iproute2 iptables ipset nftables \
-	      curl socat ethtool kmod procps util-linux iputils-ping
+	      curl socat ethtool kmod procps util-linux iputils-ping python3 ansible-core \
+	      systemd
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 APT_GET    := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
 
@@ -135,8 +136,15 @@ bench: all $(TEST_BPF_OBJ) $(BUILD)/tests/helper_storm
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
 		$(DESTDIR)$(PREFIX)/share/man/man7 \
-		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 contrib/systemd/kpr-k8s-sync contrib/systemd/kpr-prometheus $(DESTDIR)$(PREFIX)/sbin/
+	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|' contrib/systemd/kpr-k8s-sync.service \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/kpr-k8s-sync.service
+	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|' contrib/systemd/kpr-prometheus.service \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/kpr-prometheus.service
+	install -m 0644 contrib/systemd/*.timer $(DESTDIR)$(PREFIX)/lib/systemd/system/
 	install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7/
 	cp -P completions/* $(DESTDIR)$(PREFIX)/share/bash-completion/completions/

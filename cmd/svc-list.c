@@ -9,8 +9,11 @@
 
 #include "cli/opts.h"
 #include "core/out.h"
+#include "core/prom.h"
+#include "dev/dev_prom.h"
 #include "state/state.h"
 #include "svc/svc.h"
+#include "svc/svc_prom.h"
 #include "core/util.h"
 
 enum { OPT_STATS = 100 };
@@ -33,9 +36,11 @@ static int handle(void *priv, int id, const struct kpr_optval *v)
 static const struct kpr_tool_desc tool = {
 	.name = "svc-list",
 	.usage = "[OPTIONS] [FRONTEND]",
-	.summary = "List services. -o save prints svc-add lines: svc-list -o save > f; svc-add -f f --replace\nrestores them exactly.",
+	.summary = "List services. -o save prints svc-add lines: svc-list -o save > f; svc-add -f f --replace\n"
+		   "restores them exactly. -o prometheus prints node_exporter's textfile format: counters\n"
+		   "per service and backend, table fill, nat port exhaustion, attached devices.",
 	.opts = opts,
-	.outputs = "table,json,save",
+	.outputs = "table,json,save,prometheus",
 	.handle = handle,
 };
 
@@ -149,6 +154,30 @@ static void print_json(struct kpr_state *st, const struct kpr_svc_info *v, size_
 	out_arr_close();
 }
 
+/* Printed whole or not at all: a textfile collector must never read half. */
+static int print_prometheus(struct kpr_state *st, const struct kpr_svc_info *v, size_t n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int ret;
+
+	if (!m)
+		return -ENOMEM;
+	kpr_prom_build_info(m, kpr_version(), KPR_LAYOUT_VERSION);
+	ret = kpr_prom_services(st, v, n, m);
+	if (!ret)
+		ret = kpr_prom_tables(st, m);
+	if (!ret)
+		ret = kpr_prom_devices(st->root, m);
+	if (fclose(m) && !ret)
+		ret = -ENOMEM;
+	if (!ret && fwrite(buf, 1, len, stdout) != len)
+		ret = -EIO;
+	free(buf);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct kpr_state st = { .lock_fd = -1 };
@@ -198,7 +227,9 @@ int main(int argc, char **argv)
 	if (ret)
 		goto out;
 
-	if (!strcmp(ctx.output, "json")) {
+	if (!strcmp(ctx.output, "prometheus")) {
+		ret = print_prometheus(&st, v, n);
+	} else if (!strcmp(ctx.output, "json")) {
 		print_json(&st, v, n, a.stats);
 	} else if (!strcmp(ctx.output, "save")) {
 		printf("# kpr services: svc-add -f FILE --replace restores them\n");

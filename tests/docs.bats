@@ -35,7 +35,7 @@ complete_words() {
 
 @test "the completion completes option values" {
 	[ "$(complete_words svc-add -t "" | xargs)" = "clusterip nodeport loadbalancer externalip" ]
-	[ "$(complete_words svc-list -o "" | xargs)" = "table json save" ]
+	[ "$(complete_words svc-list -o "" | xargs)" = "table json save prometheus" ]
 	[ "$(complete_words svc-add --algorithm m | xargs)" = "maglev" ]
 	[ "$(complete_words maglev-gen --size "" | xargs)" = "251 509 1021 2039 4093 8191 16381 32749 65521 131071" ]
 	[ "$(complete_words maglev-gen -o "" | xargs)" = "counts table json" ]

@@ -339,3 +339,49 @@ teardown() { kpr_root_teardown; }
 	maglev-gen --service 10.96.0.1:80
 	maglev-gen --service 10.96.0.2:80
 }
+
+@test "--replace with an input that holds no service is refused unless --allow-empty, in both formats" {
+	svc-add 10.96.0.1:80 10.0.0.1:80
+	maps_snapshot "$BATS_TEST_TMPDIR/a"
+	local t=$BATS_TEST_TMPDIR
+	printf '# nothing but comments\n\n' >"$t/empty.txt"
+	printf '{"apiVersion": "v1", "kind": "List", "items": []}\n' >"$t/empty.json"
+	# only a headless Service: nothing kpr would load either
+	printf '%s\n' '{"kind": "List", "items": [{"kind": "Service", "metadata": {"name": "h", "namespace": "x"},' \
+		'"spec": {"clusterIP": "None", "ports": [{"port": 80}]}}]}' >"$t/headless.json"
+	run svc-add -f "$t/empty.txt" --replace
+	assert_failure 2
+	assert_output --partial "$t/empty.txt holds no service: --replace would delete every service; add --allow-empty"
+	run svc-add -f - --replace </dev/null
+	assert_failure 2
+	assert_output --partial "the input holds no service"
+	run svc-add --format kubernetes -f "$t/empty.json" --replace
+	assert_failure 2
+	assert_output --partial "holds no service"
+	run svc-add --format kubernetes -f - --replace <"$t/headless.json"
+	assert_failure 2
+	assert_output --partial "holds no service"
+	run --separate-stderr svc-add -j -f "$t/empty.txt" --replace
+	jq -e '.exit_code == 2 and (.error | test("--allow-empty"))' <<<"$output"
+	run svc-add -f "$t/empty.txt" --allow-empty
+	assert_failure 2
+	assert_output --partial "--allow-empty goes with --replace"
+	run svc-add --allow-empty 10.96.0.2:80
+	assert_failure 2
+	maps_snapshot "$BATS_TEST_TMPDIR/b"
+	cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+	# without --replace an empty input adds nothing and deletes nothing
+	run svc-add -f "$t/empty.txt"
+	assert_success
+	assert_output --partial "0 added, 0 updated, 0 deleted, 0 unchanged"
+	# said on purpose, it empties the node
+	run svc-add -f "$t/empty.txt" --replace --allow-empty
+	assert_success
+	assert_output --partial "0 added, 0 updated, 1 deleted"
+	[ "$(svc-list -o json | jq '.services | length')" -eq 0 ]
+	svc-add 10.96.0.1:80 10.0.0.1:80
+	run svc-add --format kubernetes -f "$t/empty.json" --replace --allow-empty
+	assert_success
+	assert_output --partial "1 deleted"
+	[ "$(dump services | jq length)" -eq 0 ]
+}

@@ -50,6 +50,11 @@ static const struct kpr_opt netns_opts[] = {
 	{ NULL },
 };
 
+const char *kpr_version(void)
+{
+	return KPR_VERSION;
+}
+
 static const char *outputs_of(const struct kpr_tool_desc *t)
 {
 	return t->outputs ? t->outputs : "text,json";

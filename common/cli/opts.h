@@ -48,6 +48,9 @@ struct kpr_ctx {
 int kpr_parse_args(const struct kpr_tool_desc *t, void *priv, int argc,
 		   char **argv, struct kpr_ctx *ctx);
 
+/* The version -V prints. */
+const char *kpr_version(void);
+
 /* Prints the options of the tool's --help (used by tests through --help). */
 void kpr_print_help(const struct kpr_tool_desc *t);
 
