@@ -2,12 +2,12 @@
 /*
  * The node datapath at tc egress, for the paths that act on packets leaving
  * the node (DSR, masquerade); xdp-attach hooks it to every device it
- * attaches. Nothing is rewritten yet: every packet is
- * parsed by the blocks XDP uses, counted, and passes, which proves the
- * context shim on an skb (tests/datapath-tc.bats).
+ * attaches. Every packet is parsed by the blocks XDP uses and counted; a
+ * pod's packet to the outside is masqueraded (lib/masq.h), the rest pass.
  */
 #define KPR_CTX_SKB
 #include "lib/parse.h"
+#include "lib/masq.h"
 
 enum {
 	KPR_TC_PARSED,		/* IPv4/IPv6 TCP, UDP or ICMP, as XDP parses it */
@@ -32,7 +32,7 @@ int kpr_tc_egress(struct __sk_buff *skb)
 
 	if (n)
 		(*n)++;
-	return kpr_to_tc(skb, KPR_PASS);
+	return kpr_to_tc(skb, k == KPR_TC_PARSED ? kpr_masq_egress(skb, &p) : KPR_PASS);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
