@@ -253,7 +253,8 @@ static __always_inline enum kpr_verdict kpr_masq_egress(kpr_ctx_t *ctx, struct k
 	if (!p->l4csum) {
 		/* of ICMP, echo requests only: an echo reply answers a ping
 		 * that came in, and errors are about flows already seen */
-		if (((struct kpr_icmphdr *)p->l4)->type != kpr_echo_type(p, false))
+		if (p->l4 + sizeof(struct kpr_icmphdr) > p->data_end ||
+		    ((struct kpr_icmphdr *)p->l4)->type != kpr_echo_type(p, false))
 			return KPR_PASS;
 		p->key.sport = *kpr_echo_id(p);
 		p->key.dport = 0;
@@ -305,7 +306,8 @@ static __always_inline int kpr_masq_echo_reply(kpr_ctx_t *ctx, struct kpr_pkt *p
 	__be16 id;
 	int rc;
 
-	if (((struct kpr_icmphdr *)p->l4)->type != kpr_echo_type(p, true))
+	if (p->l4 + sizeof(struct kpr_icmphdr) > p->data_end ||
+	    ((struct kpr_icmphdr *)p->l4)->type != kpr_echo_type(p, true))
 		return -1;
 	id = *kpr_echo_id(p);
 	rf = kpr_nat_lookup(&p->key.saddr, 0, p->key.proto, p->key.family, &p->key.daddr, id);
