@@ -22,15 +22,21 @@ teardown_file() {
 
 setup() {
 	lab_reset
-	masq-ctl -q --ipv4 on --ipv6 on --dev all --pod-cidr 10.77.3.0/24 --pod-cidr fd00:77:3::/64 \
+	mctl -q --ipv4 on --ipv6 on --dev all --pod-cidr 10.77.3.0/24 --pod-cidr fd00:77:3::/64 \
 		--non-masq-cidr 10.77.3.0/24 --masq-ip 0.0.0.0 --masq-ip ::
-	lab b1 ip route del unreachable 10.77.3.0/24 2>/dev/null || true
 }
 
 teardown() {
-	[ -n "${KPR_LAB_PREFIX:-}" ] && lab b1 ip route del unreachable 10.77.3.0/24 2>/dev/null
+	if [ -n "${KPR_LAB_PREFIX:-}" ] && [ -z "${KPR_LAB_SKIP:-}" ]; then
+		lab b1 ip route del unreachable 10.77.3.0/24 2>/dev/null
+		lab b1 ip -6 route del unreachable fd00:77:3::/64 2>/dev/null
+	fi
+	exec 6>&- 7>&-
 	return 0
 }
+
+# masq-ctl in the node's namespace, whose devices it names
+mctl() { masq-ctl -N "$NODE" "$@"; }
 
 # One exchange from the pod to an echo server: its answer.
 pod_tcp() {	# ADDR [4|6]
@@ -58,21 +64,21 @@ peer_addr() {
 		[ "$(peer_addr <<<"$out")" = "$NODE6" ] && n=$((n + 1))
 	done
 	[ "$n" -eq 20 ] || fail "$n of 20 came from $NODE6; last: $out"
-	run masq-ctl -j
+	run mctl -j
 	assert_success
 	[ "$(jq '.counters.ipv4.flows' <<<"$output")" -ge 20 ] || fail "$output"
 	[ "$(jq '.counters.ipv6.replies' <<<"$output")" -ge 20 ] || fail "$output"
 }
 
 @test "masquerade off: the outside sees the pod's address; on again, the node's" {
-	masq-ctl -q --ipv4 off --ipv6 off
+	mctl -q --ipv4 off --ipv6 off
 	run pod_tcp 10.77.2.11
 	assert_success
 	[ "$(peer_addr <<<"$output")" = "$POD4" ] || fail "$output"
 	run pod_tcp fd00:77:2::11 6
 	assert_success
 	[ "$(peer_addr <<<"$output")" = "$POD6" ] || fail "$output"
-	masq-ctl -q --ipv4 on
+	mctl -q --ipv4 on
 	run pod_tcp 10.77.2.11
 	assert_success
 	[ "$(peer_addr <<<"$output")" = "$NODE4" ] || fail "$output"
@@ -88,7 +94,7 @@ peer_addr() {
 }
 
 @test "IPv4 off leaves IPv6 on" {
-	run masq-ctl --ipv4 off
+	run mctl --ipv4 off
 	assert_success
 	assert_output --partial "(changed)"
 	run pod_tcp 10.77.2.11
@@ -97,7 +103,7 @@ peer_addr() {
 	run pod_tcp fd00:77:2::11 6
 	assert_success
 	[ "$(peer_addr <<<"$output")" = "$NODE6" ] || fail "$output"
-	run masq-ctl --ipv4 off
+	run mctl --ipv4 off
 	assert_success
 	assert_output --partial "(unchanged)"
 }
@@ -107,6 +113,9 @@ peer_addr() {
 	# gets a reply
 	lab b1 ip route add unreachable 10.77.3.0/24
 	run lab pod ping -c 3 -i 0.2 -W 2 10.77.2.11
+	assert_success
+	lab b1 ip -6 route add unreachable fd00:77:3::/64
+	run lab pod ping -6 -c 3 -i 0.2 -W 2 fd00:77:2::11
 	assert_success
 	# port unreachable from b1, to the node, back to the pod's socket
 	run lab pod socat -T 3 - UDP4:10.77.2.11:5999 <<<"nobody"
@@ -127,7 +136,7 @@ peer_addr() {
 }
 
 @test "a non-masquerade CIDR keeps the pod's address, to it only" {
-	masq-ctl -q --non-masq-cidr 10.77.2.12/32 --non-masq-cidr 10.77.3.0/24
+	mctl -q --non-masq-cidr 10.77.2.12/32 --non-masq-cidr 10.77.3.0/24
 	run pod_tcp 10.77.2.12
 	assert_success
 	[ "$(peer_addr <<<"$output")" = "$POD4" ] || fail "$output"
@@ -139,7 +148,7 @@ peer_addr() {
 @test "an ip-masq-agent file and its defaults do what ip-masq-agent does" {
 	printf 'nonMasqueradeCIDRs:\n  - 10.77.2.12/32\nmasqLinkLocal: true\nresyncInterval: 60s\n' \
 		>"$BATS_TEST_TMPDIR/agent.yaml"
-	run masq-ctl -j --ip-masq-agent "$BATS_TEST_TMPDIR/agent.yaml"
+	run mctl -j --ip-masq-agent "$BATS_TEST_TMPDIR/agent.yaml"
 	assert_success
 	# the file's list and IPv6 link-local, not IPv4's (masqLinkLocal)
 	[ "$(jq -c '.non_masq_cidrs | sort' <<<"$output")" = '["10.77.2.12/32","fe80::/10"]' ] || fail "$output"
@@ -149,7 +158,7 @@ peer_addr() {
 	[ "$(peer_addr <<<"$output")" = "$NODE4" ] || fail "$output"
 
 	# the defaults hold 10.0.0.0/8 but no IPv6 range beyond link-local
-	run masq-ctl -j --ip-masq-agent defaults
+	run mctl -j --ip-masq-agent defaults
 	assert_success
 	[ "$(jq '.non_masq_cidrs | length' <<<"$output")" -eq 13 ] || fail "$output"
 	run pod_tcp 10.77.2.11
@@ -159,15 +168,15 @@ peer_addr() {
 }
 
 @test "masq-ctl --dev: only the devices named masquerade" {
-	masq-ctl -q --dev eth0
+	mctl -q --dev eth0
 	run pod_tcp 10.77.2.11
 	assert_success
 	[ "$(peer_addr <<<"$output")" = "$POD4" ] || fail "eth1 masqueraded: $output"
-	masq-ctl -q --dev eth1
+	mctl -q --dev eth1
 	run pod_tcp 10.77.2.11
 	assert_success
 	[ "$(peer_addr <<<"$output")" = "$NODE4" ] || fail "$output"
-	run masq-ctl -j status
+	run mctl -j status
 	assert_success
 	[ "$(jq -c .devices <<<"$output")" = '["eth1"]' ] || fail "$output"
 }
@@ -188,10 +197,10 @@ peer_addr() {
 		"--ip-masq-agent $BATS_TEST_TMPDIR/missing.yaml" \
 		"--ip-masq-agent defaults --non-masq-cidr 10.0.0.0/8" "--ipv4 off status"; do
 		# shellcheck disable=SC2086
-		run -2 masq-ctl --ipv6 off $a
+		run -2 mctl --ipv6 off $a
 		[ -n "$output" ] || fail "masq-ctl $a: no message"
 		# shellcheck disable=SC2086
-		run -2 masq-ctl -j --ipv6 off $a
+		run -2 mctl -j --ipv6 off $a
 		assert_json
 		jq -e .error <<<"$output" >/dev/null || fail "masq-ctl -j $a: $output"
 	done
@@ -203,7 +212,7 @@ peer_addr() {
 
 @test "a file without nonMasqueradeCIDRs keeps ip-masq-agent's defaults, with a warning" {
 	printf 'masqLinkLocalIPv6: true\n' >"$BATS_TEST_TMPDIR/ll.yaml"
-	run --separate-stderr masq-ctl -j --ip-masq-agent "$BATS_TEST_TMPDIR/ll.yaml"
+	run --separate-stderr mctl -j --ip-masq-agent "$BATS_TEST_TMPDIR/ll.yaml"
 	assert_success
 	[[ "$stderr" == *"names no nonMasqueradeCIDRs"* ]] || fail "no warning: $stderr"
 	[ "$(jq '.non_masq_cidrs | length' <<<"$output")" -eq 12 ] || fail "$output"
@@ -211,7 +220,7 @@ peer_addr() {
 	# an empty list is no range at all: everything is masqueraded
 	printf '{"nonMasqueradeCIDRs": [], "masqLinkLocal": true, "masqLinkLocalIPv6": true}\n' \
 		>"$BATS_TEST_TMPDIR/none.json"
-	run masq-ctl -j --ip-masq-agent "$BATS_TEST_TMPDIR/none.json"
+	run mctl -j --ip-masq-agent "$BATS_TEST_TMPDIR/none.json"
 	assert_success
 	[ "$(jq '.non_masq_cidrs | length' <<<"$output")" -eq 0 ] || fail "$output"
 	run pod_tcp 10.77.2.12
@@ -223,23 +232,23 @@ peer_addr() {
 	before=$BATS_TEST_TMPDIR/before
 	after=$BATS_TEST_TMPDIR/after
 	maps_snapshot "$before"
-	run masq-ctl -j -n --ipv4 off --pod-cidr 10.99.0.0/16
+	run mctl -j -n --ipv4 off --pod-cidr 10.99.0.0/16
 	assert_success
 	[ "$(jq .changed <<<"$output")" = true ] || fail "$output"
 	[ "$(jq .ipv4 <<<"$output")" = false ] || fail "$output"
 	maps_snapshot "$after"
 	cmp -s "$before" "$after" || fail "a dry run changed the maps"
-	run masq-ctl -j --ipv4 on --pod-cidr 10.77.3.0/24 --pod-cidr fd00:77:3::/64
+	run mctl -j --ipv4 on --pod-cidr 10.77.3.0/24 --pod-cidr fd00:77:3::/64
 	assert_success
 	[ "$(jq .changed <<<"$output")" = false ] || fail "$output"
 }
 
-@test "masquerade and node-port SNAT draw from one nat port pool" {
-	local out
-	lb-mode -q --nat-ports 40000-40003
+@test "masquerade and node-port SNAT draw from one pool of nat ports, and share it without a collision" {
+	local a b end
+	lb-mode -q --nat-ports 40000-40001
 	svc-add -q -t nodeport '*:30080' 10.77.2.11:8080
 	# a held masqueraded flow and a held SNATed one, to the same backend
-	# on its same port: the two must never share a nat port
+	# and port from the same node address: two ports, the whole range
 	mkfifo "$BATS_TEST_TMPDIR/p" "$BATS_TEST_TMPDIR/c"
 	lab pod socat -T 20 - TCP4:10.77.2.11:8080 <"$BATS_TEST_TMPDIR/p" >"$BATS_TEST_TMPDIR/pod.out" 3>&- &
 	lab client socat -T 20 - TCP4:10.77.1.1:30080 <"$BATS_TEST_TMPDIR/c" >"$BATS_TEST_TMPDIR/client.out" 3>&- &
@@ -253,13 +262,17 @@ peer_addr() {
 	done
 	a=$(sed -n 's/.*peer=10.77.2.1:\([0-9]*\) .*/\1/p' "$BATS_TEST_TMPDIR/pod.out")
 	b=$(sed -n 's/.*peer=10.77.2.1:\([0-9]*\) .*/\1/p' "$BATS_TEST_TMPDIR/client.out")
-	exec 6>&- 7>&-
-	wait
-	[ -n "$a" ] && [ -n "$b" ] || fail "pod saw $a, client $b"
+	[ -n "$a" ] && [ -n "$b" ] || fail "pod seen at '$a', client at '$b'"
 	[ "$a" != "$b" ] || fail "both flows on port $a"
-	[ "$a" -ge 40000 ] && [ "$a" -le 40003 ] && [ "$b" -ge 40000 ] && [ "$b" -le 40003 ] ||
-		fail "ports $a and $b, outside 40000-40003"
-	run masq-ctl -j
+	[[ " 40000 40001 " == *" $a "* && " 40000 40001 " == *" $b "* ]] || fail "ports $a and $b, outside 40000-40001"
+	run mctl -j
 	[ "$(jq .nat_ports.masquerade <<<"$output")" -ge 1 ] || fail "$output"
 	[ "$(jq .nat_ports.snat <<<"$output")" -ge 1 ] || fail "$output"
+	# the range is full: a third flow finds no port, and is counted
+	run lab pod socat -T 2 - TCP4:10.77.2.11:8080,connect-timeout=2 <<<"three"
+	assert_failure
+	run mctl -j
+	[ "$(jq .counters.ipv4.drops.no_port <<<"$output")" -ge 1 ] || fail "$output"
+	exec 6>&- 7>&-
+	wait
 }

@@ -429,7 +429,7 @@ static void print_list(const char *key, const char *label, const struct kpr_cidr
 	out_text("%-24s", label);
 	out_arr_open(key);
 	for (size_t i = 0; i < l->n; i++)
-		out_str(NULL, i ? ", %s" : "%s", kpr_fmt_cidr(&l->v[i], buf, sizeof(buf)));
+		out_str("cidr", i ? ", %s" : "%s", kpr_fmt_cidr(&l->v[i], buf, sizeof(buf)));
 	out_arr_close();
 	out_text("%s\n", l->n ? "" : "(none)");
 }
@@ -493,7 +493,7 @@ int kpr_masq_print(struct kpr_state *st, const struct kpr_masq_view *v, bool cou
 
 		if (!if_indextoname(v->m.ifindex[i], name))
 			snprintf(name, sizeof(name), "#%u", v->m.ifindex[i]);
-		out_str(NULL, i ? ", %s" : "%s", name);
+		out_str("dev", i ? ", %s" : "%s", name);
 	}
 	out_arr_close();
 	out_text("%s\n", v->m.n_devs ? "" : "every attached device");
