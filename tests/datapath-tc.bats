@@ -24,6 +24,7 @@ setup() {
 
 teardown() {
 	[ -n "${SRV:-}" ] && kill "$SRV" 2>/dev/null
+	[ -n "${KPR_PIN_ROOT:-}" ] && kpr_root_teardown
 	[ -n "${A:-}" ] && ip netns del "$A" 2>/dev/null
 	[ -n "${B:-}" ] && ip netns del "$B" 2>/dev/null
 	[ -n "${C:-}" ] && ip netns del "$C" 2>/dev/null
@@ -41,17 +42,21 @@ tc_seen() {
 }
 
 @test "kpr_tc_egress is attached at tc egress, parses every packet it sees, passes all" {
-	local prog
-	[ -f "$KPR_BIN/bpf/kpr_tc.bpf.o" ] || fail "no $KPR_BIN/bpf/kpr_tc.bpf.o: run make"
-	tc -n "$A" qdisc add dev a0 clsact
-	tc -n "$A" filter add dev a0 egress bpf direct-action \
-		obj "$KPR_BIN/bpf/kpr_tc.bpf.o" sec tc
+	local prog id
+	# through xdp-attach, on a private pin root: the object shares the
+	# pinned maps, which tc's own loader would pin under /sys/fs/bpf
+	kpr_root_setup
+	xdp-attach -q -N "$A" --mode generic a0
 	prog=$(tc -n "$A" -j filter show dev a0 egress | jq -r '.[] | select(.options.prog) | .options.prog.id')
 	[ -n "$prog" ] || fail "no bpf filter at a0 egress: $(tc -n "$A" filter show dev a0 egress)"
 	run bpftool -j prog show id "$prog"
 	assert_success
 	[ "$(jq -r .name <<<"$output")" = kpr_tc_egress ] || fail "attached: $output"
-	MAP=$(jq -r '.map_ids[0]' <<<"$output")
+	MAP=
+	for id in $(jq -r '.map_ids[]' <<<"$output"); do
+		[ "$(bpftool -j map show id "$id" | jq -r .name)" = tc_seen ] && MAP=$id
+	done
+	[ -n "$MAP" ] || fail "no tc_seen map among $(jq -c .map_ids <<<"$output")"
 	[ "$(tc_seen 0)" -eq 0 ] || fail "counted before any traffic"
 
 	# ICMP both families, then a TCP exchange: everything must still pass
