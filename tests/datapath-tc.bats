@@ -44,9 +44,10 @@ tc_seen() {
 @test "kpr_tc_egress is attached at tc egress, parses every packet it sees, passes all" {
 	local prog id
 	# through xdp-attach, on a private pin root: the object shares the
-	# pinned maps, which tc's own loader would pin under /sys/fs/bpf
+	# pinned maps, which tc's own loader would pin under /sys/fs/bpf; as a
+	# clsact filter, which tc shows
 	kpr_root_setup
-	xdp-attach -q -N "$A" --mode generic a0
+	KPR_TEST_NO_TCX=1 xdp-attach -q -N "$A" --mode generic a0
 	prog=$(tc -n "$A" -j filter show dev a0 egress | jq -r '.[] | select(.options.prog) | .options.prog.id')
 	[ -n "$prog" ] || fail "no bpf filter at a0 egress: $(tc -n "$A" filter show dev a0 egress)"
 	run bpftool -j prog show id "$prog"
