@@ -77,6 +77,21 @@ peer_addr() {
 	[ "$(jq '.counters.ipv6.replies' <<<"$output")" -ge 20 ] || fail "$output"
 }
 
+@test "masq-ctl status prints the switches, devices, CIDRs and counters; lb-mode the switches" {
+	run pod_tcp 10.77.2.11
+	assert_success
+	run mctl status
+	assert_success
+	assert_line --regexp '^IPv4 masquerade: +on$'
+	assert_line --regexp '^Devices: +every attached device$'
+	assert_line --regexp '^Pod CIDRs: +10\.77\.3\.0/24, fd00:77:3::/64$'
+	assert_line --regexp '^IPv4 +flows [1-9][0-9]*, packets out [1-9]'
+	assert_line --regexp '^NAT ports in use: +masquerade [1-9][0-9]*, node-port SNAT 0 \(range 32768-65535\)$'
+	run lb-mode -N "$NODE"
+	assert_success
+	assert_line --regexp '^Masquerade IPv6 \(masq-ctl\): +on$'
+}
+
 @test "masquerade off: the outside sees the pod's address; on again, the node's" {
 	mctl -q --ipv4 off --ipv6 off
 	run pod_tcp 10.77.2.11

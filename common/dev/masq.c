@@ -185,6 +185,17 @@ int kpr_masq_flags(struct kpr_state *st, __u32 *flags)
 	return 0;
 }
 
+/* IPv4 first, then by address and prefix: a stable order to print */
+static int cidr_cmp(const void *a, const void *b)
+{
+	const struct kpr_cidr *x = a, *y = b;
+	int d = memcmp(x->addr.b, y->addr.b, sizeof(x->addr.b));
+
+	if (x->family != y->family)
+		return x->family - y->family;
+	return d ? d : x->prefix - y->prefix;
+}
+
 /* LPM tries have no batch lookup: one key at a time. */
 int kpr_masq_read(struct kpr_state *st, struct kpr_masq_view *out)
 {
@@ -216,6 +227,8 @@ int kpr_masq_read(struct kpr_state *st, struct kpr_masq_view *out)
 		kpr_err("cannot read the masq_native map: %s", strerror(errno));
 		return err;
 	}
+	qsort(out->pod.v, out->pod.n, sizeof(out->pod.v[0]), cidr_cmp);
+	qsort(out->nonmasq.v, out->nonmasq.n, sizeof(out->nonmasq.v[0]), cidr_cmp);
 	return 0;
 }
 
@@ -364,6 +377,8 @@ int kpr_masq_apply(struct kpr_state *st, const struct kpr_masq_change *c, bool d
 		now->pod = c->pod;
 	if (c->set_nonmasq)
 		now->nonmasq = c->nonmasq;
+	qsort(now->pod.v, now->pod.n, sizeof(now->pod.v[0]), cidr_cmp);
+	qsort(now->nonmasq.v, now->nonmasq.n, sizeof(now->nonmasq.v[0]), cidr_cmp);
 	now->m = m;
 	*changed = memcmp(&m, &old->m, sizeof(m)) || !list_eq(&now->pod, &old->pod) ||
 		   !list_eq(&now->nonmasq, &old->nonmasq);
