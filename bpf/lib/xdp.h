@@ -3,11 +3,11 @@
  * The XDP dispatcher: which block a packet goes to. ICMP errors about our
  * flows and echo requests to service addresses; packets to a frontend are
  * forwarded and replies translated back (lib/snat.h), masqueraded flows'
- * too; flows into pod CIDRs are noted for masquerade (lib/masq.h). A packet to none of
- * the node's addresses or service frontends passes untouched after two
- * lookups (services, node_addrs), and with masquerade on a look at the pod
- * CIDRs. The blocks answer in kpr verdicts; only
- * this file and the entry points speak XDP.
+ * too; flows into pod CIDRs are noted for masquerade (lib/masq.h). A packet
+ * to none of the node's addresses or service frontends passes untouched
+ * after two lookups (services, node_addrs), and with masquerade on a look
+ * at the pod CIDRs. The blocks answer in kpr verdicts; only this file and
+ * the entry points speak XDP.
  *
  * An entry point and the benchmark wrapper both inline kpr_xdp().
  */
