@@ -68,8 +68,10 @@ echo "# kernel $(uname -r), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo
 nx "$tmp/xdp_bench" "$KPR_PIN_ROOT" "$ifindex" $VIP "1 service" "$REPEAT" "$RUNS"
 
 # masquerade: the clients' network stands for pods, the backends' for the
-# outside, d0's address the node's
-# (BPF_PROG_TEST_RUN runs a tc program on lo: the address is named)
+# outside, d0's address the node's (BPF_PROG_TEST_RUN runs a tc program on
+# lo: the address is named). On fresh tables: the SYN flood above holds
+# every nat port, which masquerade shares.
+fresh
 masq-ctl -q -N "$B" --ipv4 on --pod-cidr 10.98.0.0/16 --masq-ip 10.99.0.1
 nx "$tmp/xdp_bench" "$KPR_PIN_ROOT" "$ifindex" $VIP "masquerade" "$REPEAT" "$RUNS" masq
 masq-ctl -q -N "$B" --ipv4 off
