@@ -18,7 +18,7 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || echo $$(uname -m)-lin
 CFLAGS  ?= -O2 -g
 CFLAGS  += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -I$(BUILD) -Icommon -MMD -MP \
 	   -DKPR_VERSION='"$(VERSION)"'
-LDLIBS  := -lbpf -lelf -lz -lmnl -ljansson -lm
+LDLIBS  := -lbpf -lelf -lz -lmnl -ljansson -lyaml -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -MMD -MP \
 	      -I/usr/include/$(MULTIARCH) -Ibpf
 
@@ -42,7 +42,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 # Debian 12 packages: build, then what the tests and the lab use.
 DEPS_BUILD := make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev \
-	      zlib1g-dev libmnl-dev libjansson-dev
+	      zlib1g-dev libmnl-dev libjansson-dev libyaml-dev
 DEPS_TEST  := bats bats-assert bats-support jq iproute2 iptables ipset nftables \
 	      curl socat ethtool kmod procps util-linux iputils-ping python3 ansible-core \
 	      systemd

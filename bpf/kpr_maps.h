@@ -14,10 +14,12 @@
 #include <linux/types.h>
 
 #define KPR_MAGIC		0x6b707231	/* "kpr1" */
-#define KPR_LAYOUT_VERSION	6	/* 2: mmapable Maglev tables; 3: revflow folded into
+#define KPR_LAYOUT_VERSION	7	/* 2: mmapable Maglev tables; 3: revflow folded into
 					 * nat; 4: nat an array of port slots; 5: stats count
 					 * nat allocation failures, nat slots who closed first;
-					 * 6: a nat flow may sit in any bucket (homed) */
+					 * 6: a nat flow may sit in any bucket (homed);
+					 * 7: masq holds devices, masq_native pod and
+					 * non-masquerade CIDRs (masq-ctl) */
 
 /* Default sizes, chosen at creation; lb-mode shows the ones in force. */
 #define KPR_MAX_SERVICES	131072
@@ -27,7 +29,7 @@
 #define KPR_MAX_NAT		262144
 #define KPR_MAX_AFFINITY	65536
 #define KPR_MAX_NODE_ADDRS	256
-#define KPR_MAX_NATIVE_CIDRS	1024
+#define KPR_MAX_NATIVE_CIDRS	1024	/* masq_native: pod and non-masquerade CIDRs */
 #define KPR_MAX_STATS		(KPR_MAX_SERVICES + KPR_MAX_BACKENDS)
 #define KPR_MAX_SOCK_REVNAT	65536
 #define KPR_MAGLEV_INNER_MAX	131071	/* the largest table size */
@@ -168,6 +170,8 @@ struct kpr_slot_key {
 enum kpr_ct_dir {
 	KPR_CT_FWD = 0,		/* client -> frontend */
 	KPR_CT_REV,		/* replies: unused since nat holds them in slots */
+	KPR_CT_IN,		/* a flow into a pod CIDR, as received: its replies
+				 * are not masqueraded */
 };
 
 struct kpr_flow_key {
@@ -188,6 +192,7 @@ struct kpr_flow_key {
 #define KPR_CT_F_RST		0x10	/* an RST went by (FIN_SEEN is set with it) */
 #define KPR_NAT_F_TW		0x20	/* nat slots: the backend's FIN came first, so
 					 * the backend holds the tuple in TIME_WAIT */
+#define KPR_CT_F_MASQ		0x40	/* a masqueraded flow: pod -> outside */
 
 struct kpr_ct {
 	__u64 last_seen;	/* bpf_ktime_get_coarse_ns() */
@@ -304,30 +309,56 @@ struct kpr_node_addr {
 	__u32 flags;
 };
 
-/* masq: ARRAY[1] of switches; masq_native: LPM_TRIE of native-routing CIDRs
- * whose destinations keep the pod's source. */
-#define KPR_MASQ_V4	0x01
-#define KPR_MASQ_V6	0x02
+/*
+ * masq: ARRAY[1], the masquerade switches (masq-ctl). A packet leaving one
+ * of the devices (every attached one when n_devs is 0) from a pod CIDR to a
+ * destination outside every non-masquerade CIDR leaves from masq_ip4/6, or
+ * the device's address when that is zero, and a port of the nat allocator
+ * (its slot's svc_id is 0). ICMP echo is translated by its identifier,
+ * which then stands in for the ports (the peer's "port" is 0).
+ */
+#define KPR_MASQ_V4		0x01
+#define KPR_MASQ_V6		0x02
+#define KPR_MASQ_MAX_DEVS	16
 
 struct kpr_masq {
 	__u32 flags;		/* KPR_MASQ_* */
-	__u32 ifindex;		/* 0: every attached device */
+	__u32 n_devs;		/* 0: every attached device */
+	__u32 ifindex[KPR_MASQ_MAX_DEVS];
 	union kpr_addr masq_ip4;	/* zero: the device's address */
 	union kpr_addr masq_ip6;
 };
 
+/* masq_native: LPM_TRIE of the pod CIDRs and the non-masquerade CIDRs, one
+ * trie keyed by kind, family and address (prefixlen counts the kind and
+ * family bytes: 16 + the CIDR's prefix). The value is unused (1). */
+enum kpr_masq_kind {
+	KPR_MASQ_POD = 1,
+	KPR_MASQ_NONMASQ,
+};
+
 struct kpr_lpm_key {
-	__u32 prefixlen;	/* of family byte + address */
+	__u32 prefixlen;
+	__u8 kind;		/* enum kpr_masq_kind */
 	__u8 family;
 	__u8 addr[16];
 };
+
+#define KPR_LPM_HDR_BITS	16
 
 /* stats: PERCPU_HASH, per service and per backend */
 enum kpr_stats_kind {
 	KPR_STATS_SVC = 1,
 	KPR_STATS_BACKEND,
 	KPR_STATS_NODE,		/* id 0: the node as a whole */
+	KPR_STATS_MASQ,		/* id KPR_MASQ_ST_*: masquerade, per family */
 };
+
+/* Ids of KPR_STATS_MASQ: a family (4 or 6) for packets leaving masqueraded,
+ * with the family and KPR_MASQ_ST_REPLY for their replies. drops are the
+ * new flows dropped, nat_fail those for want of a port, the rest for want
+ * of an address of the family on the device. */
+#define KPR_MASQ_ST_REPLY	0x100
 
 struct kpr_stats_key {
 	__u32 kind;

@@ -2,12 +2,12 @@
 /*
  * The node datapath at tc egress, for the paths that act on packets leaving
  * the node (DSR, masquerade); xdp-attach hooks it to every device it
- * attaches. Nothing is rewritten yet: every packet is
- * parsed by the blocks XDP uses, counted, and passes, which proves the
- * context shim on an skb (tests/datapath-tc.bats).
+ * attaches. Every packet is parsed by the blocks XDP uses and counted; a
+ * pod's packet to the outside is masqueraded (lib/masq.h), the rest pass.
  */
 #define KPR_CTX_SKB
 #include "lib/parse.h"
+#include "lib/masq.h"
 
 enum {
 	KPR_TC_PARSED,		/* IPv4/IPv6 TCP, UDP or ICMP, as XDP parses it */
@@ -23,16 +23,25 @@ struct {
 	__type(value, __u64);
 } tc_seen SEC(".maps");
 
-SEC("tc")
-int kpr_tc_egress(struct __sk_buff *skb)
+static __always_inline void kpr_tc_count(__u32 k)
 {
-	struct kpr_pkt p = {};
-	__u32 k = kpr_parse(skb, &p) ? KPR_TC_OTHER : KPR_TC_PARSED;
 	__u64 *n = bpf_map_lookup_elem(&tc_seen, &k);
 
 	if (n)
 		(*n)++;
-	return kpr_to_tc(skb, KPR_PASS);
+}
+
+SEC("tc")
+int kpr_tc_egress(struct __sk_buff *skb)
+{
+	struct kpr_pkt p = {};
+
+	if (kpr_parse(skb, &p)) {
+		kpr_tc_count(KPR_TC_OTHER);
+		return kpr_to_tc(skb, KPR_PASS);
+	}
+	kpr_tc_count(KPR_TC_PARSED);
+	return kpr_to_tc(skb, kpr_masq_egress(skb, &p));
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

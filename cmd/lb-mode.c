@@ -18,6 +18,7 @@
 #include "svc/svc.h"
 #include "core/util.h"
 #include "dev/xdp.h"
+#include "dev/masq.h"
 
 enum {
 	OPT_EXT_CLUSTERIP = 0x1000,
@@ -80,7 +81,7 @@ static const struct kpr_tool_desc tool = {
 	.name = "lb-mode",
 	.usage = "[OPTIONS]",
 	.summary = "Show the datapath's configuration (no option), or set its switches; a change\n"
-		   "takes effect on the next packet.",
+		   "takes effect on the next packet. Masquerade is shown here and set by masq-ctl.",
 	.opts = opts,
 	.flags = KPR_T_MUTATE | KPR_T_NETNS,
 	.handle = handle,
@@ -161,6 +162,7 @@ static int show(struct kpr_state *st)
 	struct kpr_stats node;
 	struct kpr_config cfg;
 	char seed[32];
+	__u32 masq;
 	int ret;
 
 	ret = kpr_config_read(st, &cfg);
@@ -174,6 +176,11 @@ static int show(struct kpr_state *st)
 	onoff("icmp_echo", "ICMP echo:", cfg.flags & KPR_CFG_ICMP_ECHO);
 	onoff("socket_lb", "Socket LB:", cfg.flags & KPR_CFG_SOCKET_LB);
 	onoff("sock_hostns_only", "Socket LB host netns only:", cfg.flags & KPR_CFG_SOCK_HOSTNS_ONLY);
+	ret = kpr_masq_flags(st, &masq);
+	if (ret)
+		return ret;
+	onoff("masquerade_ipv4", "Masquerade IPv4 (masq-ctl):", masq & KPR_MASQ_V4);
+	onoff("masquerade_ipv6", "Masquerade IPv6 (masq-ctl):", masq & KPR_MASQ_V6);
 	line_uint("maglev_table_size", "Maglev table size:", cfg.maglev_size);
 	line_str("maglev_seed", "Maglev seed:", kpr_maglev_seed_fmt(cfg.maglev_seed, seed, sizeof(seed)));
 	out_uint("nat_port_min", "NAT ports:                  %llu", cfg.nat_port_min);

@@ -11,9 +11,12 @@ load helpers
 	assert_success
 	assert_output --partial "empty XDP program"
 	# three rounds: random, Maglev, many services; each has one unwrapped
-	# path that passes and six that forward
+	# path that passes and six that forward; and masquerade's: two
+	# packets masqueraded at tc egress, one left alone, the reply forwarded
 	[ "$(grep -c 'not for a service.*\[PASS\]' <<<"$output")" -eq 3 ]
-	[ "$(grep -c '\[REDIRECT\]' <<<"$output")" -eq 18 ]
+	[ "$(grep -c '\[REDIRECT\]' <<<"$output")" -eq 19 ]
+	[ "$(grep -c '^masquerade .*\[TC_ACT_OK\]' <<<"$output")" -eq 3 ]
+	assert_output --regexp 'masquerade: reply, back to the pod.*\[REDIRECT\]'
 	assert_output --partial "1 service, Maglev"
 	assert_output --partial "200 services"
 }

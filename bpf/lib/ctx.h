@@ -56,6 +56,17 @@ static __always_inline __u32 kpr_ctx_ifindex_in(const kpr_ctx_t *ctx)
 	return ctx->ingress_ifindex;
 }
 
+/* The device the program runs on: at tc egress the one the packet leaves
+ * by, in XDP the one it came in by. */
+static __always_inline __u32 kpr_ctx_ifindex(const kpr_ctx_t *ctx)
+{
+#if KPR_CTX_IS_XDP
+	return ctx->ingress_ifindex;
+#else
+	return ctx->ifindex;
+#endif
+}
+
 /* Moves the packet's end by delta bytes: 0, or a negative errno. Every
  * packet pointer is to be read again afterwards. */
 static __always_inline long kpr_ctx_adjust_tail(kpr_ctx_t *ctx, int delta)

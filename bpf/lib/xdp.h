@@ -2,10 +2,12 @@
 /*
  * The XDP dispatcher: which block a packet goes to. ICMP errors about our
  * flows and echo requests to service addresses; packets to a frontend are
- * forwarded and replies translated back (lib/snat.h). A packet to none of
- * the node's addresses or service frontends passes untouched after two
- * lookups (services, node_addrs). The blocks answer in kpr verdicts; only
- * this file and the entry points speak XDP.
+ * forwarded and replies translated back (lib/snat.h), masqueraded flows'
+ * too; flows into pod CIDRs are noted for masquerade (lib/masq.h). A packet
+ * to none of the node's addresses or service frontends passes untouched
+ * after two lookups (services, node_addrs), and with masquerade on a look
+ * at the pod CIDRs. The blocks answer in kpr verdicts; only this file and
+ * the entry points speak XDP.
  *
  * An entry point and the benchmark wrapper both inline kpr_xdp().
  */
@@ -22,6 +24,7 @@
 #include "icmp.h"
 #include "icmp_err.h"
 #include "snat.h"
+#include "masq.h"
 
 _Static_assert(KPR_CTX_IS_XDP, "lib/xdp.h is for XDP objects");
 
@@ -44,6 +47,9 @@ static __always_inline enum kpr_verdict kpr_xdp_icmp(kpr_ctx_t *ctx, struct kpr_
 			return KPR_DROP;	/* translated, with no route on */
 		return kpr_redirect(ctx, p, &x->fib, rc);
 	}
+	rc = kpr_masq_echo_reply(ctx, p);
+	if (rc >= 0)
+		return rc;
 	if (!(cfg->flags & KPR_CFG_ICMP_ECHO))
 		return KPR_PASS;
 	rc = kpr_icmp_echo(ctx, p);
@@ -70,7 +76,7 @@ static __always_inline enum kpr_verdict kpr_xdp_verdict(kpr_ctx_t *ctx)
 	if (!svc) {
 		/* replies and "*:PORT" NodePorts are addressed to the node */
 		if (!kpr_is_node_addr(&p.key))
-			return KPR_PASS;
+			return kpr_masq_inbound(&p);
 		rf = kpr_nat_find(&p);
 		if (rf) {
 			p.now = kpr_now();

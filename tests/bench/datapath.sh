@@ -29,8 +29,9 @@ trap cleanup EXIT
 obj=$KPR_BIN/tests/bpf/kpr_bench.bpf.o
 [ -f "$obj" ] || { echo "datapath.sh: $obj missing: run make bench" >&2; exit 1; }
 bpftool gen skeleton "$obj" name kpr_bench_bpf >"$tmp/kpr_bench.skel.h"
+bpftool gen skeleton "$KPR_BIN/tests/bpf/kpr_masq_bench.bpf.o" name kpr_masq_bench_bpf >"$tmp/kpr_masq_bench.skel.h"
 cc -O2 -Wall -I"$tmp" -I"$KPR_BIN" -I"$top/common" "$top/tests/bench/xdp_bench.c" -o "$tmp/xdp_bench" \
-	"$KPR_BIN/libkpr.a" -lbpf -lelf -lz -lmnl -ljansson
+	"$KPR_BIN/libkpr.a" -lbpf -lelf -lz -lmnl -ljansson -lyaml
 
 ip netns add "$B"
 nx() { nsenter --net="/run/netns/$B" "$@"; }
@@ -65,6 +66,15 @@ fresh
 echo "# kpr XDP datapath, BPF_PROG_TEST_RUN, 54-byte packets, 100 backends, median of $RUNS runs x $REPEAT repeats"
 echo "# kernel $(uname -r), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 nx "$tmp/xdp_bench" "$KPR_PIN_ROOT" "$ifindex" $VIP "1 service" "$REPEAT" "$RUNS"
+
+# masquerade: the clients' network stands for pods, the backends' for the
+# outside, d0's address the node's (BPF_PROG_TEST_RUN runs a tc program on
+# lo: the address is named). On fresh tables: the SYN flood above holds
+# every nat port, which masquerade shares.
+fresh
+masq-ctl -q -N "$B" --ipv4 on --pod-cidr 10.98.0.0/16 --masq-ip 10.99.0.1
+nx "$tmp/xdp_bench" "$KPR_PIN_ROOT" "$ifindex" $VIP "masquerade" "$REPEAT" "$RUNS" masq
+masq-ctl -q -N "$B" --ipv4 off
 
 # the same service choosing by Maglev (M = 16381): what a table lookup costs
 fresh --algorithm maglev

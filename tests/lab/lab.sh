@@ -9,14 +9,18 @@
 #     |
 #   node   eth0 10.77.1.1 fd00:77:1::1 | eth1 10.77.2.1 fd00:77:2::1
 #     |
-#   switch (bridge br0)
+#   switch (bridge br0)                  pod0 10.77.3.1 fd00:77:3::1 (KPR_LAB_POD=1)
+#     |                                      |
+#     |                                    pod (eth0 10.77.3.2, fd00:77:3::2)
 #     |-- b1 10.77.2.11 fd00:77:2::11
 #     |-- b2 10.77.2.12 fd00:77:2::12
 #     `-- b3 10.77.2.13 fd00:77:2::13
 #
 # Echo servers on every backend: TCP 80 (HTTP: "backend=bN peer=ADDR:PORT"),
 # TCP 8080 (one answer per line), UDP 5353; IPv4 and IPv6. Addresses are
-# the same in every lab: they live only inside its namespaces. The peers of
+# the same in every lab: they live only inside its namespaces. With
+# KPR_LAB_POD=1 a pod sits behind the node (masquerade), with the echo
+# servers of TCP 8080 and UDP 5353, and the backends serve as the outside. The peers of
 # every veth the node sends into run a bare XDP program (native
 # XDP_REDIRECT/XDP_TX into a veth needs one), and the client's and
 # backends' veths have tx checksum offload off (docs/design.md, "Facts of the kernel").
@@ -29,6 +33,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 PIN=${KPR_LAB_PIN_ROOT:-/sys/fs/bpf/kpr-lab-$P}
 RUN=/run/kpr-lab-$P
 BACKENDS="b1 b2 b3"
+POD=${KPR_LAB_POD:+pod}
 PASS_OBJ=$KPR_BIN/tests/bpf/xdp_pass.bpf.o
 
 [ ${#P} -le 9 ] || { echo "lab.sh: KPR_LAB_PREFIX '$P' is too long (9 at most)" >&2; exit 2; }
@@ -66,11 +71,34 @@ start() {	# NS NAME CMD...: a server in NS, its pid kept for `down`
 	echo $! >"$RUN/$n-$name.pid"
 }
 
+# The pod behind the node, on a veth the datapath is not attached to.
+up_pod() {
+	local e="$top/tests/lab/echo.sh"
+	veth node pod pod0 eth0
+	ip -n "$(ns node)" addr add 10.77.3.1/24 dev pod0
+	ip -n "$(ns node)" addr add fd00:77:3::1/64 dev pod0 nodad
+	ip -n "$(ns node)" link set pod0 up
+	ip -n "$(ns pod)" addr add 10.77.3.2/24 dev eth0
+	ip -n "$(ns pod)" addr add fd00:77:3::2/64 dev eth0 nodad
+	ip -n "$(ns pod)" link set eth0 up
+	ip -n "$(ns pod)" route add default via 10.77.3.1
+	ip -n "$(ns pod)" -6 route add default via fd00:77:3::1
+	ip -n "$(ns pod)" link set dev eth0 xdpdrv obj "$PASS_OBJ" sec xdp
+	nx pod ethtool -K eth0 tx off >/dev/null
+	start pod line4 socat TCP4-LISTEN:8080,fork,reuseaddr EXEC:"$e line pod"
+	start pod line6 socat TCP6-LISTEN:8080,fork,reuseaddr,ipv6only=1 EXEC:"$e line pod"
+	start pod udp4 socat UDP4-RECVFROM:5353,fork,reuseaddr EXEC:"$e udp pod"
+	wait_for 50 sh -c "nsenter --net=/run/netns/$(ns pod) ss -Hltn | grep -c ':8080 ' | grep -qx 2" ||
+		{ echo "lab.sh: echo servers of the pod did not start" >&2; exit 1; }
+	wait_for 50 nx node ping -c1 -W1 10.77.3.2
+	wait_for 50 nx node ping -6 -c1 -W1 fd00:77:3::2
+}
+
 up() {
 	[ -e "/run/netns/$(ns node)" ] && { echo "lab.sh: lab $P is already up (lab.sh down first)" >&2; exit 1; }
 	[ -f "$PASS_OBJ" ] || { echo "lab.sh: $PASS_OBJ missing: run make" >&2; exit 1; }
 	mkdir -p "$RUN"
-	for n in client node switch $BACKENDS; do
+	for n in client node switch $BACKENDS $POD; do
 		ip netns add "$(ns $n)"
 		ip -n "$(ns $n)" link set lo up
 	done
@@ -121,6 +149,7 @@ up() {
 		start "$b" udp4 socat UDP4-RECVFROM:5353,fork,reuseaddr EXEC:"$e udp $b"
 		start "$b" udp6 socat UDP6-RECVFROM:5353,fork,reuseaddr,ipv6only=1 EXEC:"$e udp $b"
 	done
+	[ -z "$POD" ] || up_pod
 	for b in $BACKENDS; do
 		# all six: TCP 80 and 8080, UDP 5353, each IPv4 and IPv6
 		wait_for 50 sh -c "nsenter --net=/run/netns/$(ns $b) ss -Hltn | grep -cE ':(80|8080) ' | grep -qx 4 && nsenter --net=/run/netns/$(ns $b) ss -Hlun | grep -c ':5353 ' | grep -qx 2" ||
@@ -151,7 +180,7 @@ down() {
 		done
 		rmdir "$RUN" 2>/dev/null || true
 	fi
-	for n in client node switch $BACKENDS; do
+	for n in client node switch $BACKENDS pod; do
 		[ -e "/run/netns/$(ns $n)" ] && ip netns del "$(ns $n)"
 	done
 	rm -rf "$PIN"
@@ -163,5 +192,5 @@ up) up ;;
 down) down ;;
 exec) shift; n=$1; shift; nx "$n" "$@" ;;
 env) echo "KPR_LAB_PREFIX=$P KPR_PIN_ROOT=$PIN" ;;
-*) echo "usage: lab.sh up|down|exec NS CMD...|env   (NS: client node switch b1 b2 b3)" >&2; exit 2 ;;
+*) echo "usage: lab.sh up|down|exec NS CMD...|env   (NS: client node switch b1 b2 b3 pod)" >&2; exit 2 ;;
 esac
