@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * The node datapath at tc egress, for the paths that act on packets leaving
- * the node (DSR, masquerade); xdp-attach hooks it to every device it
- * attaches. Nothing is rewritten yet: every packet is
- * parsed by the blocks XDP uses, counted, and passes, which proves the
- * context shim on an skb (tests/datapath-tc.bats).
+ * the node; xdp-attach hooks it to every device it attaches. A reply of a
+ * DSR flow to a backend behind this node leaves from the flow's frontend
+ * (lib/dsr.h); every other packet passes as it is. Packets are counted as
+ * parsed or not (tests/datapath-tc.bats).
  */
 #define KPR_CTX_SKB
 #include "lib/parse.h"
+#include "lib/dsr.h"
 
 enum {
 	KPR_TC_PARSED,		/* IPv4/IPv6 TCP, UDP or ICMP, as XDP parses it */
@@ -32,6 +33,8 @@ int kpr_tc_egress(struct __sk_buff *skb)
 
 	if (n)
 		(*n)++;
+	if (k == KPR_TC_PARSED && p.l4csum)
+		return kpr_to_tc(skb, kpr_dsr_reply(skb, &p));
 	return kpr_to_tc(skb, KPR_PASS);
 }
 
