@@ -44,7 +44,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 DEPS_BUILD := make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev \
 	      zlib1g-dev libmnl-dev libjansson-dev
 DEPS_TEST  := bats bats-assert bats-support jq iproute2 iptables ipset nftables \
-	      curl socat ethtool kmod procps util-linux iputils-ping
+	      curl socat ethtool kmod procps util-linux iputils-ping tcpdump
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 APT_GET    := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
 

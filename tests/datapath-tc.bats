@@ -27,6 +27,7 @@ teardown() {
 	[ -n "${A:-}" ] && ip netns del "$A" 2>/dev/null
 	[ -n "${B:-}" ] && ip netns del "$B" 2>/dev/null
 	[ -n "${C:-}" ] && ip netns del "$C" 2>/dev/null
+	kpr_root_teardown
 	return 0
 }
 
@@ -41,17 +42,23 @@ tc_seen() {
 }
 
 @test "kpr_tc_egress is attached at tc egress, parses every packet it sees, passes all" {
-	local prog
-	[ -f "$KPR_BIN/bpf/kpr_tc.bpf.o" ] || fail "no $KPR_BIN/bpf/kpr_tc.bpf.o: run make"
-	tc -n "$A" qdisc add dev a0 clsact
-	tc -n "$A" filter add dev a0 egress bpf direct-action \
-		obj "$KPR_BIN/bpf/kpr_tc.bpf.o" sec tc
-	prog=$(tc -n "$A" -j filter show dev a0 egress | jq -r '.[] | select(.options.prog) | .options.prog.id')
-	[ -n "$prog" ] || fail "no bpf filter at a0 egress: $(tc -n "$A" filter show dev a0 egress)"
+	local prog id
+	# by xdp-attach, which gives the program the pinned maps it shares
+	# with XDP (lib/dsr.h) under a pin root of our own
+	kpr_root_setup
+	xdp-attach -q -N "$A" --mode generic a0
+	run xdp-attach -N "$A" --status -j
+	assert_success
+	prog=$(jq -r '.attachments[] | select(.hook == "tc-egress" and .dev == "a0") | .prog_id' <<<"$output")
+	[ -n "$prog" ] || fail "no tc egress program on a0: $output"
 	run bpftool -j prog show id "$prog"
 	assert_success
 	[ "$(jq -r .name <<<"$output")" = kpr_tc_egress ] || fail "attached: $output"
-	MAP=$(jq -r '.map_ids[0]' <<<"$output")
+	MAP=
+	for id in $(jq -r '.map_ids[]' <<<"$output"); do
+		[ "$(bpftool -j map show id "$id" | jq -r .name)" = tc_seen ] && MAP=$id
+	done
+	[ -n "$MAP" ] || fail "kpr_tc_egress has no map tc_seen: $output"
 	[ "$(tc_seen 0)" -eq 0 ] || fail "counted before any traffic"
 
 	# ICMP both families, then a TCP exchange: everything must still pass

@@ -2,7 +2,7 @@
 /*
  * Direct server return, the backend's side: every node accepts it, whatever
  * its own mode. A flow that arrives with the frontend in Cilium's IPv4
- * option (docs/dsr-wire.md) is remembered in dsr, keyed as it arrived
+ * option or IPv6 Destination Options header (docs/dsr-wire.md) is remembered in dsr, keyed as it arrived
  * (client -> backend), and passes on with the option in place (the kernel
  * ignores options it does not know). Its replies, leaving by an attached
  * device, are rewritten at tc egress to come from that frontend, and go
@@ -93,11 +93,86 @@ static __always_inline void kpr_dsr_note(struct kpr_flow_key *k, struct kpr_dsr 
 }
 
 /*
+ * IPv6: Cilium's Destination Options header right after the fixed header
+ * (next header 60): next header, hdr-ext-len 2 (24 bytes), option type
+ * 0x1b (skipped by a node that does not know it), option length 20, the
+ * 16-byte address, the port in network order, two zero bytes.
+ */
+#define KPR_DSR_OPT6_TYPE	0x1b
+#define KPR_DSR_OPT6_LEN	20
+#define KPR_DSR_EXT6_LEN	24	/* the whole header */
+#define KPR_IPPROTO_DSTOPTS	60
+
+static __always_inline void kpr_dsr_opt6_write(__u8 *o, __u8 nexthdr, const union kpr_addr *fe,
+					       __be16 port)
+{
+	o[0] = nexthdr;
+	o[1] = KPR_DSR_EXT6_LEN / 8 - 1;
+	o[2] = KPR_DSR_OPT6_TYPE;
+	o[3] = KPR_DSR_OPT6_LEN;
+	__builtin_memcpy(o + 4, fe, 16);
+	__builtin_memcpy(o + 20, &port, 2);
+	o[22] = 0;
+	o[23] = 0;
+}
+
+/*
+ * Where the DSR option of an IPv4 packet is, or NULL: the first option,
+ * of the right length. Its transport header and protocol through l4 and
+ * proto, the flow in k, the frontend in fe.
+ */
+static __always_inline void *kpr_dsr_find4(struct iphdr *ip, void *end, struct kpr_flow_key *k,
+					    struct kpr_l4addr *fe)
+{
+	__u8 *o = (void *)(ip + 1);
+	__u32 off;
+
+	if ((void *)(ip + 1) > end || ip->ihl < 7 ||
+	    (ip->frag_off & bpf_htons(KPR_IP_MF | KPR_IP_OFFSET)))
+		return NULL;
+	if ((void *)(o + KPR_DSR_OPT4_LEN) > end || o[0] != KPR_DSR_OPT4_TYPE ||
+	    o[1] != KPR_DSR_OPT4_LEN)
+		return NULL;
+	off = ip->ihl * 4;
+	if (off > 60)
+		return NULL;
+	kpr_dsr_opt4_read(o, fe);
+	fe->family = KPR_FAM_V4;
+	k->saddr.v4 = ip->saddr;
+	k->daddr.v4 = ip->daddr;
+	k->proto = ip->protocol;
+	k->family = KPR_FAM_V4;
+	return (void *)ip + off;
+}
+
+static __always_inline void *kpr_dsr_find6(struct ipv6hdr *ip6, void *end, struct kpr_flow_key *k,
+					    struct kpr_l4addr *fe)
+{
+	__u8 *o = (void *)(ip6 + 1);
+
+	if ((void *)(ip6 + 1) > end || ip6->nexthdr != KPR_IPPROTO_DSTOPTS)
+		return NULL;
+	if ((void *)(o + KPR_DSR_EXT6_LEN) > end || o[1] != KPR_DSR_EXT6_LEN / 8 - 1 ||
+	    o[2] != KPR_DSR_OPT6_TYPE || o[3] != KPR_DSR_OPT6_LEN)
+		return NULL;
+	__builtin_memcpy(&fe->addr, o + 4, 16);
+	__builtin_memcpy(&fe->port, o + 20, 2);
+	fe->family = KPR_FAM_V6;
+	__builtin_memcpy(&k->saddr, &ip6->saddr, 16);
+	__builtin_memcpy(&k->daddr, &ip6->daddr, 16);
+	k->proto = o[0];
+	k->family = KPR_FAM_V6;
+	return o + KPR_DSR_EXT6_LEN;
+}
+
+/*
  * XDP ingress, for a packet the service parser left alone (it takes no IP
- * options): an IPv4 TCP SYN or UDP datagram whose first option is a DSR
- * option of the right length naming one of our frontends is recorded.
- * Anything else, a truncated option, one of another length, one in a later
- * slot, a TCP segment other than a SYN, is ignored. Every packet passes on.
+ * options or extension headers): a TCP SYN or UDP datagram that carries a
+ * DSR option where Cilium puts it (the first IPv4 option, of length 8; the
+ * first IPv6 extension header, a Destination Options header holding only
+ * the option) and names one of our frontends is recorded. Anything else,
+ * a truncated option, one of another length, one in a later slot, a TCP
+ * segment other than a SYN, is ignored. Every packet passes on.
  */
 static __noinline __attribute__((unused)) enum kpr_verdict kpr_dsr_recv(kpr_ctx_t *ctx)
 {
@@ -105,46 +180,34 @@ static __noinline __attribute__((unused)) enum kpr_verdict kpr_dsr_recv(kpr_ctx_
 	struct ethhdr *eth = data;
 	struct kpr_flow_key k = {};
 	struct kpr_dsr v = {};
-	struct iphdr *ip;
-	__u32 off;
-	__u8 *o, *l4;
+	__u8 *l4;
 
-	if ((void *)(eth + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))
+	if ((void *)(eth + 1) > end)
 		return KPR_PASS;
-	ip = (void *)(eth + 1);
-	if ((void *)(ip + 1) > end || ip->ihl < 7 ||
-	    (ip->frag_off & bpf_htons(KPR_IP_MF | KPR_IP_OFFSET)))
+	if (eth->h_proto == bpf_htons(ETH_P_IP))
+		l4 = kpr_dsr_find4((void *)(eth + 1), end, &k, &v.frontend);
+	else if (eth->h_proto == bpf_htons(ETH_P_IPV6))
+		l4 = kpr_dsr_find6((void *)(eth + 1), end, &k, &v.frontend);
+	else
 		return KPR_PASS;
-	o = (void *)(ip + 1);
-	if ((void *)(o + KPR_DSR_OPT4_LEN) > end || o[0] != KPR_DSR_OPT4_TYPE ||
-	    o[1] != KPR_DSR_OPT4_LEN)
+	if (!l4)
 		return KPR_PASS;
-	off = ip->ihl * 4;
-	if (off > 60)
-		return KPR_PASS;
-	l4 = (void *)ip + off;
-	if (ip->protocol == IPPROTO_TCP) {
+	if (k.proto == IPPROTO_TCP) {
 		struct tcphdr *th = (void *)l4;
 
 		if ((void *)(th + 1) > end || !th->syn || th->ack)
 			return KPR_PASS;
-	} else if (ip->protocol == IPPROTO_UDP) {
+	} else if (k.proto == IPPROTO_UDP) {
 		if ((void *)(l4 + sizeof(struct udphdr)) > end)
 			return KPR_PASS;
 	} else {
 		return KPR_PASS;
 	}
-	kpr_dsr_opt4_read(o, &v.frontend);
-	v.frontend.proto = ip->protocol;
-	v.frontend.family = KPR_FAM_V4;
+	v.frontend.proto = k.proto;
 	if (!kpr_dsr_is_frontend(&v.frontend))
 		return KPR_PASS;
-	k.saddr.v4 = ip->saddr;
-	k.daddr.v4 = ip->daddr;
 	k.sport = ((__be16 *)l4)[0];
 	k.dport = ((__be16 *)l4)[1];
-	k.proto = ip->protocol;
-	k.family = KPR_FAM_V4;
 	v.last_seen = kpr_now();
 	kpr_dsr_note(&k, &v, v.last_seen);
 	return KPR_PASS;

@@ -2,13 +2,13 @@
 /*
  * Direct server return, the LB side (XDP ingress): a flow whose mode is DSR
  * is DNATed to its backend with its source kept, and the frontend travels
- * with it in Cilium's IPv4 option (lib/dsr.h), on a TCP SYN and on every
- * UDP datagram; later TCP segments are known by ct here and by dsr on the
+ * with it in Cilium's IPv4 option or IPv6 Destination Options header
+ * (lib/dsr.h), on a TCP SYN and on every UDP datagram; later TCP segments are known by ct here and by dsr on the
  * backend's node. The reply goes from the backend's node to the client.
  *
  * A packet the option would push over the egress MTU is answered with ICMP
- * fragmentation needed, carrying the MTU less the option and quoting the
- * packet as the client sent it: the client lowers its path MTU and the next
+ * fragmentation needed (ICMPv6 packet too big), carrying the MTU less the
+ * option and quoting the packet as the client sent it: the client lowers its path MTU and the next
  * packet fits. The parser takes no IPv4 options, so the option is always
  * the only one and never passes the header's 40 bytes.
  *
@@ -35,18 +35,27 @@
 #define KPR_ICMP_FRAG_NEEDED	4
 
 /* Whether a new flow p of service svc goes by DSR: the service's mode, else
- * the node's; hybrid is DSR for TCP only. IPv4 only: an IPv6 flow is
- * SNATed in every mode. */
+ * the node's; hybrid is DSR for TCP only. */
 static __always_inline bool kpr_dsr_wanted(const struct kpr_svc *svc,
 					   const struct kpr_config *cfg, const struct kpr_pkt *p)
 {
 	__u8 mode = svc->mode ? svc->mode : cfg->mode;
 
-	if (!p->ip4)
-		return false;
 	if (mode == KPR_MODE_HYBRID)
 		return p->key.proto == IPPROTO_TCP;
 	return mode == KPR_MODE_DSR;
+}
+
+/*
+ * Moves len bytes from `from` to `to`, which lies before it by at least 2:
+ * ascending, so every byte is read before it is written over. In place,
+ * not through a buffer: the stack is the program's.
+ */
+static __always_inline void kpr_dsr_move(void *to, const void *from, __u32 len)
+{
+#pragma unroll
+	for (__u32 i = 0; i < len / 2; i++)
+		((__u16 *)to)[i] = ((const __u16 *)from)[i];
 }
 
 /*
@@ -57,20 +66,16 @@ static __always_inline bool kpr_dsr_wanted(const struct kpr_svc *svc,
  */
 static __noinline int kpr_dsr_opt4_push(kpr_ctx_t *ctx, const union kpr_addr *fe, __be16 port)
 {
-	void *data = kpr_ctx_data(ctx), *end = kpr_ctx_data_end(ctx);
-	__u32 hdr[9];		/* Ethernet and IPv4 headers, 34 bytes */
+	void *data, *end;
 	struct iphdr *ip;
 
-	if (data + sizeof(struct ethhdr) + sizeof(struct iphdr) > end)
-		return -1;
-	__builtin_memcpy(hdr, data, sizeof(struct ethhdr) + sizeof(struct iphdr));
 	if (kpr_ctx_adjust_head(ctx, -KPR_DSR_OPT4_LEN))
 		return -1;
 	data = kpr_ctx_data(ctx);
 	end = kpr_ctx_data_end(ctx);
 	if (data + sizeof(struct ethhdr) + sizeof(struct iphdr) + KPR_DSR_OPT4_LEN > end)
 		return -1;
-	__builtin_memcpy(data, hdr, sizeof(struct ethhdr) + sizeof(struct iphdr));
+	kpr_dsr_move(data, data + KPR_DSR_OPT4_LEN, sizeof(struct ethhdr) + sizeof(struct iphdr));
 	ip = data + sizeof(struct ethhdr);
 	kpr_dsr_opt4_write((__u8 *)(ip + 1), fe, port);
 	ip->ihl = 7;
@@ -80,26 +85,63 @@ static __noinline int kpr_dsr_opt4_push(kpr_ctx_t *ctx, const union kpr_addr *fe
 	return 0;
 }
 
-/* p's headers again after the option went in, for kpr_redirect(). */
-static __always_inline int kpr_dsr_reparse(kpr_ctx_t *ctx, struct kpr_pkt *p)
+/* The same for IPv6: the Destination Options header after the fixed
+ * header, which names it as its next header. */
+static __noinline int kpr_dsr_opt6_push(kpr_ctx_t *ctx, const union kpr_addr *fe, __be16 port)
 {
-	void *data = kpr_ctx_data(ctx), *end = kpr_ctx_data_end(ctx);
+	void *data, *end;
+	struct ipv6hdr *ip6;
 
-	if (data + sizeof(struct ethhdr) + sizeof(struct iphdr) > end)
+	if (kpr_ctx_adjust_head(ctx, -KPR_DSR_EXT6_LEN))
 		return -1;
-	p->data_end = end;
-	p->eth = data;
-	p->ip4 = data + sizeof(struct ethhdr);
-	p->ip6 = NULL;
+	data = kpr_ctx_data(ctx);
+	end = kpr_ctx_data_end(ctx);
+	if (data + sizeof(struct ethhdr) + sizeof(struct ipv6hdr) + KPR_DSR_EXT6_LEN > end)
+		return -1;
+	kpr_dsr_move(data, data + KPR_DSR_EXT6_LEN, sizeof(struct ethhdr) + sizeof(struct ipv6hdr));
+	ip6 = data + sizeof(struct ethhdr);
+	kpr_dsr_opt6_write((__u8 *)(ip6 + 1), ip6->nexthdr, fe, port);
+	ip6->nexthdr = KPR_IPPROTO_DSTOPTS;
+	ip6->payload_len = bpf_htons(bpf_ntohs(ip6->payload_len) + KPR_DSR_EXT6_LEN);
 	return 0;
 }
 
+/* Pushes the option of p's family, then points p at the moved headers, for
+ * kpr_redirect(). 0, or -1. */
+static __always_inline int kpr_dsr_push(kpr_ctx_t *ctx, struct kpr_pkt *p,
+					const union kpr_addr *fe, __be16 port)
+{
+	bool v6 = p->ip6 != NULL;
+	void *data, *end;
+
+	if (v6 ? kpr_dsr_opt6_push(ctx, fe, port) : kpr_dsr_opt4_push(ctx, fe, port))
+		return -1;
+	data = kpr_ctx_data(ctx);
+	end = kpr_ctx_data_end(ctx);
+	p->data_end = end;
+	p->eth = data;
+	p->ip4 = NULL;
+	p->ip6 = NULL;
+	if (data + sizeof(struct ethhdr) + sizeof(struct ipv6hdr) > end)
+		return -1;
+	if (v6)
+		p->ip6 = data + sizeof(struct ethhdr);
+	else
+		p->ip4 = data + sizeof(struct ethhdr);
+	return 0;
+}
+
+#define KPR_ICMP6_PKT_TOOBIG	2
+
 /* The packet as the client sent it becomes an ICMP fragmentation needed
- * for mtu, back to the client; counted as a drop of the service. */
+ * (ICMPv6 packet too big) for mtu, back to the client; counted as a drop of
+ * the service. */
 static __always_inline enum kpr_verdict kpr_dsr_too_big(kpr_ctx_t *ctx, struct kpr_pkt *p,
 							__u32 svc_id, __u32 mtu)
 {
 	kpr_stats_add(KPR_STATS_SVC, svc_id, p->len, 0, 1);
+	if (p->ip6)
+		return kpr_icmp_quote(ctx, true, KPR_ICMP6_PKT_TOOBIG, 0, bpf_htonl(mtu));
 	return kpr_icmp_quote(ctx, false, KPR_ICMP_DEST_UNREACH, KPR_ICMP_FRAG_NEEDED,
 			      bpf_htonl(mtu & 0xffff));
 }
@@ -123,7 +165,7 @@ static __always_inline enum kpr_verdict kpr_dsr_forward(kpr_ctx_t *ctx, struct k
 	if (!x)
 		return KPR_PASS;
 	opt = p->key.proto == IPPROTO_UDP || kpr_tcp_syn(p);
-	over = opt ? KPR_DSR_OPT4_LEN : 0;
+	over = !opt ? 0 : p->ip6 ? KPR_DSR_EXT6_LEN : KPR_DSR_OPT4_LEN;
 	rc = kpr_fib_cached(ctx, p, &be->be.addr, &x->fib, NULL);
 	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
 		return kpr_dsr_too_big(ctx, p, svc_id, x->fib.mtu_result - over);
@@ -158,7 +200,7 @@ static __always_inline enum kpr_verdict kpr_dsr_forward(kpr_ctx_t *ctx, struct k
 		kpr_dsr_note(&x->fk, &x->dsr, p->now);
 	}
 	kpr_rewrite(ctx, p, &p->key.saddr, p->key.sport, &be->be.addr, be->be.port);
-	if (opt && !local && (kpr_dsr_opt4_push(ctx, &fe, fe_port) || kpr_dsr_reparse(ctx, p)))
+	if (opt && !local && kpr_dsr_push(ctx, p, &fe, fe_port))
 		goto drop;
 	kpr_stats_fwd(svc_id, be_id, p->len, new_flow);
 	return kpr_redirect(ctx, p, &x->fib, rc);
