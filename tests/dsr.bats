@@ -143,30 +143,27 @@ count_frames() {
 # The peer the echo server saw for the last line WORD of the connection.
 conn_peer() { grep " $1\$" "$BATS_TEST_TMPDIR/out" | grep -o 'peer=[0-9.]*'; }
 
-@test "a connection opened in SNAT keeps SNAT after lb-mode --mode dsr, and one opened in DSR keeps DSR after switching back" {
-	svc_both -t loadbalancer $VIP:8080 $B1:8080
+# A connection opened in mode $1, whose pod sees peer $2, keeps working and
+# keeps its peer after lb-mode --mode $3; a new flow then shows peer $4.
+switch_keeps() {
+	lb-mode -q --mode "$1"
 	conn_open
-	conn_say one >/dev/null || fail "no answer in SNAT"
-	[ "$(conn_peer one)" = "peer=$LBNODE" ] || fail "$(cat "$BATS_TEST_TMPDIR/out")"
-	lb-mode -q --mode dsr
-	conn_say two >/dev/null || fail "the SNAT connection broke at the switch to DSR"
-	[ "$(conn_peer two)" = "peer=$LBNODE" ] || fail "$(cat "$BATS_TEST_TMPDIR/out")"
-	# a new flow takes the new mode
+	conn_say "a$1" >/dev/null || fail "no answer in $1"
+	[ "$(conn_peer "a$1")" = "peer=$2" ] || fail "in $1: $(cat "$BATS_TEST_TMPDIR/out")"
+	lb-mode -q --mode "$3"
+	conn_say "b$1" >/dev/null || fail "the $1 connection broke at the switch to $3"
+	[ "$(conn_peer "b$1")" = "peer=$2" ] || fail "after $3: $(cat "$BATS_TEST_TMPDIR/out")"
 	run lab client socat -T 2 - TCP4:$VIP:8080 <<<"new"
-	assert_output --partial "peer=$CLIENT:"
-	conn_close
-	rm -f "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
-
-	conn_open
-	conn_say three >/dev/null || fail "no answer in DSR"
-	[ "$(conn_peer three)" = "peer=$CLIENT" ] || fail "$(cat "$BATS_TEST_TMPDIR/out")"
-	lb-mode -q --mode snat
-	conn_say four >/dev/null || fail "the DSR connection broke at the switch to SNAT"
-	[ "$(conn_peer four)" = "peer=$CLIENT" ] || fail "$(cat "$BATS_TEST_TMPDIR/out")"
-	run lab client socat -T 2 - TCP4:$VIP:8080 <<<"new"
-	assert_output --partial "peer=$LBNODE:"
+	assert_output --partial "peer=$4:"
 	conn_close
 	CONN_PID=
+	rm -f "$BATS_TEST_TMPDIR/in" "$BATS_TEST_TMPDIR/out"
+}
+
+@test "a connection opened in SNAT keeps SNAT after lb-mode --mode dsr, and one opened in DSR keeps DSR after switching back" {
+	svc_both -t loadbalancer $VIP:8080 $B1:8080
+	switch_keeps snat $LBNODE dsr $CLIENT
+	switch_keeps dsr $CLIENT snat $LBNODE
 }
 
 # The first packet matching the filter $1 captured on the backend node's
