@@ -259,7 +259,7 @@ captured_hex() {
 	[ "${hex:12:2}" = 3c ] || fail "next header: $hex"
 	ext=06021b14; ext+=fd000078010000000000000000000001; ext+=00500000
 	[ "${hex:80:48}" = "$ext" ] || fail "extension header: ${hex:80:48}, not $ext"
-	run cudp "$VIP6" 5353 6
+	run cudp "[$VIP6]" 5353 6
 	assert_success
 	assert_output --regexp "^backend=b1 peer=$CLIENT6:[0-9]+ ping\$"
 	run lb-mode -N "$NODE"
@@ -278,7 +278,7 @@ captured_hex() {
 	run lab client socat -b 2000 -u OPEN:/dev/zero,readbytes=1452 "UDP6:[$VIP6]:5353,setsockopt-int=41:23:2"
 	assert_failure
 	assert_output --partial "Message too long"
-	run cudp "$VIP6" 5353 6
+	run cudp "[$VIP6]" 5353 6
 	assert_success
 	assert_output --regexp "peer=$CLIENT6:"
 }
