@@ -41,6 +41,7 @@ setup() {
 
 teardown() {
 	[ -n "${CAP:-}" ] && kill "$CAP" 2>/dev/null
+	[ -n "${HROOT:-}" ] && rm -rf "$HROOT"
 	lab switch nft delete table bridge kdsr 2>/dev/null
 	lab client ip route del 172.16.10.0/24 2>/dev/null
 	[ -n "${CONN_PID:-}" ] && conn_close
@@ -281,4 +282,21 @@ captured_hex() {
 	run cudp "[$VIP6]" 5353 6
 	assert_success
 	assert_output --regexp "peer=$CLIENT6:"
+}
+
+# Packets built byte by byte through the XDP program (BPF_PROG_TEST_RUN), on
+# a pin root of their own: tests/unit/helper_dsr.c says what each must do.
+@test "the backend side, packet by packet: Cilium's option recorded; truncated, misplaced, forged ones ignored" {
+	[ -x "$KPR_BIN/tests/helper_dsr" ] || fail "no helper_dsr: make unit builds it"
+	HROOT=/sys/fs/bpf/kpr-dsrh-$$
+	KPR_PIN_ROOT=$HROOT svc-add -q -f - <<-EOF
+		-t loadbalancer 172.16.10.1:80 10.0.1.5:80
+		-t loadbalancer 172.16.10.1:53/udp 10.0.1.5:53/udp
+		-t loadbalancer 172.16.10.3:80 10.0.1.5:80
+		-t loadbalancer [fd00:10::1]:80 [fd00:1::5]:80
+	EOF
+	run "$KPR_BIN/tests/helper_dsr" "$HROOT"
+	assert_success
+	refute_output --partial "not ok"
+	[ "$(grep -c '^ok' <<<"$output")" -eq 17 ] || fail "$output"
 }
