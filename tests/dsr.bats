@@ -102,6 +102,10 @@ count_frames() {
 		assert_success
 		assert_output --regexp "^backend=b1 peer=$CLIENT:[0-9]+ ping\$"
 	done
+	# a datagram of 2 bytes: 52 on the wire with the option
+	run lab client socat -t 2 - UDP4:$VIP:5353 <<<"x"
+	assert_success
+	assert_output --regexp "^backend=b1 peer=$CLIENT:[0-9]+ x\$"
 	# the backend node recorded the flows, keyed client -> pod
 	run bn bpftool -j map dump pinned "$BNODE_PIN/dsr"
 	assert_success

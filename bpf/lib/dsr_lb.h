@@ -122,12 +122,15 @@ static __always_inline int kpr_dsr_push(kpr_ctx_t *ctx, struct kpr_pkt *p,
 	p->eth = data;
 	p->ip4 = NULL;
 	p->ip6 = NULL;
-	if (data + sizeof(struct ethhdr) + sizeof(struct ipv6hdr) > end)
-		return -1;
-	if (v6)
+	if (v6) {
+		if (data + sizeof(struct ethhdr) + sizeof(struct ipv6hdr) > end)
+			return -1;
 		p->ip6 = data + sizeof(struct ethhdr);
-	else
+	} else {
+		if (data + sizeof(struct ethhdr) + sizeof(struct iphdr) > end)
+			return -1;
 		p->ip4 = data + sizeof(struct ethhdr);
+	}
 	return 0;
 }
 
