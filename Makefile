@@ -45,7 +45,7 @@ DEPS_BUILD := make gcc clang llvm bpftool pkg-config libbpf-dev libelf-dev \
 	      zlib1g-dev libmnl-dev libjansson-dev libyaml-dev
 DEPS_TEST  := bats bats-assert bats-support jq iproute2 iptables ipset nftables \
 	      curl socat ethtool kmod procps util-linux iputils-ping python3 ansible-core \
-	      systemd
+	      systemd tcpdump
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 APT_GET    := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
 

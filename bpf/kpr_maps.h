@@ -14,12 +14,13 @@
 #include <linux/types.h>
 
 #define KPR_MAGIC		0x6b707231	/* "kpr1" */
-#define KPR_LAYOUT_VERSION	7	/* 2: mmapable Maglev tables; 3: revflow folded into
+#define KPR_LAYOUT_VERSION	8	/* 2: mmapable Maglev tables; 3: revflow folded into
 					 * nat; 4: nat an array of port slots; 5: stats count
 					 * nat allocation failures, nat slots who closed first;
 					 * 6: a nat flow may sit in any bucket (homed);
 					 * 7: masq holds devices, masq_native pod and
-					 * non-masquerade CIDRs (masq-ctl) */
+					 * non-masquerade CIDRs (masq-ctl); 8: the dsr map (a
+					 * backend's node: flow -> frontend) */
 
 /* Default sizes, chosen at creation; lb-mode shows the ones in force. */
 #define KPR_MAX_SERVICES	131072
@@ -35,6 +36,7 @@
 #define KPR_MAGLEV_INNER_MAX	131071	/* the largest table size */
 #define KPR_MAX_DEVS		256
 #define KPR_MAX_SVC_ADDRS	KPR_MAX_SERVICES
+#define KPR_MAX_DSR		KPR_MAX_CT
 
 #define KPR_MAX_BACKENDS_PER_SVC 65535
 
@@ -50,7 +52,7 @@
 	X(config) X(services) X(backends) X(backend_idx) X(svc_backends)	\
 	X(maglev) X(revnat) X(ct) X(nat) X(affinity) X(node_addrs)	\
 	X(masq) X(masq_native) X(stats) X(sock_revnat) X(dev_addrs)	\
-	X(svc_addrs)
+	X(svc_addrs) X(dsr)
 
 enum kpr_family {
 	KPR_FAM_ANY = 0,	/* "*:PORT" NodePort frontends: every node address */
@@ -415,6 +417,19 @@ struct kpr_svc_addr_key {
 	union kpr_addr addr;
 	__u8 family;
 	__u8 pad[3];
+};
+
+/*
+ * dsr: on a backend's node, a flow that came in with a DSR option (or from
+ * this node's own XDP for a backend it hosts), keyed as it arrived (client
+ * -> backend, dir KPR_CT_FWD), -> the frontend its replies must come from.
+ * Written by XDP ingress, read by tc egress; timed out as ct is.
+ */
+struct kpr_dsr {
+	__u64 last_seen;	/* bpf_ktime_get_coarse_ns() */
+	struct kpr_l4addr frontend;
+	__u32 flags;		/* KPR_CT_F_FIN_SEEN, _RST: closing, from the replies */
+	__u32 pad;
 };
 
 #endif /* KPR_MAPS_H */

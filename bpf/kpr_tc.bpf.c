@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * The node datapath at tc egress, for the paths that act on packets leaving
- * the node (DSR, masquerade); xdp-attach hooks it to every device it
- * attaches. Every packet is parsed by the blocks XDP uses and counted; a
- * pod's packet to the outside is masqueraded (lib/masq.h), the rest pass.
+ * the node; xdp-attach hooks it to every device it attaches. A reply of a
+ * DSR flow to a backend behind this node leaves from the flow's frontend
+ * (lib/dsr.h); a pod's packet to the outside is masqueraded (lib/masq.h);
+ * the rest pass. Packets are counted as parsed or not
+ * (tests/datapath-tc.bats).
  */
 #define KPR_CTX_SKB
 #include "lib/parse.h"
+#include "lib/dsr.h"
 #include "lib/masq.h"
 
 enum {
@@ -41,6 +44,9 @@ int kpr_tc_egress(struct __sk_buff *skb)
 		return kpr_to_tc(skb, KPR_PASS);
 	}
 	kpr_tc_count(KPR_TC_PARSED);
+	/* a DSR reply leaves from its frontend, never masqueraded */
+	if (p.l4csum && kpr_dsr_reply(skb, &p))
+		return kpr_to_tc(skb, KPR_PASS);
 	return kpr_to_tc(skb, kpr_masq_egress(skb, &p));
 }
 

@@ -27,9 +27,12 @@ enum {
 	OPT_MAGLEV_SIZE,
 	OPT_MAGLEV_SEED,
 	OPT_NAT_PORTS,
+	OPT_MODE,
 };
 
 static const struct kpr_opt opts[] = {
+	{ "mode", 0, NULL, "forwarding of new flows (default snat; hybrid: dsr for TCP); open flows keep theirs", OPT_MODE,
+	  .type = KPR_OPT_ENUM, .names = kpr_modes, .what = "mode" },
 	{ "external-clusterip", 0, NULL, "ClusterIP frontends reachable from outside the node", OPT_EXT_CLUSTERIP,
 	  .type = KPR_OPT_ONOFF },
 	{ "icmp-echo", 0, NULL, "answer pings to service addresses (default on)", OPT_ICMP_ECHO,
@@ -61,6 +64,9 @@ static int handle(void *priv, int id, const struct kpr_optval *v)
 		return 0;
 	case OPT_ALGORITHM:
 		c->algorithm = (__u8)v->u;
+		return 0;
+	case OPT_MODE:
+		c->mode = (__u8)v->u;
 		return 0;
 	case OPT_MAGLEV_SIZE:
 		c->maglev_size = (__u32)v->u;
@@ -123,7 +129,7 @@ static int print_kpr_line(struct kpr_state *st, const struct kpr_config *cfg)
 		}
 		out_arr_close();
 		out_str("xdp", " (%s XDP", kpr_xdp_mode_name(devs[i].mode));
-		out_str(NULL, ", %s)", "SNAT");
+		out_str(NULL, ", %s)", kpr_mode_label(cfg->mode));
 		out_str(NULL, "%s", i + 1 < n ? ", " : "]");
 		out_obj_close();
 	}
@@ -216,6 +222,8 @@ static void print_change(const struct kpr_config_change *c, const struct kpr_con
 		out_uint("nat_port_min", "NAT ports:                  %llu", cfg->nat_port_min);
 		out_uint("nat_port_max", "-%llu\n", cfg->nat_port_max);
 	}
+	if (c->mode)
+		line_str("mode", "Mode:", kpr_mode_name(cfg->mode));
 	if (c->algorithm)
 		line_str("algorithm", "Algorithm:", kpr_alg_name(cfg->algorithm));
 	if (c->maglev_size)

@@ -114,7 +114,7 @@ int main(int argc, char **argv)
 		goto out;
 
 	if (a.file) {
-		if (ctx.argc || a.sp.id || a.sp.affinity || a.sp.algorithm ||
+		if (ctx.argc || a.sp.id || a.sp.affinity || a.sp.algorithm || a.sp.mode ||
 		    a.sp.type != KPR_SVC_CLUSTERIP) {
 			kpr_err("-f takes the services from FILE: give no FRONTEND or service options beside it");
 			ret = -EINVAL;

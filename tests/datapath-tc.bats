@@ -28,6 +28,7 @@ teardown() {
 	[ -n "${A:-}" ] && ip netns del "$A" 2>/dev/null
 	[ -n "${B:-}" ] && ip netns del "$B" 2>/dev/null
 	[ -n "${C:-}" ] && ip netns del "$C" 2>/dev/null
+	kpr_root_teardown
 	return 0
 }
 

@@ -14,7 +14,7 @@ teardown() {
 @test "--help names every option" {
 	run lb-mode --help
 	assert_success
-	for o in --external-clusterip --icmp-echo --algorithm --nat-ports --netns --dry-run; do
+	for o in --mode --external-clusterip --icmp-echo --algorithm --nat-ports --netns --dry-run; do
 		assert_output --partial -- "$o"
 	done
 }
@@ -68,8 +68,8 @@ teardown() {
 @test "switches the datapath does not have yet are unknown options: exit 2, nothing changed" {
 	svc-add -q 10.0.0.1:80 10.1.0.1:80
 	maps_snapshot "$BATS_TEST_TMPDIR/before"
-	for args in "--mode dsr" "--mode hybrid" "--socket-lb on" "--cgroup /sys/fs/cgroup" \
-		    "--sock-hostns-only on" "--icmp-echo off --mode dsr" "--algorithm maglev --mode dsr"; do
+	for args in "--dsr-dispatch ipip" "--socket-lb on" "--cgroup /sys/fs/cgroup" \
+		    "--sock-hostns-only on" "--icmp-echo off --dsr-dispatch opt"; do
 		run lb-mode $args
 		assert_failure 2
 		assert_output --partial "unknown option '--"
@@ -77,9 +77,32 @@ teardown() {
 	run lb-mode --help
 	assert_success
 	assert_output --partial -- "--nat-ports"
-	for o in --mode --socket-lb --cgroup --sock-hostns-only; do
+	for o in --dsr-dispatch --socket-lb --cgroup --sock-hostns-only; do
 		refute_output --partial -- "$o "
 	done
+	maps_snapshot "$BATS_TEST_TMPDIR/after"
+	cmp "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
+}
+
+@test "--mode sets the node's forwarding mode, idempotent; a bad one is exit 2 with the maps unchanged" {
+	svc-add -q 10.0.0.1:80 10.1.0.1:80
+	for m in dsr hybrid snat; do
+		run lb-mode --mode $m -j
+		assert_success
+		[ "$(jq -r .changed <<<"$output")" = true ] || fail "$m: $output"
+		run lb-mode -j
+		[ "$(jq -r .mode <<<"$output")" = $m ] || fail "$m: $output"
+		run lb-mode --mode $m -j
+		[ "$(jq -r .changed <<<"$output")" = false ] || fail "$m twice: $output"
+	done
+	maps_snapshot "$BATS_TEST_TMPDIR/before"
+	for bad in ipip DSR "" default; do
+		run lb-mode --mode "$bad"
+		assert_failure 2
+		assert_output --partial "snat, dsr, hybrid"
+	done
+	run lb-mode -n --mode dsr
+	assert_success
 	maps_snapshot "$BATS_TEST_TMPDIR/after"
 	cmp "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
 }

@@ -111,6 +111,7 @@ static __noinline int kpr_fib_cached(kpr_ctx_t *ctx, const struct kpr_pkt *p,
 
 	if (nh && p->now < nh->expires && kpr_l3_len(p) <= nh->mtu) {
 		fib->ifindex = nh->ifindex;
+		fib->mtu_result = nh->mtu;	/* as the kernel's answer gives it */
 		__builtin_memcpy(fib->smac, nh->smac, ETH_ALEN);
 		__builtin_memcpy(fib->dmac, nh->dmac, ETH_ALEN);
 		if (snat) {
@@ -189,6 +190,7 @@ static __always_inline int kpr_fib_backend(kpr_ctx_t *ctx, const struct kpr_pkt 
 	if (nh && p->now < nh->expires && nh->ifindex_in == kpr_ctx_ifindex_in(ctx) &&
 	    kpr_l3_len(p) <= nh->mtu && kpr_addr_eq(&nh->dst, daddr)) {
 		fib->ifindex = nh->ifindex;
+		fib->mtu_result = nh->mtu;
 		__builtin_memcpy(fib->smac, nh->smac, ETH_ALEN);
 		__builtin_memcpy(fib->dmac, nh->dmac, ETH_ALEN);
 		*snat = nh->snat;

@@ -119,6 +119,19 @@ static __always_inline __u32 kpr_affinity_get(const struct kpr_svc *svc,
 	return a->backend_id;
 }
 
+/* Records that the client of new flow fk uses backend be_id, for services
+ * with affinity; k and v are the caller's, off the stack. */
+static __always_inline void kpr_affinity_put(const struct kpr_svc *svc,
+					     const struct kpr_flow_key *fk, __u32 be_id, __u64 now,
+					     struct kpr_affinity_key *k, struct kpr_affinity *v)
+{
+	if (!svc->affinity_timeout)
+		return;
+	*k = (struct kpr_affinity_key){ .client = fk->saddr, .svc_id = svc->id, .family = fk->family };
+	*v = (struct kpr_affinity){ .last_used = now, .backend_id = be_id };
+	bpf_map_update_elem(&affinity, k, v, BPF_ANY);
+}
+
 /*
  * The backend for a new flow fk to svc: the client's affinity while it holds
  * and its backend takes new flows, else the service's algorithm. NULL when

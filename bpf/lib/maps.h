@@ -168,4 +168,12 @@ struct {
 	KPR_PINNED;
 } svc_addrs SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KPR_MAX_DSR);
+	__type(key, struct kpr_flow_key);
+	__type(value, struct kpr_dsr);
+	KPR_PINNED;
+} dsr SEC(".maps");
+
 #endif /* KPR_LIB_MAPS_H */

@@ -103,8 +103,13 @@ struct kpr_nat_scan {
 	__u32 own;		/* the port tried is the client's own */
 	__u16 port;		/* the found port, host order */
 	__be16 rport;		/* the nat port kpr_nat_far() looks for */
-	__u32 pad1;
+	__u32 fidx;		/* and the slot it looks at, */
+	__u32 fhome, fm;	/* from which home slot, which showed which bits */
+	__u32 pad2;
 };
+
+/* A key for one-entry maps that costs no stack: .rodata is a map. */
+static const __u32 kpr_zero = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -186,36 +191,24 @@ static __always_inline bool kpr_nat_is(const struct kpr_nat *rf, const struct kp
 	       kpr_addr_eq(&rf->snat, snat);
 }
 
-/* The slot of the replies from peer to snat among the far slots (k >= 1)
- * of the home slot home, which showed the bits m; ports is peer port << 16 |
- * nat port, pf proto << 8 | family, as in the slot (network order ports).
- * Out of line: a reply lands here only when another peer had taken its port
- * at home. The tuple goes into nat_scan, off the stack: the loop would
- * spill its parts, which the XDP program's frame (320 bytes) and an ICMP
- * error's cannot spare. */
-static __noinline struct kpr_nat *kpr_nat_far(const union kpr_addr *peer, const union kpr_addr *snat,
-					      __u32 ports, __u32 pf, __u64 home_m)
+/* The slot of the reply tuple rk names among the far slots (k >= 1) of
+ * its home slot, by the bits that slot showed. Out of line: a reply lands
+ * here only when another peer had taken its port at home. The tuple, the
+ * bits and the keys of the lookups are in nat_scan, off the stack: this
+ * frame ends the deepest chain (the XDP program's, 344 bytes, then an ICMP
+ * error's) and must stay empty. */
+static __noinline struct kpr_nat *kpr_nat_far(struct kpr_nat_scan *rk)
 {
-	__u32 zero = 0, home = home_m >> 32, m = home_m, i;
-	struct kpr_nat_scan *rk = bpf_map_lookup_elem(&nat_scan, &zero);
 	struct kpr_nat *rf;
 
-	if (!rk)
-		return NULL;
-	rk->who.peer.addr = *peer;
-	rk->who.peer.port = ports >> 16;
-	rk->who.peer.proto = pf >> 8;
-	rk->who.peer.family = pf;
-	rk->who.snat = *snat;
-	rk->rport = ports;
 #pragma clang loop unroll(disable)
 	for (__u32 k = 1; k < KPR_NAT_BUCKETS; k++) {
-		if (!(m >> k))
+		if (!(rk->fm >> k))
 			break;
-		if (!((m >> k) & 1))
+		if (!((rk->fm >> k) & 1))
 			continue;
-		i = kpr_nat_slot_k(home, k);
-		rf = bpf_map_lookup_elem(&nat, &i);
+		rk->fidx = kpr_nat_slot_k(rk->fhome, k);
+		rf = bpf_map_lookup_elem(&nat, &rk->fidx);
 		if (rf && kpr_nat_is(rf, &rk->who.peer, &rk->who.snat, rk->rport))
 			return rf;
 	}
@@ -230,6 +223,7 @@ static __always_inline struct kpr_nat *kpr_nat_lookup(const union kpr_addr *peer
 {
 	__u32 home = kpr_nat_slot(kpr_nat_bucket(peer, peer_port, proto, family, snat), port);
 	struct kpr_nat *rf = bpf_map_lookup_elem(&nat, &home);
+	struct kpr_nat_scan *rk;
 	__u32 m;
 
 	if (!rf)
@@ -241,8 +235,18 @@ static __always_inline struct kpr_nat *kpr_nat_lookup(const union kpr_addr *peer
 		return rf;
 	if (!(m >> 1))
 		return NULL;
-	return kpr_nat_far(peer, snat, (__u32)peer_port << 16 | port, (__u32)proto << 8 | family,
-			   (__u64)home << 32 | m);
+	rk = bpf_map_lookup_elem(&nat_scan, &kpr_zero);
+	if (!rk)
+		return NULL;
+	rk->who.peer.addr = *peer;
+	rk->who.peer.port = peer_port;
+	rk->who.peer.proto = proto;
+	rk->who.peer.family = family;
+	rk->who.snat = *snat;
+	rk->rport = port;
+	rk->fhome = home;
+	rk->fm = m;
+	return kpr_nat_far(rk);
 }
 
 /* The slot of a reply, the packet p. */

@@ -114,12 +114,15 @@ static __noinline enum kpr_verdict kpr_reject_tcp(kpr_ctx_t *ctx, bool v6)
 }
 
 /*
- * UDP: an ICMP port unreachable quoting the datagram's IP header and the
- * first 8 bytes of its UDP header, as RFC 792 asks (RFC 4443 allows more,
- * never requires it). The datagram is cut to that quote, then the new IP
- * and ICMP headers are put in front of it.
+ * An ICMP (v6) error of type and code, its second word un (network order),
+ * quoting the packet's IP header and the first 8 bytes of its transport
+ * header, as RFC 792 asks (RFC 4443 allows more, never requires it): for
+ * TCP and UDP alike, the ports the sender finds its socket by. The packet is
+ * cut to that quote, then the new IP and ICMP headers are put in front of
+ * it; it goes back to the sender from the address it was sent to.
  */
-static __noinline enum kpr_verdict kpr_reject_udp(kpr_ctx_t *ctx, bool v6)
+static __noinline enum kpr_verdict kpr_icmp_quote(kpr_ctx_t *ctx, bool v6, __u8 type, __u8 code,
+						  __be32 un)
 {
 	void *data = kpr_ctx_data(ctx), *end = kpr_ctx_data_end(ctx);
 	__u32 l3 = v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
@@ -145,6 +148,9 @@ static __noinline enum kpr_verdict kpr_reject_udp(kpr_ctx_t *ctx, bool v6)
 	eth->h_proto = old_eth->h_proto;
 	icmp = data + sizeof(struct ethhdr) + l3;
 	__builtin_memset(icmp, 0, 8);
+	icmp[0] = type;
+	icmp[1] = code;
+	*(__be32 *)(icmp + 4) = un;
 	if (v6) {
 		struct ipv6hdr *ip6 = data + sizeof(struct ethhdr);
 		struct ipv6hdr *in = data + sizeof(struct ethhdr) + grow;
@@ -155,8 +161,6 @@ static __noinline enum kpr_verdict kpr_reject_udp(kpr_ctx_t *ctx, bool v6)
 		ip6->hop_limit = 64;
 		ip6->saddr = in->daddr;
 		ip6->daddr = in->saddr;
-		icmp[0] = KPR_ICMP6_DEST_UNREACH;
-		icmp[1] = KPR_ICMP6_PORT_UNREACH;
 		*(__u16 *)(icmp + 2) = kpr_csum_full(icmp, 8 + sizeof(struct ipv6hdr) + sizeof(struct udphdr),
 			kpr_pseudo_sum((__u32 *)&ip6->saddr, (__u32 *)&ip6->daddr, true,
 				       IPPROTO_ICMPV6, 8 + quote));
@@ -176,11 +180,16 @@ static __noinline enum kpr_verdict kpr_reject_udp(kpr_ctx_t *ctx, bool v6)
 		ip->daddr = in->saddr;
 		ip->check = 0;
 		ip->check = kpr_csum_full(ip, sizeof(*ip), 0);
-		icmp[0] = KPR_ICMP_DEST_UNREACH;
-		icmp[1] = KPR_ICMP_PORT_UNREACH;
 		*(__u16 *)(icmp + 2) = kpr_csum_full(icmp, 8 + sizeof(struct iphdr) + sizeof(struct udphdr), 0);
 	}
 	return KPR_TX;
+}
+
+/* UDP: an ICMP port unreachable. */
+static __always_inline enum kpr_verdict kpr_reject_udp(kpr_ctx_t *ctx, bool v6)
+{
+	return v6 ? kpr_icmp_quote(ctx, true, KPR_ICMP6_DEST_UNREACH, KPR_ICMP6_PORT_UNREACH, 0) :
+		    kpr_icmp_quote(ctx, false, KPR_ICMP_DEST_UNREACH, KPR_ICMP_PORT_UNREACH, 0);
 }
 
 #endif

@@ -3,7 +3,8 @@
  * Node-port SNAT, both ways: a packet to a service frontend is sent to a
  * backend with the node's address and a nat port as its source, and a reply
  * to that address and port is translated back and sent to the client. Both
- * leave by bpf_fib_lookup + redirect (lib/fwd.h).
+ * leave by bpf_fib_lookup + redirect (lib/fwd.h). A flow in DSR mode goes
+ * to lib/dsr_lb.h instead, once its backend is known.
  */
 #ifndef KPR_LIB_SNAT_H
 #define KPR_LIB_SNAT_H
@@ -18,31 +19,8 @@
 #include "nat.h"
 #include "fwd.h"
 #include "reject.h"
-
-/* The route lookup and the values of a new flow are built here, not on the
- * 512-byte stack, which the program and its out-of-line helpers share. */
-struct kpr_scratch {
-	struct bpf_fib_lookup fib;
-	struct kpr_nat nat;
-	struct kpr_ct ct;
-	struct kpr_affinity_key ak;
-	struct kpr_affinity av;
-	struct kpr_flow_key fk;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct kpr_scratch);
-} scratch SEC(".maps");
-
-static __always_inline struct kpr_scratch *kpr_scratch(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&scratch, &zero);
-}
+#include "scratch.h"
+#include "dsr_lb.h"
 
 /*
  * The backend's first FIN of the flow in slot rf went by: when the client
@@ -135,13 +113,7 @@ static __noinline __be16 kpr_new_flow(struct kpr_pkt *p, const struct kpr_svc *s
 	if (!x->ct.nat_port)
 		return 0;
 	kpr_ct_create(&p->key, &x->ct);
-	if (svc->affinity_timeout) {
-		x->ak = (struct kpr_affinity_key){
-			.client = p->key.saddr, .svc_id = svc->id, .family = p->key.family,
-		};
-		x->av = (struct kpr_affinity){ .last_used = p->now, .backend_id = be_id };
-		bpf_map_update_elem(&affinity, &x->ak, &x->av, BPF_ANY);
-	}
+	kpr_affinity_put(svc, &p->key, be_id, p->now, &x->ak, &x->av);
 	return x->ct.nat_port;
 }
 
@@ -183,6 +155,10 @@ static __always_inline enum kpr_verdict kpr_forward(kpr_ctx_t *ctx, struct kpr_p
 			return kpr_no_backend(ctx, p, svc_id);
 	}
 
+	/* the mode a flow began with holds until it ends (lib/dsr_lb.h) */
+	if (new_flow ? kpr_dsr_wanted(svc, cfg, p) : !!(ce->flags & KPR_CT_F_DSR))
+		return kpr_dsr_forward(ctx, p, svc, be_id, be, new_flow);
+
 	/* SNAT to the address of the device the packet leaves by: only an
 	 * attached device has one */
 	if (!x)
@@ -200,8 +176,7 @@ static __always_inline enum kpr_verdict kpr_forward(kpr_ctx_t *ctx, struct kpr_p
 	}
 
 	kpr_rewrite(ctx, p, &snat, nat_port, &be->be.addr, be->be.port);
-	kpr_stats_add(KPR_STATS_SVC, svc_id, p->len, new_flow, 0);
-	kpr_stats_add(KPR_STATS_BACKEND, be_id, p->len, new_flow, 0);
+	kpr_stats_fwd(svc_id, be_id, p->len, new_flow);
 	return kpr_redirect(ctx, p, &x->fib, rc);
 drop:
 	kpr_stats_add(KPR_STATS_SVC, svc_id, p->len, 0, 1);

@@ -36,6 +36,13 @@ static __always_inline void kpr_stats_add(__u32 kind, __u32 id, __u32 bytes,
 	s->drops += drops;
 }
 
+/* A packet of service svc_id sent on to backend be_id. */
+static __always_inline void kpr_stats_fwd(__u32 svc_id, __u32 be_id, __u32 bytes, bool new_flow)
+{
+	kpr_stats_add(KPR_STATS_SVC, svc_id, bytes, new_flow, 0);
+	kpr_stats_add(KPR_STATS_BACKEND, be_id, bytes, new_flow, 0);
+}
+
 /* A new flow of service svc_id dropped for want of a nat port: counted for
  * the service and the node (its drop is counted with the packet's). Out of
  * line: it is the rare path. */

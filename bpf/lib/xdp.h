@@ -24,6 +24,7 @@
 #include "icmp.h"
 #include "icmp_err.h"
 #include "snat.h"
+#include "dsr.h"
 #include "masq.h"
 
 _Static_assert(KPR_CTX_IS_XDP, "lib/xdp.h is for XDP objects");
@@ -65,7 +66,7 @@ static __always_inline enum kpr_verdict kpr_xdp_verdict(kpr_ctx_t *ctx)
 	struct kpr_svc *svc;
 
 	if (kpr_parse(ctx, &p))
-		return KPR_PASS;
+		return kpr_dsr_recv(ctx);	/* IPv4 options: a DSR flow to a backend here? */
 	cfg = kpr_cfg();
 	if (!cfg)
 		return KPR_PASS;

@@ -71,7 +71,7 @@ void kpr_config_change_init(struct kpr_config_change *c)
 
 bool kpr_config_change_any(const struct kpr_config_change *c)
 {
-	return c->ext_clusterip >= 0 || c->icmp_echo >= 0 || c->nat_min || c->algorithm ||
+	return c->ext_clusterip >= 0 || c->icmp_echo >= 0 || c->nat_min || c->algorithm || c->mode ||
 	       c->maglev_size || c->set_seed;
 }
 
@@ -94,6 +94,8 @@ bool kpr_config_change_apply(const struct kpr_config_change *c, struct kpr_confi
 	}
 	if (c->algorithm)
 		cfg->algorithm = c->algorithm;
+	if (c->mode)
+		cfg->mode = c->mode;
 	if (c->maglev_size)
 		cfg->maglev_size = c->maglev_size;
 	if (c->set_seed)

@@ -33,12 +33,16 @@ enum {
 	KPR_SVC_OPT_ID,
 	KPR_SVC_OPT_AFFINITY,
 	KPR_SVC_OPT_ALGORITHM,
+	KPR_SVC_OPT_MODE,
 	KPR_SVC_OPT_MAX,
 };
 extern const struct kpr_opt kpr_svc_opts[];
 /* The names of service types (enum kpr_svc_type) and algorithms (enum kpr_alg). */
 extern const struct kpr_enum kpr_svc_types[];
 extern const struct kpr_enum kpr_algs[];
+/* Forwarding modes (enum kpr_mode): the node's (lb-mode), a service's. */
+extern const struct kpr_enum kpr_modes[];
+extern const struct kpr_enum kpr_svc_modes[];
 
 void kpr_svc_spec_init(struct kpr_svc_spec *sp);
 void kpr_svc_spec_free(struct kpr_svc_spec *sp);
@@ -103,6 +107,8 @@ int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 const char *kpr_svc_type_name(__u8 type, bool cilium);
 const char *kpr_alg_name(__u8 alg);
 const char *kpr_mode_name(__u8 mode);
+/* As the KubeProxyReplacement line shows it: SNAT, DSR, Hybrid. */
+const char *kpr_mode_label(__u8 mode);
 int kpr_svc_stats(struct kpr_state *st, __u32 kind, __u32 id, struct kpr_stats *sum);
 
 /* The svc-add line that recreates a service (svc-list -o save). */

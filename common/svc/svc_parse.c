@@ -27,6 +27,20 @@ const struct kpr_enum kpr_algs[] = {
 	{ NULL },
 };
 
+const struct kpr_enum kpr_modes[] = {
+	{ "snat", KPR_MODE_SNAT },
+	{ "dsr", KPR_MODE_DSR },
+	{ "hybrid", KPR_MODE_HYBRID },
+	{ NULL },
+};
+
+/* hybrid is a node's choice between protocols; a service has one */
+const struct kpr_enum kpr_svc_modes[] = {
+	{ "snat", KPR_MODE_SNAT },
+	{ "dsr", KPR_MODE_DSR },
+	{ NULL },
+};
+
 const struct kpr_opt kpr_svc_opts[] = {
 	{ "type", 't', "TYPE", "service type (default clusterip)", KPR_SVC_OPT_TYPE,
 	  .type = KPR_OPT_ENUM, .names = kpr_svc_types, .what = "service type" },
@@ -36,6 +50,8 @@ const struct kpr_opt kpr_svc_opts[] = {
 	  .type = KPR_OPT_UINT, .min = 0, .max = 86400 },
 	{ "algorithm", 0, "ALG", "backend selection (default: lb-mode's)", KPR_SVC_OPT_ALGORITHM,
 	  .type = KPR_OPT_ENUM, .names = kpr_algs, .what = "algorithm" },
+	{ "mode", 0, "MODE", "forwarding of the service's new flows (default: lb-mode's)", KPR_SVC_OPT_MODE,
+	  .type = KPR_OPT_ENUM, .names = kpr_svc_modes, .what = "mode" },
 	{ NULL },
 };
 
@@ -67,6 +83,13 @@ const char *kpr_alg_name(__u8 alg)
 const char *kpr_mode_name(__u8 mode)
 {
 	return mode < ARRAY_SIZE(mode_names) ? mode_names[mode] : "unknown";
+}
+
+const char *kpr_mode_label(__u8 mode)
+{
+	static const char *const labels[] = { "default", "SNAT", "DSR", "Hybrid" };
+
+	return mode < ARRAY_SIZE(labels) ? labels[mode] : "unknown";
 }
 
 void kpr_svc_spec_init(struct kpr_svc_spec *sp)
@@ -105,6 +128,9 @@ void kpr_svc_set_opt(struct kpr_svc_spec *sp, int id, const struct kpr_optval *v
 		break;
 	case KPR_SVC_OPT_ALGORITHM:
 		sp->algorithm = (__u8)v->u;
+		break;
+	case KPR_SVC_OPT_MODE:
+		sp->mode = (__u8)v->u;
 		break;
 	}
 }

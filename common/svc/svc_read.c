@@ -269,6 +269,8 @@ void kpr_svc_save_line(const struct kpr_svc_info *info, FILE *f)
 		fprintf(f, " --affinity %u", info->svc.affinity_timeout);
 	if (info->svc.algorithm)
 		fprintf(f, " --algorithm %s", kpr_alg_name(info->svc.algorithm));
+	if (info->svc.mode)
+		fprintf(f, " --mode %s", kpr_mode_name(info->svc.mode));
 	fprintf(f, " %s", kpr_fmt_l4addr(&info->key.fe, false, a, sizeof(a)));
 	for (__u32 i = 0; i < info->svc.total; i++) {
 		char b[KPR_BACKENDSTRLEN];

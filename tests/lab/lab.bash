@@ -3,12 +3,16 @@
 
 LAB="$BATS_TEST_DIRNAME/lab/lab.sh"
 
+# lab_setup_file [dsr]: the routed lab, or the bridged one of KPR_LAB_TOPO=dsr
+# (lab.sh), whose backend node's pin root is $BNODE_PIN.
 lab_setup_file() {
 	needs_root_file
 	[ -z "${KPR_LAB_SKIP:-}" ] || return 0	# each test skips, or fails under CI
 	export KPR_LAB_PREFIX=kt$$
 	export KPR_PIN_ROOT=/sys/fs/bpf/kpr-lab-$KPR_LAB_PREFIX
 	export NODE=${KPR_LAB_PREFIX}node
+	export KPR_LAB_TOPO=${1:-routed}
+	export BNODE=${KPR_LAB_PREFIX}bnode BNODE_PIN=$KPR_PIN_ROOT-bnode
 	"$LAB" down >/dev/null 2>&1 || true
 	"$LAB" up >&3 || { "$LAB" down; return 1; }
 }

@@ -26,6 +26,20 @@
 # backends' veths have tx checksum offload off (docs/design.md, "Facts of the kernel").
 # `exec` enters the network namespace only (nsenter --net), never
 # `ip netns exec`, so the host's bpffs and its pins stay visible.
+#
+# KPR_LAB_TOPO=dsr brings up the bridged lab for DSR instead: client, LB
+# node and backend node on one L2 segment, so that the backend's node
+# reaches the client without the LB node; a pod behind each node.
+#
+#   switch (bridge br0) ----------------------------------------.
+#     |-- client eth0 10.78.0.2 fd00:78::2                      |
+#     |-- node   eth0 10.78.0.1 fd00:78::1 (LB node, pin root   |
+#     |          $PIN) | eth1 10.78.6.1 -- b2 10.78.6.11        |
+#     `-- bnode  eth0 10.78.0.3 fd00:78::3 (backend node, pin root $PIN-bnode)
+#                | eth1 10.78.5.1 fd00:78:5::1 -- b1 10.78.5.11 fd00:78:5::11
+#
+# The client routes 10.78.100.0/24 and fd00:78:100::/64 (VIPs) to the LB
+# node, the LB node the pods' 10.78.5.0/24 to the backend node.
 set -eu
 P=${KPR_LAB_PREFIX:-kpl}
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -35,6 +49,8 @@ RUN=/run/kpr-lab-$P
 BACKENDS="b1 b2 b3"
 POD=${KPR_LAB_POD:+pod}
 PASS_OBJ=$KPR_BIN/tests/bpf/xdp_pass.bpf.o
+TOPO=${KPR_LAB_TOPO:-routed}
+[ "$TOPO" = dsr ] && BACKENDS="b1 b2"
 
 [ ${#P} -le 9 ] || { echo "lab.sh: KPR_LAB_PREFIX '$P' is too long (9 at most)" >&2; exit 2; }
 
@@ -71,6 +87,84 @@ start() {	# NS NAME CMD...: a server in NS, its pid kept for `down`
 	echo $! >"$RUN/$n-$name.pid"
 }
 
+# The echo servers of every backend, and a wait until all listen.
+servers() {
+	local b e="$top/tests/lab/echo.sh"
+	for b in $BACKENDS; do
+		start "$b" http4 socat TCP4-LISTEN:80,fork,reuseaddr EXEC:"$e http $b"
+		start "$b" http6 socat TCP6-LISTEN:80,fork,reuseaddr,ipv6only=1 EXEC:"$e http $b"
+		start "$b" line4 socat TCP4-LISTEN:8080,fork,reuseaddr EXEC:"$e line $b"
+		start "$b" line6 socat TCP6-LISTEN:8080,fork,reuseaddr,ipv6only=1 EXEC:"$e line $b"
+		start "$b" udp4 socat UDP4-RECVFROM:5353,fork,reuseaddr EXEC:"$e udp $b"
+		start "$b" udp6 socat UDP6-RECVFROM:5353,fork,reuseaddr,ipv6only=1 EXEC:"$e udp $b"
+	done
+	for b in $BACKENDS; do
+		# all six: TCP 80 and 8080, UDP 5353, each IPv4 and IPv6
+		wait_for 50 sh -c "nsenter --net=/run/netns/$(ns $b) ss -Hltn | grep -cE ':(80|8080) ' | grep -qx 4 && nsenter --net=/run/netns/$(ns $b) ss -Hlun | grep -c ':5353 ' | grep -qx 2" ||
+			{ echo "lab.sh: echo servers of $b did not start" >&2; exit 1; }
+	done
+}
+
+# An address of each family on DEV in namespace N: addrs N DEV A4/LEN A6/LEN
+addrs() {
+	ip -n "$(ns $1)" addr add "$3" dev "$2"
+	ip -n "$(ns $1)" addr add "$4" dev "$2" nodad
+	ip -n "$(ns $1)" link set "$2" up
+}
+
+up_dsr() {
+	mkdir -p "$RUN"
+	for n in client node bnode switch $BACKENDS; do
+		ip netns add "$(ns $n)"
+		ip -n "$(ns $n)" link set lo up
+	done
+	ip -n "$(ns switch)" link add br0 type bridge
+	ip -n "$(ns switch)" link set br0 up
+	for n in client node bnode; do
+		veth "$n" switch eth0 "p$n"
+		ip -n "$(ns switch)" link set "p$n" master br0 up
+	done
+	veth bnode b1 eth1 eth0
+	veth node b2 eth1 eth0
+	addrs client eth0 10.78.0.2/24 fd00:78::2/64
+	addrs node eth0 10.78.0.1/24 fd00:78::1/64
+	addrs bnode eth0 10.78.0.3/24 fd00:78::3/64
+	addrs bnode eth1 10.78.5.1/24 fd00:78:5::1/64
+	addrs b1 eth0 10.78.5.11/24 fd00:78:5::11/64
+	addrs node eth1 10.78.6.1/24 fd00:78:6::1/64
+	addrs b2 eth0 10.78.6.11/24 fd00:78:6::11/64
+	ip -n "$(ns client)" route add 10.78.100.0/24 via 10.78.0.1
+	ip -n "$(ns client)" -6 route add fd00:78:100::/64 via fd00:78::1
+	ip -n "$(ns node)" route add 10.78.5.0/24 via 10.78.0.3
+	ip -n "$(ns node)" -6 route add fd00:78:5::/64 via fd00:78::3
+	ip -n "$(ns b1)" route add default via 10.78.5.1
+	ip -n "$(ns b1)" -6 route add default via fd00:78:5::1
+	ip -n "$(ns b2)" route add default via 10.78.6.1
+	ip -n "$(ns b2)" -6 route add default via fd00:78:6::1
+	nx node sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	nx bnode sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	# native XDP_REDIRECT into a veth needs an XDP program on the peer:
+	# the LB node sends into its eth0 (the switch's port) and eth1 (b2)
+	ip -n "$(ns switch)" link set dev pnode xdpdrv obj "$PASS_OBJ" sec xdp
+	ip -n "$(ns b2)" link set dev eth0 xdpdrv obj "$PASS_OBJ" sec xdp
+	for n in client $BACKENDS; do
+		nx "$n" ethtool -K eth0 tx off >/dev/null
+	done
+	servers
+	# neighbours resolved and the wiring checked
+	for a in 10.78.0.2 10.78.0.3 10.78.6.11 fd00:78::2 fd00:78::3 fd00:78:6::11; do
+		wait_for 50 nx node ping -c1 -W1 "$a" || { echo "lab.sh: node cannot reach $a" >&2; exit 1; }
+	done
+	for a in 10.78.0.2 10.78.0.1 10.78.5.11 fd00:78::2 fd00:78::1 fd00:78:5::11; do
+		wait_for 50 nx bnode ping -c1 -W1 "$a" || { echo "lab.sh: bnode cannot reach $a" >&2; exit 1; }
+	done
+	wait_for 50 nx client ping -c1 -W1 10.78.0.1
+	wait_for 50 nx client ping -c1 -W1 10.78.0.3
+	wait_for 50 nx client ping -6 -c1 -W1 fd00:78::1
+	wait_for 50 nx client ping -6 -c1 -W1 fd00:78::3
+	echo "lab $P up (dsr): namespaces $(ns client) $(ns node) $(ns bnode) $(ns switch) $(ns b1) $(ns b2); pin roots $PIN $PIN-bnode"
+}
+
 # The pod behind the node, on a veth the datapath is not attached to.
 up_pod() {
 	local e="$top/tests/lab/echo.sh"
@@ -97,6 +191,7 @@ up_pod() {
 up() {
 	[ -e "/run/netns/$(ns node)" ] && { echo "lab.sh: lab $P is already up (lab.sh down first)" >&2; exit 1; }
 	[ -f "$PASS_OBJ" ] || { echo "lab.sh: $PASS_OBJ missing: run make" >&2; exit 1; }
+	[ "$TOPO" = dsr ] && { up_dsr; return; }
 	mkdir -p "$RUN"
 	for n in client node switch $BACKENDS $POD; do
 		ip netns add "$(ns $n)"
@@ -140,21 +235,8 @@ up() {
 		nx "$b" ethtool -K eth0 tx off >/dev/null
 	done
 
-	for b in $BACKENDS; do
-		e="$top/tests/lab/echo.sh"
-		start "$b" http4 socat TCP4-LISTEN:80,fork,reuseaddr EXEC:"$e http $b"
-		start "$b" http6 socat TCP6-LISTEN:80,fork,reuseaddr,ipv6only=1 EXEC:"$e http $b"
-		start "$b" line4 socat TCP4-LISTEN:8080,fork,reuseaddr EXEC:"$e line $b"
-		start "$b" line6 socat TCP6-LISTEN:8080,fork,reuseaddr,ipv6only=1 EXEC:"$e line $b"
-		start "$b" udp4 socat UDP4-RECVFROM:5353,fork,reuseaddr EXEC:"$e udp $b"
-		start "$b" udp6 socat UDP6-RECVFROM:5353,fork,reuseaddr,ipv6only=1 EXEC:"$e udp $b"
-	done
+	servers
 	[ -z "$POD" ] || up_pod
-	for b in $BACKENDS; do
-		# all six: TCP 80 and 8080, UDP 5353, each IPv4 and IPv6
-		wait_for 50 sh -c "nsenter --net=/run/netns/$(ns $b) ss -Hltn | grep -cE ':(80|8080) ' | grep -qx 4 && nsenter --net=/run/netns/$(ns $b) ss -Hlun | grep -c ':5353 ' | grep -qx 2" ||
-			{ echo "lab.sh: echo servers of $b did not start" >&2; exit 1; }
-	done
 	# neighbours resolved before the first translated packet (XDP_PASS after
 	# SNAT would be a martian) and the wiring checked
 	i=11
@@ -180,10 +262,10 @@ down() {
 		done
 		rmdir "$RUN" 2>/dev/null || true
 	fi
-	for n in client node switch $BACKENDS pod; do
+	for n in client node bnode switch b1 b2 b3 pod; do
 		[ -e "/run/netns/$(ns $n)" ] && ip netns del "$(ns $n)"
 	done
-	rm -rf "$PIN"
+	rm -rf "$PIN" "$PIN-bnode"
 	return 0
 }
 
@@ -192,5 +274,5 @@ up) up ;;
 down) down ;;
 exec) shift; n=$1; shift; nx "$n" "$@" ;;
 env) echo "KPR_LAB_PREFIX=$P KPR_PIN_ROOT=$PIN" ;;
-*) echo "usage: lab.sh up|down|exec NS CMD...|env   (NS: client node switch b1 b2 b3 pod)" >&2; exit 2 ;;
+*) echo "usage: [KPR_LAB_TOPO=dsr] lab.sh up|down|exec NS CMD...|env   (NS: client node switch b1 b2 b3, pod with KPR_LAB_POD=1; dsr: client node bnode switch b1 b2)" >&2; exit 2 ;;
 esac

@@ -180,8 +180,17 @@ int main(void)
 	line_bad("--id 0 10.0.0.1:80", "bad --id");
 	line_bad("--affinity 86401 10.0.0.1:80", "bad --affinity");
 	line_bad("--algorithm rr 10.0.0.1:80", "unknown algorithm");
-	line_bad("--mode hybrid 10.0.0.1:80", "unknown option '--mode'");
-	line_bad("--mode dsr 10.0.0.1:80", "unknown option '--mode'");
+	/* hybrid is the node's choice between protocols, not a service's */
+	line_bad("--mode hybrid 10.0.0.1:80", "unknown mode 'hybrid'");
+	line_bad("--mode fast 10.0.0.1:80", "unknown mode 'fast'");
+	{
+		struct kpr_svc_spec sp;
+		char buf[] = "-t loadbalancer --mode dsr 10.0.0.1:80 10.1.0.1:80", e[KPR_ERRLEN];
+
+		ok(!kpr_svc_parse_line(buf, &sp, e, sizeof(e)) && sp.mode == KPR_MODE_DSR,
+		   "a line's --mode dsr is the service's mode");
+		kpr_svc_spec_free(&sp);
+	}
 	line_bad("--id", "needs a value");
 	line_bad("svc-add", "missing FRONTEND");
 	{
