@@ -18,6 +18,7 @@
 #include "svc/svc.h"
 #include "core/util.h"
 #include "dev/xdp.h"
+#include "dev/sock.h"
 
 enum {
 	OPT_EXT_CLUSTERIP = 0x1000,
@@ -26,12 +27,26 @@ enum {
 	OPT_MAGLEV_SIZE,
 	OPT_MAGLEV_SEED,
 	OPT_NAT_PORTS,
+	OPT_SOCKET_LB,
+	OPT_CGROUP,
+	OPT_SOCK_HOSTNS_ONLY,
+};
+
+struct lbm {
+	struct kpr_config_change c;
+	const char *cgroup;
 };
 
 static const struct kpr_opt opts[] = {
 	{ "external-clusterip", 0, NULL, "ClusterIP frontends reachable from outside the node", OPT_EXT_CLUSTERIP,
 	  .type = KPR_OPT_ONOFF },
 	{ "icmp-echo", 0, NULL, "answer pings to service addresses (default on)", OPT_ICMP_ECHO,
+	  .type = KPR_OPT_ONOFF },
+	{ "socket-lb", 0, NULL, "socket LB: cgroup hooks send connect() to a service straight to a backend", OPT_SOCKET_LB,
+	  .type = KPR_OPT_ONOFF },
+	{ "cgroup", 0, "PATH", "the cgroup2 directory of --socket-lb on (default the cgroup2 root)", OPT_CGROUP,
+	  .type = KPR_OPT_STRING },
+	{ "sock-hostns-only", 0, NULL, "socket LB for sockets of lb-mode's network namespace only", OPT_SOCK_HOSTNS_ONLY,
 	  .type = KPR_OPT_ONOFF },
 	{ "nat-ports", 0, "MIN-MAX", "the source ports SNAT allocates from (default 32768-65535)", OPT_NAT_PORTS,
 	  .type = KPR_OPT_RANGE, .min = 1024, .max = 65535 },
@@ -45,9 +60,19 @@ static const struct kpr_opt opts[] = {
 
 static int handle(void *priv, int id, const struct kpr_optval *v)
 {
-	struct kpr_config_change *c = priv;
+	struct lbm *l = priv;
+	struct kpr_config_change *c = &l->c;
 
 	switch (id) {
+	case OPT_SOCKET_LB:
+		c->socket_lb = (int)v->u;
+		return 0;
+	case OPT_SOCK_HOSTNS_ONLY:
+		c->sock_hostns_only = (int)v->u;
+		return 0;
+	case OPT_CGROUP:
+		l->cgroup = v->s;
+		return 0;
 	case OPT_EXT_CLUSTERIP:
 		c->ext_clusterip = (int)v->u;
 		return 0;
@@ -156,6 +181,33 @@ static void onoff(const char *key, const char *label, bool v)
 	out_bool(key, NULL, v);
 }
 
+/* The switches, and the cgroups whose hooks are pinned (one, unless a
+ * change was cut short) with how many of the hooks each has. */
+static int show_sock(struct kpr_state *st, const struct kpr_config *cfg)
+{
+	struct kpr_sock_cg *cgs;
+	size_t n;
+	int ret = kpr_sock_list(st, &cgs, &n);
+
+	if (ret)
+		return ret;
+	onoff("socket_lb", "Socket LB:", cfg->flags & KPR_CFG_SOCKET_LB);
+	out_arr_open("socket_lb_cgroups");
+	for (size_t i = 0; i < n; i++) {
+		out_obj_open(NULL);
+		out_text("%-28s", i ? "" : "Socket LB cgroup:");
+		out_str("path", "%s", *cgs[i].path ? cgs[i].path : "(removed)");
+		out_uint("hooks", " (%llu", cgs[i].hooks);
+		out_text(" of %d hooks)\n", KPR_SOCK_HOOKS);
+		out_obj_close();
+	}
+	out_arr_close();
+	onoff("sock_hostns_only", "Socket LB host netns only:", cfg->flags & KPR_CFG_SOCK_HOSTNS_ONLY);
+	out_uint("hostns_cookie", "Socket LB host netns cookie: %llu\n", cfg->hostns_cookie);
+	free(cgs);
+	return 0;
+}
+
 static int show(struct kpr_state *st)
 {
 	struct kpr_stats node;
@@ -172,8 +224,9 @@ static int show(struct kpr_state *st)
 	line_str("algorithm", "Algorithm:", kpr_alg_name(cfg.algorithm));
 	onoff("external_clusterip", "External ClusterIP:", cfg.flags & KPR_CFG_EXTERNAL_CLUSTERIP);
 	onoff("icmp_echo", "ICMP echo:", cfg.flags & KPR_CFG_ICMP_ECHO);
-	onoff("socket_lb", "Socket LB:", cfg.flags & KPR_CFG_SOCKET_LB);
-	onoff("sock_hostns_only", "Socket LB host netns only:", cfg.flags & KPR_CFG_SOCK_HOSTNS_ONLY);
+	ret = show_sock(st, &cfg);
+	if (ret)
+		return ret;
 	line_uint("maglev_table_size", "Maglev table size:", cfg.maglev_size);
 	line_str("maglev_seed", "Maglev seed:", kpr_maglev_seed_fmt(cfg.maglev_seed, seed, sizeof(seed)));
 	out_uint("nat_port_min", "NAT ports:                  %llu", cfg.nat_port_min);
@@ -205,6 +258,10 @@ static void print_change(const struct kpr_config_change *c, const struct kpr_con
 		onoff("external_clusterip", "External ClusterIP:", c->ext_clusterip);
 	if (c->icmp_echo >= 0)
 		onoff("icmp_echo", "ICMP echo:", c->icmp_echo);
+	if (c->socket_lb >= 0)
+		onoff("socket_lb", "Socket LB:", c->socket_lb);
+	if (c->sock_hostns_only >= 0)
+		onoff("sock_hostns_only", "Socket LB host netns only:", c->sock_hostns_only);
 	if (c->nat_min) {
 		out_uint("nat_port_min", "NAT ports:                  %llu", cfg->nat_port_min);
 		out_uint("nat_port_max", "-%llu\n", cfg->nat_port_max);
@@ -221,25 +278,29 @@ static void print_change(const struct kpr_config_change *c, const struct kpr_con
 int main(int argc, char **argv)
 {
 	struct kpr_state st = { .lock_fd = -1 };
-	struct kpr_config_change c;
+	struct lbm l = { .cgroup = NULL };
+	struct kpr_config_change *c = &l.c;
 	struct kpr_config cfg, old;
 	struct kpr_ctx ctx;
 	bool set, changed;
 	int ret;
 
-	kpr_config_change_init(&c);
-	ret = kpr_parse_args(&tool, &c, argc, argv, &ctx);
+	kpr_config_change_init(c);
+	ret = kpr_parse_args(&tool, &l, argc, argv, &ctx);
 	if (ret)
 		goto out;
-	if (ctx.argc) {
-		kpr_err("lb-mode takes no arguments, only options; see --help");
+	if (ctx.argc || (l.cgroup && c->socket_lb != 1)) {
+		kpr_err(ctx.argc ? "lb-mode takes no arguments, only options; see --help" :
+			"--cgroup goes with --socket-lb on");
 		ret = -EINVAL;
 		goto out;
 	}
 	ret = kpr_netns_enter(ctx.netns);
+	if (!ret && c->socket_lb == 1)
+		ret = kpr_netns_cookie(&c->netns_cookie);
 	if (ret)
 		goto out;
-	set = kpr_config_change_any(&c);
+	set = kpr_config_change_any(c);
 	ret = kpr_ctx_state_open(&st, &ctx, set ? KPR_OPEN_WRITE : 0);
 	if (ret)
 		goto out;
@@ -251,14 +312,13 @@ int main(int argc, char **argv)
 	if (ret)
 		goto out;
 	cfg = old;
-	changed = kpr_config_change_apply(&c, &cfg);
-	if (changed && !ctx.dry_run)
-		ret = kpr_config_apply(&st, &old, &cfg);
+	changed = kpr_config_change_apply(c, &cfg);
+	ret = kpr_sock_config_apply(&st, &old, &cfg, c->socket_lb, l.cgroup, ctx.dry_run, &changed);
 	if (ret)
 		goto out;
 	out_changed(changed);
 	out_bool("dry_run", NULL, ctx.dry_run);
-	print_change(&c, &cfg);
+	print_change(c, &cfg);
 	out_text("%s\n", !changed ? "(unchanged)" :
 		 ctx.dry_run ? "(dry run: nothing was changed)" : "(changed)");
 out:
