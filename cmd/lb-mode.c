@@ -32,10 +32,6 @@ enum {
 	OPT_SOCK_HOSTNS_ONLY,
 };
 
-struct lbm {
-	struct kpr_config_change c;
-	const char *cgroup;
-};
 
 static const struct kpr_opt opts[] = {
 	{ "external-clusterip", 0, NULL, "ClusterIP frontends reachable from outside the node", OPT_EXT_CLUSTERIP,
@@ -60,8 +56,7 @@ static const struct kpr_opt opts[] = {
 
 static int handle(void *priv, int id, const struct kpr_optval *v)
 {
-	struct lbm *l = priv;
-	struct kpr_config_change *c = &l->c;
+	struct kpr_config_change *c = priv;
 
 	switch (id) {
 	case OPT_SOCKET_LB:
@@ -71,7 +66,7 @@ static int handle(void *priv, int id, const struct kpr_optval *v)
 		c->sock_hostns_only = (int)v->u;
 		return 0;
 	case OPT_CGROUP:
-		l->cgroup = v->s;
+		c->cgroup = v->s;
 		return 0;
 	case OPT_EXT_CLUSTERIP:
 		c->ext_clusterip = (int)v->u;
@@ -181,33 +176,6 @@ static void onoff(const char *key, const char *label, bool v)
 	out_bool(key, NULL, v);
 }
 
-/* The switches, and the cgroups whose hooks are pinned (one, unless a
- * change was cut short) with how many of the hooks each has. */
-static int show_sock(struct kpr_state *st, const struct kpr_config *cfg)
-{
-	struct kpr_sock_cg *cgs;
-	size_t n;
-	int ret = kpr_sock_list(st, &cgs, &n);
-
-	if (ret)
-		return ret;
-	onoff("socket_lb", "Socket LB:", cfg->flags & KPR_CFG_SOCKET_LB);
-	out_arr_open("socket_lb_cgroups");
-	for (size_t i = 0; i < n; i++) {
-		out_obj_open(NULL);
-		out_text("%-28s", i ? "" : "Socket LB cgroup:");
-		out_str("path", "%s", *cgs[i].path ? cgs[i].path : "(removed)");
-		out_uint("hooks", " (%llu", cgs[i].hooks);
-		out_text(" of %d hooks)\n", KPR_SOCK_HOOKS);
-		out_obj_close();
-	}
-	out_arr_close();
-	onoff("sock_hostns_only", "Socket LB host netns only:", cfg->flags & KPR_CFG_SOCK_HOSTNS_ONLY);
-	out_uint("hostns_cookie", "Socket LB host netns cookie: %llu\n", cfg->hostns_cookie);
-	free(cgs);
-	return 0;
-}
-
 static int show(struct kpr_state *st)
 {
 	struct kpr_stats node;
@@ -224,7 +192,7 @@ static int show(struct kpr_state *st)
 	line_str("algorithm", "Algorithm:", kpr_alg_name(cfg.algorithm));
 	onoff("external_clusterip", "External ClusterIP:", cfg.flags & KPR_CFG_EXTERNAL_CLUSTERIP);
 	onoff("icmp_echo", "ICMP echo:", cfg.flags & KPR_CFG_ICMP_ECHO);
-	ret = show_sock(st, &cfg);
+	ret = kpr_sock_show(st, &cfg);
 	if (ret)
 		return ret;
 	line_uint("maglev_table_size", "Maglev table size:", cfg.maglev_size);
@@ -278,18 +246,17 @@ static void print_change(const struct kpr_config_change *c, const struct kpr_con
 int main(int argc, char **argv)
 {
 	struct kpr_state st = { .lock_fd = -1 };
-	struct lbm l = { .cgroup = NULL };
-	struct kpr_config_change *c = &l.c;
+	struct kpr_config_change cc, *c = &cc;
 	struct kpr_config cfg, old;
 	struct kpr_ctx ctx;
 	bool set, changed;
 	int ret;
 
 	kpr_config_change_init(c);
-	ret = kpr_parse_args(&tool, &l, argc, argv, &ctx);
+	ret = kpr_parse_args(&tool, c, argc, argv, &ctx);
 	if (ret)
 		goto out;
-	if (ctx.argc || (l.cgroup && c->socket_lb != 1)) {
+	if (ctx.argc || (c->cgroup && c->socket_lb != 1)) {
 		kpr_err(ctx.argc ? "lb-mode takes no arguments, only options; see --help" :
 			"--cgroup goes with --socket-lb on");
 		ret = -EINVAL;
@@ -313,7 +280,7 @@ int main(int argc, char **argv)
 		goto out;
 	cfg = old;
 	changed = kpr_config_change_apply(c, &cfg);
-	ret = kpr_sock_config_apply(&st, &old, &cfg, c->socket_lb, l.cgroup, ctx.dry_run, &changed);
+	ret = kpr_sock_config_apply(&st, &old, &cfg, c->socket_lb, c->cgroup, ctx.dry_run, &changed);
 	if (ret)
 		goto out;
 	out_changed(changed);

@@ -8,6 +8,7 @@
 #include <linux/magic.h>
 
 #include "kpr_sock.skel.h"
+#include "core/out.h"
 #include "core/util.h"
 #include "svc/svc.h"
 #include "svc/maglev_map.h"
@@ -163,6 +164,35 @@ int kpr_sock_detach(struct kpr_state *st, const char *keep, bool dry_run)
 	}
 	free(a);
 	return err ?: ret;
+}
+
+/* The switches, and the cgroups whose hooks are pinned (one, unless a
+ * change was cut short) with how many of the hooks each has. */
+int kpr_sock_show(struct kpr_state *st, const struct kpr_config *cfg)
+{
+	struct kpr_sock_cg *cgs;
+	size_t n;
+	int ret = kpr_sock_list(st, &cgs, &n);
+
+	if (ret)
+		return ret;
+	out_text("%-28s", "Socket LB:");
+	out_bool("socket_lb", "%s\n", cfg->flags & KPR_CFG_SOCKET_LB);
+	out_arr_open("socket_lb_cgroups");
+	for (size_t i = 0; i < n; i++) {
+		out_obj_open(NULL);
+		out_text("%-28s", i ? "" : "Socket LB cgroup:");
+		out_str("path", "%s", *cgs[i].path ? cgs[i].path : "(removed)");
+		out_uint("hooks", " (%llu", cgs[i].hooks);
+		out_text(" of %d hooks)\n", KPR_SOCK_HOOKS);
+		out_obj_close();
+	}
+	out_arr_close();
+	out_text("%-28s", "Socket LB host netns only:");
+	out_bool("sock_hostns_only", "%s\n", cfg->flags & KPR_CFG_SOCK_HOSTNS_ONLY);
+	out_uint("hostns_cookie", "Socket LB host netns cookie: %llu\n", cfg->hostns_cookie);
+	free(cgs);
+	return 0;
 }
 
 int kpr_sock_config_apply(struct kpr_state *st, const struct kpr_config *old,

@@ -49,5 +49,7 @@ struct kpr_sock_cg {
 #define KPR_SOCK_HOOKS	11
 
 int kpr_sock_list(struct kpr_state *st, struct kpr_sock_cg **out, size_t *n);
+/* lb-mode's lines (and JSON keys) of socket LB: the switches and the cgroups. */
+int kpr_sock_show(struct kpr_state *st, const struct kpr_config *cfg);
 
 #endif

@@ -21,6 +21,7 @@ struct kpr_config_change {
 	int socket_lb;
 	int sock_hostns_only;
 	unsigned long long netns_cookie;	/* recorded by socket_lb 1 */
+	const char *cgroup;		/* of socket_lb 1; NULL: the cgroup2 root */
 	__u16 nat_min, nat_max;	/* 0: leave as they are */
 	__u8 algorithm;		/* 0: leave as it is */
 	__u32 maglev_size;
