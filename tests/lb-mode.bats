@@ -176,12 +176,8 @@ teardown() {
 }
 
 @test "--socket-lb: --cgroup alone, a cgroup that is not one, and --dry-run change nothing" {
-	local cg2
 	svc-add -q 10.0.0.1:80 10.1.0.1:80
-	cg2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
-	[ -n "$cg2" ] || fail "no cgroup2 mount"
-	CG=$cg2/kpr-lbm-$$-$BATS_TEST_NUMBER
-	mkdir "$CG"
+	cgroup_child kpr-lbm
 	maps_snapshot "$BATS_TEST_TMPDIR/before"
 	run lb-mode --cgroup "$CG"
 	assert_failure 2

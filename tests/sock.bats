@@ -17,13 +17,9 @@ setup_file() { lab_setup_file; }
 teardown_file() { lab_teardown_file; }
 
 setup() {
-	local cg2
 	lab_reset native
 	lb-mode -q --sock-hostns-only off
-	cg2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
-	[ -n "$cg2" ] || fail "no cgroup2 mount"
-	CG=$cg2/kpr-sock-$$-$BATS_TEST_NUMBER
-	mkdir "$CG"
+	cgroup_child kpr-sock
 }
 
 teardown() {

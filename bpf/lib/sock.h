@@ -88,6 +88,15 @@ static __always_inline struct kpr_svc *kpr_sock_svc(const struct kpr_flow_key *f
 	return svc && svc->type == KPR_SVC_NODEPORT ? svc : NULL;
 }
 
+/* The flow key of a socket's destination (or bound address) a. */
+static __always_inline void kpr_sock_flow(struct kpr_flow_key *fk, const struct kpr_l4addr *a)
+{
+	fk->daddr = a->addr;
+	fk->dport = a->port;
+	fk->proto = a->proto;
+	fk->family = a->family;
+}
+
 static __always_inline bool kpr_l4addr_eq(const struct kpr_l4addr *a, const struct kpr_l4addr *b)
 {
 	return a->addr.w[0] == b->addr.w[0] && a->addr.w[1] == b->addr.w[1] &&
@@ -191,10 +200,7 @@ static __always_inline int kpr_sock_fwd(void *sk, __u64 cookie, __u64 netns,
 
 	if (!cfg || !sk || (dst->proto != IPPROTO_TCP && dst->proto != IPPROTO_UDP))
 		return 0;
-	fk.daddr = dst->addr;
-	fk.dport = dst->port;
-	fk.proto = dst->proto;
-	fk.family = dst->family;
+	kpr_sock_flow(&fk, dst);
 	svc = kpr_sock_svc(&fk, &fe);
 	if (!svc)
 		return 0;
@@ -278,10 +284,7 @@ static __always_inline int kpr_sock_bind_guard(__u64 netns, const struct kpr_l4a
 		return 0;
 	if (a->proto != IPPROTO_TCP && a->proto != IPPROTO_UDP)
 		return 0;
-	fk.daddr = a->addr;
-	fk.dport = a->port;
-	fk.proto = a->proto;
-	fk.family = a->family;
+	kpr_sock_flow(&fk, a);
 	svc = kpr_svc_exact(&fk, &sk);
 	if (svc && (svc->type == KPR_SVC_NODEPORT || svc->type == KPR_SVC_LOADBALANCER ||
 		    svc->type == KPR_SVC_EXTERNALIP))
