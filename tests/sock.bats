@@ -26,6 +26,10 @@ teardown() {
 	local p
 	for p in ${PIDS:-}; do kill "$p" 2>/dev/null; done
 	lb-mode -q --socket-lb off 2>/dev/null
+	if [ -n "${POD:-}" ]; then
+		xdp-attach -q -N "$NODE" --detach pod0 2>/dev/null
+		ip netns del "$POD" 2>/dev/null
+	fi
 	if [ -n "${CG:-}" ] && [ -d "$CG" ]; then
 		# the test's processes have exited; wait for the cgroup to empty
 		end=$((SECONDS + 10))
@@ -50,6 +54,32 @@ in_cg() {
 		"$CG" "$ns" "$@"
 }
 
+
+# A pod behind the node: namespace ${KPR_LAB_PREFIX}pod, eth0 10.77.3.2,
+# its host-side veth pod0 10.77.3.1 on the node. Its veth has a bare XDP
+# program and no tx checksum offload, as the lab's client (lab.sh).
+pod_add() {
+	local t=kps$$
+	POD=${KPR_LAB_PREFIX}pod
+	ip netns add "$POD"
+	ip link add "${t}a" type veth peer name "${t}b"
+	ip link set "${t}a" netns "$NODE"
+	ip link set "${t}b" netns "$POD"
+	ip -n "$NODE" link set "${t}a" name pod0
+	ip -n "$POD" link set "${t}b" name eth0
+	ip -n "$NODE" addr add 10.77.3.1/24 dev pod0
+	ip -n "$NODE" link set pod0 up
+	ip -n "$POD" addr add 10.77.3.2/24 dev eth0
+	ip -n "$POD" link set eth0 up
+	ip -n "$POD" link set lo up
+	ip -n "$POD" route add default via 10.77.3.1
+	ip -n "$POD" link set dev eth0 xdpdrv obj "$KPR_BIN/tests/bpf/xdp_pass.bpf.o" sec xdp
+	nsenter --net="/run/netns/$POD" ethtool -K eth0 tx off >/dev/null
+	end=$((SECONDS + 10))
+	until nsenter --net="/run/netns/$POD" ping -c1 -W1 10.77.3.1 >/dev/null 2>&1; do
+		[ $SECONDS -lt $end ] || fail "the pod does not reach the node"
+	done
+}
 
 # the packet path's counters, as svc-list --stats shows them, and ct's entries
 counters() {
@@ -132,6 +162,34 @@ counters() {
 	# and the node's own processes are still translated
 	run in_cg node "$KPR_BIN/tests/helper_sock" tcp $LBIP 8080
 	assert_success
+}
+
+@test "a pod with --sock-hostns-only on: untouched at connect(), its ClusterIP served on its host-side veth attached --internal" {
+	pod_add
+	svc-add -q $VIP:8080 $(be4 8080)
+	sock_on
+	lb-mode -q -N "$NODE" --sock-hostns-only on
+	# an ordinary device: a ClusterIP is not served there (external ClusterIP off)
+	xdp-attach -q -N "$NODE" --mode native pod0
+	run in_cg pod "$KPR_BIN/tests/helper_sock" tcp $VIP 8080
+	assert_failure
+	run xdp-attach -N "$NODE" --mode native --internal pod0 -j
+	assert_success
+	jq -e '.changed and .devices[0].internal' <<<"$output"
+	run xdp-attach -N "$NODE" --status -j
+	jq -e '[.devices[] | select(.dev == "pod0")][0].internal' <<<"$output"
+	# the packet path's SNAT: the backend sees the node
+	run in_cg pod "$KPR_BIN/tests/helper_sock" tcp $VIP 8080
+	assert_success
+	assert_output --regexp "^peer=$VIP:8080 backend=b[123] peer=10\.77\.2\.1:"
+	# host-ns-only off: translated at connect(), the backend sees the pod
+	lb-mode -q -N "$NODE" --sock-hostns-only off
+	run in_cg pod "$KPR_BIN/tests/helper_sock" tcp $VIP 8080
+	assert_success
+	assert_output --regexp "^peer=$VIP:8080 backend=b[123] peer=10\.77\.3\.2:"
+	# attached again without --internal, it is an ordinary device again
+	run xdp-attach -N "$NODE" --mode native pod0 -j
+	jq -e '.changed and (.devices[0].internal | not)' <<<"$output"
 }
 
 @test "bind() of a NodePort's port or a LoadBalancer frontend on the node gets EADDRINUSE" {

@@ -64,8 +64,11 @@ static int sock(const struct sockaddr_storage *ss, int type)
 	struct timeval tv = { .tv_sec = 3 };
 	int fd = socket(ss->ss_family, type, 0);
 
-	if (fd >= 0)
+	/* bounded: a connect() the packet path drops fails in time too */
+	if (fd >= 0) {
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
 	return fd;
 }
 
