@@ -138,7 +138,7 @@ static int status(struct kpr_state *st)
 	struct kpr_node_addr_ent *addrs;
 	struct kpr_attachment *att;
 	struct kpr_xdp_dev *v;
-	size_t n;
+	size_t n, k = 0;
 	int ret;
 
 	/* this netns's XDP devices, as before --status listed every hook */
@@ -146,9 +146,14 @@ static int status(struct kpr_state *st)
 	if (ret)
 		return ret;
 	out_arr_open("devices");
-	for (size_t i = 0; i < n && out_json(); i++)
-		print_dev(&v[i], NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (out_json())
+			print_dev(&v[i], NULL);
+		else if (v[i].internal)
+			out_text("%s%s", k++ ? " " : "internal devices: ", v[i].name);
+	}
 	out_arr_close();
+	out_text("%s", k ? "\n" : "");
 	free(v);
 
 	ret = kpr_attach_list(st->root, true, &att, &n);
