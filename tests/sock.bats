@@ -126,6 +126,22 @@ counters() {
 	assert_output --regexp "^from=$VIP:5353 backend=b[123] "
 }
 
+@test "an unconnected UDP socket keeps its backend; other sockets spread" {
+	svc-add -q $VIP:5353/udp $(be4 5353/udp)
+	sock_on
+	run in_cg node "$KPR_BIN/tests/helper_sock" udpu $VIP 5353 10
+	assert_success
+	[ "$(grep -c "^from=$VIP:5353 backend=b" <<<"$output")" -eq 10 ] || fail "$output"
+	[ "$(grep -o 'backend=b[123]' <<<"$output" | sort -u | wc -l)" -eq 1 ] || fail "moved: $output"
+	seen=""
+	for i in $(seq 1 40); do
+		b=$(in_cg node "$KPR_BIN/tests/helper_sock" udpu $VIP 5353 | grep -o 'backend=b[123]')
+		case " $seen " in *" $b "*) ;; *) seen="$seen $b" ;; esac
+		[ "$(wc -w <<<"$seen")" -eq 3 ] && break
+	done
+	[ "$(wc -w <<<"$seen")" -eq 3 ] || fail "sockets did not spread:$seen"
+}
+
 @test "IPv6: a ClusterIP through connect6, getpeername6 and recvmsg6" {
 	svc-add -q "[$VIP6]:8080" "[fd00:77:2::11]:8080"
 	svc-add -q "[$VIP6]:5353/udp" "[fd00:77:2::12]:5353/udp"

@@ -4,7 +4,8 @@
  * rewrites, each printing what the socket was told (tests/sock.bats).
  *   helper_sock tcp ADDR PORT       connect, send a line: "peer=A:P answer"
  *   helper_sock udp ADDR PORT       connected UDP: "from=A:P peer=A:P answer"
- *   helper_sock udpu ADDR PORT      unconnected UDP (sendto): "from=A:P answer"
+ *   helper_sock udpu ADDR PORT [N]  unconnected UDP (sendto): "from=A:P answer",
+ *                                   N exchanges on the one socket (default 1)
  *   helper_sock bind tcp|udp ADDR PORT   "bound", or fails with the error
  *   helper_sock udpmany N ADDR PORT N unconnected sockets, one datagram each
  * A failed call prints "CALL: strerror" on stderr and exits 1.
@@ -105,6 +106,27 @@ int main(int argc, char **argv)
 		if (fd < 0 || bind(fd, (void *)&dst, dlen))
 			return fail("bind");
 		printf("bound\n");
+		return 0;
+	}
+	if (!strcmp(mode, "udpu") && argc == 5) {
+		long cnt = atol(argv[4]);
+
+		if (addr_of(argv[2], argv[3], SOCK_DGRAM, &dst, &dlen))
+			return 2;
+		fd = sock(&dst, SOCK_DGRAM);
+		if (fd < 0)
+			return fail("socket");
+		for (long i = 0; i < cnt; i++) {
+			flen = sizeof(from);
+			if (sendto(fd, "ping\n", 5, 0, (void *)&dst, dlen) < 0)
+				return fail("sendto");
+			n = recvfrom(fd, buf, sizeof(buf) - 1, 0, (void *)&from, &flen);
+			if (n < 0)
+				return fail("recvfrom");
+			buf[n] = 0;
+			buf[strcspn(buf, "\n")] = 0;
+			printf("from=%s %s\n", fmt(&from, a, sizeof(a)), buf);
+		}
 		return 0;
 	}
 	if (argc != 4 || (strcmp(mode, "tcp") && strcmp(mode, "udp") && strcmp(mode, "udpu"))) {
