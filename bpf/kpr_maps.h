@@ -14,13 +14,14 @@
 #include <linux/types.h>
 
 #define KPR_MAGIC		0x6b707231	/* "kpr1" */
-#define KPR_LAYOUT_VERSION	8	/* 2: mmapable Maglev tables; 3: revflow folded into
+#define KPR_LAYOUT_VERSION	9	/* 2: mmapable Maglev tables; 3: revflow folded into
 					 * nat; 4: nat an array of port slots; 5: stats count
 					 * nat allocation failures, nat slots who closed first;
 					 * 6: a nat flow may sit in any bucket (homed);
 					 * 7: masq holds devices, masq_native pod and
 					 * non-masquerade CIDRs (masq-ctl); 8: the dsr map (a
-					 * backend's node: flow -> frontend) */
+					 * backend's node: flow -> frontend); 9: dev_addrs
+					 * flags (internal devices) */
 
 /* Default sizes, chosen at creation; lb-mode shows the ones in force. */
 #define KPR_MAX_SERVICES	131072
@@ -396,8 +397,14 @@ struct kpr_dev_addrs {
 	union kpr_addr v6;
 	__u8 has_v4;
 	__u8 has_v6;
-	__u8 pad[6];
+	__u8 flags;		/* KPR_DEV_F_* */
+	__u8 pad[5];
 };
+
+/* A pod's host-side veth (xdp-attach --internal): the pods' packets to a
+ * ClusterIP arrive there, so ClusterIP frontends are served on it whatever
+ * --external-clusterip says. */
+#define KPR_DEV_F_INTERNAL	0x01
 
 /* A TCP flow that saw a FIN or RST expires this long after its last
  * packet, so that closed flows give their nat port back. */

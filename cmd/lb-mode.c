@@ -19,6 +19,7 @@
 #include "core/util.h"
 #include "dev/xdp.h"
 #include "dev/masq.h"
+#include "dev/sock.h"
 
 enum {
 	OPT_EXT_CLUSTERIP = 0x1000,
@@ -28,6 +29,9 @@ enum {
 	OPT_MAGLEV_SEED,
 	OPT_NAT_PORTS,
 	OPT_MODE,
+	OPT_SOCKET_LB,
+	OPT_CGROUP,
+	OPT_SOCK_HOSTNS_ONLY,
 };
 
 static const struct kpr_opt opts[] = {
@@ -36,6 +40,12 @@ static const struct kpr_opt opts[] = {
 	{ "external-clusterip", 0, NULL, "ClusterIP frontends reachable from outside the node", OPT_EXT_CLUSTERIP,
 	  .type = KPR_OPT_ONOFF },
 	{ "icmp-echo", 0, NULL, "answer pings to service addresses (default on)", OPT_ICMP_ECHO,
+	  .type = KPR_OPT_ONOFF },
+	{ "socket-lb", 0, NULL, "socket LB: cgroup hooks send connect() to a service straight to a backend", OPT_SOCKET_LB,
+	  .type = KPR_OPT_ONOFF },
+	{ "cgroup", 0, "PATH", "the cgroup2 directory of --socket-lb on (default the cgroup2 root)", OPT_CGROUP,
+	  .type = KPR_OPT_STRING },
+	{ "sock-hostns-only", 0, NULL, "socket LB for sockets of lb-mode's network namespace only", OPT_SOCK_HOSTNS_ONLY,
 	  .type = KPR_OPT_ONOFF },
 	{ "nat-ports", 0, "MIN-MAX", "the source ports SNAT allocates from (default 32768-65535)", OPT_NAT_PORTS,
 	  .type = KPR_OPT_RANGE, .min = 1024, .max = 65535 },
@@ -52,6 +62,15 @@ static int handle(void *priv, int id, const struct kpr_optval *v)
 	struct kpr_config_change *c = priv;
 
 	switch (id) {
+	case OPT_SOCKET_LB:
+		c->socket_lb = (int)v->u;
+		return 0;
+	case OPT_SOCK_HOSTNS_ONLY:
+		c->sock_hostns_only = (int)v->u;
+		return 0;
+	case OPT_CGROUP:
+		c->cgroup = v->s;
+		return 0;
 	case OPT_EXT_CLUSTERIP:
 		c->ext_clusterip = (int)v->u;
 		return 0;
@@ -180,8 +199,9 @@ static int show(struct kpr_state *st)
 	line_str("algorithm", "Algorithm:", kpr_alg_name(cfg.algorithm));
 	onoff("external_clusterip", "External ClusterIP:", cfg.flags & KPR_CFG_EXTERNAL_CLUSTERIP);
 	onoff("icmp_echo", "ICMP echo:", cfg.flags & KPR_CFG_ICMP_ECHO);
-	onoff("socket_lb", "Socket LB:", cfg.flags & KPR_CFG_SOCKET_LB);
-	onoff("sock_hostns_only", "Socket LB host netns only:", cfg.flags & KPR_CFG_SOCK_HOSTNS_ONLY);
+	ret = kpr_sock_show(st, &cfg);
+	if (ret)
+		return ret;
 	ret = kpr_masq_flags(st, &masq);
 	if (ret)
 		return ret;
@@ -218,6 +238,10 @@ static void print_change(const struct kpr_config_change *c, const struct kpr_con
 		onoff("external_clusterip", "External ClusterIP:", c->ext_clusterip);
 	if (c->icmp_echo >= 0)
 		onoff("icmp_echo", "ICMP echo:", c->icmp_echo);
+	if (c->socket_lb >= 0)
+		onoff("socket_lb", "Socket LB:", c->socket_lb);
+	if (c->sock_hostns_only >= 0)
+		onoff("sock_hostns_only", "Socket LB host netns only:", c->sock_hostns_only);
 	if (c->nat_min) {
 		out_uint("nat_port_min", "NAT ports:                  %llu", cfg->nat_port_min);
 		out_uint("nat_port_max", "-%llu\n", cfg->nat_port_max);
@@ -236,25 +260,28 @@ static void print_change(const struct kpr_config_change *c, const struct kpr_con
 int main(int argc, char **argv)
 {
 	struct kpr_state st = { .lock_fd = -1 };
-	struct kpr_config_change c;
+	struct kpr_config_change cc, *c = &cc;
 	struct kpr_config cfg, old;
 	struct kpr_ctx ctx;
 	bool set, changed;
 	int ret;
 
-	kpr_config_change_init(&c);
-	ret = kpr_parse_args(&tool, &c, argc, argv, &ctx);
+	kpr_config_change_init(c);
+	ret = kpr_parse_args(&tool, c, argc, argv, &ctx);
 	if (ret)
 		goto out;
-	if (ctx.argc) {
-		kpr_err("lb-mode takes no arguments, only options; see --help");
+	if (ctx.argc || (c->cgroup && c->socket_lb != 1)) {
+		kpr_err(ctx.argc ? "lb-mode takes no arguments, only options; see --help" :
+			"--cgroup goes with --socket-lb on");
 		ret = -EINVAL;
 		goto out;
 	}
 	ret = kpr_netns_enter(ctx.netns);
+	if (!ret && c->socket_lb == 1)
+		ret = kpr_netns_cookie(&c->netns_cookie);
 	if (ret)
 		goto out;
-	set = kpr_config_change_any(&c);
+	set = kpr_config_change_any(c);
 	ret = kpr_ctx_state_open(&st, &ctx, set ? KPR_OPEN_WRITE : 0);
 	if (ret)
 		goto out;
@@ -266,14 +293,13 @@ int main(int argc, char **argv)
 	if (ret)
 		goto out;
 	cfg = old;
-	changed = kpr_config_change_apply(&c, &cfg);
-	if (changed && !ctx.dry_run)
-		ret = kpr_config_apply(&st, &old, &cfg);
+	changed = kpr_config_change_apply(c, &cfg);
+	ret = kpr_sock_config_apply(&st, &old, &cfg, c->socket_lb, c->cgroup, ctx.dry_run, &changed);
 	if (ret)
 		goto out;
 	out_changed(changed);
 	out_bool("dry_run", NULL, ctx.dry_run);
-	print_change(&c, &cfg);
+	print_change(c, &cfg);
 	out_text("%s\n", !changed ? "(unchanged)" :
 		 ctx.dry_run ? "(dry run: nothing was changed)" : "(changed)");
 out:

@@ -13,13 +13,13 @@
 #include "core/util.h"
 #include "dev/xdp.h"
 
-enum { OPT_MODE = 0x1000, OPT_DETACH, OPT_STATUS, OPT_NODE_IP };
+enum { OPT_MODE = 0x1000, OPT_DETACH, OPT_STATUS, OPT_NODE_IP, OPT_INTERNAL };
 
 #define MAX_NODE_IPS 64
 
 struct args {
 	enum kpr_xdp_mode mode;
-	bool detach, status;
+	bool detach, status, internal;
 	const char *node_ip[MAX_NODE_IPS];
 	int n_node_ip;
 };
@@ -29,6 +29,8 @@ static const struct kpr_opt opts[] = {
 	  .type = KPR_OPT_ENUM, .names = kpr_xdp_modes },
 	{ "detach", 'd', NULL, "detach from DEV... (from every device when none is given)", OPT_DETACH, .type = KPR_OPT_FLAG },
 	{ "status", 's', NULL, "list every attachment of the pin root, per network namespace", OPT_STATUS, .type = KPR_OPT_FLAG },
+	{ "internal", 0, NULL, "DEV... are pods' host-side veths: ClusterIPs served there (see --sock-hostns-only)",
+	  OPT_INTERNAL, .type = KPR_OPT_FLAG },
 	{ "node-ip", 0, "ADDR", "one more node address for NodePort frontends (repeatable)", OPT_NODE_IP,
 	  .type = KPR_OPT_ADDR },
 	{ NULL },
@@ -47,6 +49,9 @@ static int handle(void *priv, int id, const struct kpr_optval *v)
 		return 0;
 	case OPT_STATUS:
 		a->status = true;
+		return 0;
+	case OPT_INTERNAL:
+		a->internal = true;
 		return 0;
 	case OPT_NODE_IP:
 		if (a->n_node_ip == MAX_NODE_IPS) {
@@ -80,6 +85,7 @@ static void print_dev(const struct kpr_xdp_dev *d, const char *action)
 	out_str("mode", " %s", d->ifindex ? kpr_xdp_mode_name(d->mode) : "gone");
 	if (d->fallback)
 		out_bool("fallback", " (native refused)", true);
+	out_bool("internal", d->internal ? " internal" : NULL, d->internal);
 	out_uint("prog_id", " prog %llu", d->prog_id);
 	out_uint("link_id", " link %llu\n", d->link_id);
 	out_obj_close();
@@ -132,7 +138,7 @@ static int status(struct kpr_state *st)
 	struct kpr_node_addr_ent *addrs;
 	struct kpr_attachment *att;
 	struct kpr_xdp_dev *v;
-	size_t n;
+	size_t n, k = 0;
 	int ret;
 
 	/* this netns's XDP devices, as before --status listed every hook */
@@ -140,9 +146,14 @@ static int status(struct kpr_state *st)
 	if (ret)
 		return ret;
 	out_arr_open("devices");
-	for (size_t i = 0; i < n && out_json(); i++)
-		print_dev(&v[i], NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (out_json())
+			print_dev(&v[i], NULL);
+		else if (v[i].internal)
+			out_text("%s%s", k++ ? " " : "internal devices: ", v[i].name);
+	}
 	out_arr_close();
+	out_text("%s", k ? "\n" : "");
 	free(v);
 
 	ret = kpr_attach_list(st->root, true, &att, &n);
@@ -187,8 +198,9 @@ int main(int argc, char **argv)
 	ret = kpr_parse_args(&tool, &a, argc, argv, &ctx);
 	if (ret)
 		goto out;
-	if (a.status + a.detach > 1 || (a.status && (ctx.argc || a.n_node_ip))) {
-		kpr_err("--status takes no device; --detach and --status go alone");
+	if (a.status + a.detach > 1 || ((a.status || a.detach || !ctx.argc) && a.internal) ||
+	    (a.status && (ctx.argc || a.n_node_ip))) {
+		kpr_err("--status takes no device; --detach and --status go alone; --internal needs DEV...");
 		ret = -EINVAL;
 		goto out;
 	}
@@ -247,6 +259,7 @@ int main(int argc, char **argv)
 				out_text("removed %d pins of gone devices or cgroups\n", ret);
 		}
 	} else {
+		x.internal = a.internal;
 		for (int i = 0; i < ctx.argc; i++) {
 			struct kpr_xdp_dev d;
 

@@ -14,10 +14,7 @@ setup() {
 	# the backends live on lo of the namespace; the frontend is nowhere
 	ip -n "$NS" addr add 10.91.0.5/32 dev lo
 	ip -n "$NS" addr add 10.91.0.6/32 dev lo
-	cg2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
-	[ -n "$cg2" ] || fail "no cgroup2 mount"
-	CG=$cg2/kpr-test-$$-$BATS_TEST_NUMBER
-	mkdir "$CG"
+	cgroup_child kpr-test
 }
 
 teardown() {

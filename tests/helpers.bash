@@ -125,3 +125,14 @@ assert_docs_match_help() {
 	) >"$BATS_TEST_TMPDIR/comp"
 	diff -u "$BATS_TEST_TMPDIR/help" "$BATS_TEST_TMPDIR/comp" || fail "completions/$tool and --help differ"
 }
+
+# A child cgroup for a test's cgroup hooks, never the cgroup2 root (every
+# process of the machine sits there): creates it and sets CG to its path;
+# the caller's teardown removes it (rmdir "$CG").
+cgroup_child() {	# NAME
+	local cg2
+	cg2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+	[ -n "$cg2" ] || fail "no cgroup2 mount: cgroup hooks cannot be tested"
+	CG=$cg2/$1-$$-$BATS_TEST_NUMBER
+	mkdir "$CG"
+}

@@ -8,6 +8,7 @@ setup() {
 }
 
 teardown() {
+	[ -n "${CG:-}" ] && rmdir "$CG" 2>/dev/null
 	kpr_root_teardown
 }
 
@@ -68,8 +69,7 @@ teardown() {
 @test "switches the datapath does not have yet are unknown options: exit 2, nothing changed" {
 	svc-add -q 10.0.0.1:80 10.1.0.1:80
 	maps_snapshot "$BATS_TEST_TMPDIR/before"
-	for args in "--dsr-dispatch ipip" "--socket-lb on" "--cgroup /sys/fs/cgroup" \
-		    "--sock-hostns-only on" "--icmp-echo off --dsr-dispatch opt"; do
+	for args in "--dsr-dispatch ipip" "--icmp-echo off --dsr-dispatch opt"; do
 		run lb-mode $args
 		assert_failure 2
 		assert_output --partial "unknown option '--"
@@ -77,7 +77,7 @@ teardown() {
 	run lb-mode --help
 	assert_success
 	assert_output --partial -- "--nat-ports"
-	for o in --dsr-dispatch --socket-lb --cgroup --sock-hostns-only; do
+	for o in --dsr-dispatch; do
 		refute_output --partial -- "$o "
 	done
 	maps_snapshot "$BATS_TEST_TMPDIR/after"
@@ -181,4 +181,39 @@ teardown() {
 	assert_output --partial "use one of 251, 509"
 	maps_snapshot "$BATS_TEST_TMPDIR/after"
 	cmp "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
+}
+
+@test "--sock-hostns-only sets, shows and is idempotent; socket LB is off by default" {
+	svc-add -q 10.0.0.1:80 10.1.0.1:80
+	run lb-mode -j
+	assert_success
+	jq -e '.socket_lb == false and .sock_hostns_only == false and .socket_lb_cgroups == []' <<<"$output"
+	run lb-mode --sock-hostns-only on -j
+	assert_success
+	jq -e '.changed and .sock_hostns_only' <<<"$output"
+	run lb-mode --sock-hostns-only on -j
+	jq -e '.changed == false' <<<"$output"
+	run lb-mode
+	assert_line --regexp '^Socket LB: +off'
+	assert_line --regexp '^Socket LB host netns only: +on'
+}
+
+@test "--socket-lb: --cgroup alone, a cgroup that is not one, and --dry-run change nothing" {
+	svc-add -q 10.0.0.1:80 10.1.0.1:80
+	cgroup_child kpr-lbm
+	maps_snapshot "$BATS_TEST_TMPDIR/before"
+	run lb-mode --cgroup "$CG"
+	assert_failure 2
+	assert_output --partial "--cgroup goes with --socket-lb on"
+	run lb-mode --socket-lb off --cgroup "$CG"
+	assert_failure 2
+	run lb-mode --socket-lb on --cgroup "$BATS_TEST_TMPDIR"
+	assert_failure 2
+	assert_output --partial "not a cgroup2 directory"
+	run lb-mode -n --socket-lb on --cgroup "$CG" -j
+	assert_success
+	jq -e '.changed and .dry_run' <<<"$output"
+	maps_snapshot "$BATS_TEST_TMPDIR/after"
+	cmp "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
+	[ ! -e "$KPR_PIN_ROOT/links" ] || [ -z "$(ls "$KPR_PIN_ROOT/links")" ]
 }

@@ -181,6 +181,27 @@ xdp_of() {	# the XDP program line of ip link, empty when none
 	assert_failure 2
 }
 
+@test "--internal marks the devices internal, as --status shows; an attach without it unmarks them; misuse is exit 2" {
+	run xdp-attach -N "$NS" --mode generic --internal eth0 -j
+	assert_success
+	jq -e '.changed and .devices[0].internal' <<<"$output"
+	run xdp-attach -N "$NS" --mode generic --internal eth0 -j
+	jq -e '.changed == false' <<<"$output"
+	run xdp-attach -N "$NS" --status
+	assert_line "internal devices: eth0"
+	run xdp-attach -N "$NS" --status -j
+	jq -e '.devices[0].internal' <<<"$output"
+	maps_snapshot "$BATS_TEST_TMPDIR/before"
+	for args in "--internal" "--internal --detach eth0" "--internal --status" "--internal --node-ip 192.0.2.7"; do
+		run xdp-attach -N "$NS" $args
+		assert_failure 2
+	done
+	maps_snapshot "$BATS_TEST_TMPDIR/after"
+	cmp "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
+	run xdp-attach -N "$NS" --mode generic eth0 -j
+	jq -e '.changed and (.devices[0].internal | not)' <<<"$output"
+}
+
 @test "--dry-run attaches nothing" {
 	run xdp-attach -N "$NS" -n eth0
 	assert_success

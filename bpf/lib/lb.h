@@ -58,6 +58,15 @@ static __always_inline bool kpr_svc_reachable(const struct kpr_svc *svc,
 	return svc->type != KPR_SVC_CLUSTERIP || (cfg->flags & KPR_CFG_EXTERNAL_CLUSTERIP);
 }
 
+/* Whether ifindex is an internal device, whose traffic comes from the
+ * node's own pods: ClusterIP frontends are theirs to reach. */
+static __always_inline bool kpr_dev_internal(__u32 ifindex)
+{
+	struct kpr_dev_addrs *da = bpf_map_lookup_elem(&dev_addrs, &ifindex);
+
+	return da && (da->flags & KPR_DEV_F_INTERNAL);
+}
+
 /* A backend for a new flow, or 0 when the service has none to offer. */
 static __always_inline __u32 kpr_pick_backend(const struct kpr_svc *svc,
 					      const struct kpr_config *cfg,

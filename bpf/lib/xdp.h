@@ -87,7 +87,7 @@ static __always_inline enum kpr_verdict kpr_xdp_verdict(kpr_ctx_t *ctx)
 		if (!svc)
 			return KPR_PASS;
 	}
-	if (!kpr_svc_reachable(svc, cfg))
+	if (!kpr_svc_reachable(svc, cfg) && !kpr_dev_internal(kpr_ctx_ifindex_in(ctx)))
 		return KPR_PASS;
 	p.now = kpr_now();
 	return kpr_forward(ctx, &p, cfg, svc, p.now);

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/netns.h"
@@ -33,5 +34,21 @@ int kpr_netns_enter(const char *name)
 		kpr_err("cannot enter network namespace %s: %s", name, strerror(errno));
 	}
 	close(fd);
+	return err;
+}
+
+int kpr_netns_cookie(unsigned long long *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len)) {
+		err = -errno;
+		kpr_err("cannot read the network namespace's cookie (SO_NETNS_COOKIE): %s",
+			strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
 	return err;
 }

@@ -10,4 +10,8 @@
  */
 int kpr_netns_enter(const char *name);
 
+/* The calling thread's network namespace as bpf_get_netns_cookie() names
+ * it (SO_NETNS_COOKIE), for the datapath to tell it from others. */
+int kpr_netns_cookie(unsigned long long *cookie);
+
 #endif

@@ -84,6 +84,8 @@ static const struct {
 	{ BPF_CGROUP_UDP6_RECVMSG, "recvmsg6" },
 	{ BPF_CGROUP_INET4_GETPEERNAME, "getpeername4" },
 	{ BPF_CGROUP_INET6_GETPEERNAME, "getpeername6" },
+	{ BPF_CGROUP_INET4_POST_BIND, "post_bind4" },
+	{ BPF_CGROUP_INET6_POST_BIND, "post_bind6" },
 	{ BPF_CGROUP_INET_SOCK_RELEASE, "sock_release" },
 };
 
@@ -631,7 +633,7 @@ int kpr_detach_dev(const char *root, const char *dev, bool dry_run)
 	return found ? KPR_DELETED : KPR_UNCHANGED;
 }
 
-static int cgroup_open(const char *cgroup, unsigned long long *ino)
+static int cgroup_open(const char *cgroup, bool allow_root, unsigned long long *ino)
 {
 	struct statfs sf;
 	struct stat s;
@@ -648,7 +650,7 @@ static int cgroup_open(const char *cgroup, unsigned long long *ino)
 		err = -EINVAL;
 		goto err;
 	}
-	if (s.st_ino == 1) {
+	if (s.st_ino == 1 && !allow_root) {
 		kpr_err("refusing the cgroup2 root %s: give a child cgroup", cgroup);
 		err = -EINVAL;
 		goto err;
@@ -666,7 +668,7 @@ static void cgroup_pin(const char *root, unsigned long long ino, enum bpf_attach
 	snprintf(buf, len, "%s/links/" PFX_CGROUP "%llu-%s", root, ino, kpr_cgroup_type_name(type));
 }
 
-int kpr_attach_cgroup(const char *root, const char *cgroup, int prog_fd,
+int kpr_attach_cgroup(const char *root, const char *cgroup, bool allow_root, int prog_fd,
 		      enum bpf_attach_type type, struct kpr_attachment *out)
 {
 	char path[PATH_MAX];
@@ -678,7 +680,7 @@ int kpr_attach_cgroup(const char *root, const char *cgroup, int prog_fd,
 		kpr_err("cgroup attach type %d is not one kpr attaches", type);
 		return -EINVAL;
 	}
-	cg = cgroup_open(cgroup, &ino);
+	cg = cgroup_open(cgroup, allow_root, &ino);
 	if (cg < 0)
 		return cg;
 	snprintf(path, sizeof(path), "%s/links", root);
@@ -730,7 +732,7 @@ int kpr_detach_cgroup(const char *root, const char *cgroup, enum bpf_attach_type
 
 	if (!kpr_cgroup_type_name(type))
 		return -EINVAL;
-	cg = cgroup_open(cgroup, &ino);
+	cg = cgroup_open(cgroup, true, &ino);
 	if (cg < 0)
 		return cg;
 	close(cg);
@@ -739,6 +741,11 @@ int kpr_detach_cgroup(const char *root, const char *cgroup, enum bpf_attach_type
 		return KPR_UNCHANGED;
 	err = unpin_link(path);
 	return err ?: KPR_DELETED;
+}
+
+int kpr_detach_attachment(const struct kpr_attachment *a)
+{
+	return unpin_link(a->pin);
 }
 
 /* --- listing --- */
@@ -907,27 +914,38 @@ static int find_cg(const char *path, const struct stat *s, int flag, struct FTW 
 	return 1;
 }
 
-/* The path of the cgroup2 directory with inode ino, "" when not found. */
-static void cgroup_path(unsigned long long ino, char *buf, size_t len)
+int kpr_cgroup2_mount(char *buf, size_t len)
 {
 	struct mntent *m;
 	FILE *f = setmntent("/proc/self/mounts", "r");
+	int err = -ENOENT;
 
 	*buf = 0;
 	while (f && (m = getmntent(f)))
-		if (!strcmp(m->mnt_type, "cgroup2"))
+		if (!strcmp(m->mnt_type, "cgroup2")) {
+			snprintf(buf, len, "%s", m->mnt_dir);
+			err = 0;
 			break;
-	if (!f || !m)
-		goto out;
+		}
+	if (f)
+		endmntent(f);
+	return err;
+}
+
+/* The path of the cgroup2 directory with inode ino, "" when not found. */
+static void cgroup_path(unsigned long long ino, char *buf, size_t len)
+{
+	char mnt[PATH_MAX];
+
+	*buf = 0;
+	if (kpr_cgroup2_mount(mnt, sizeof(mnt)))
+		return;
 	want_cg = ino;
 	found_cg = NULL;
-	nftw(m->mnt_dir, find_cg, 16, FTW_PHYS | FTW_MOUNT);
+	nftw(mnt, find_cg, 16, FTW_PHYS | FTW_MOUNT);
 	if (found_cg)
 		snprintf(buf, len, "%s", found_cg);
 	free(found_cg);
-out:
-	if (f)
-		endmntent(f);
 }
 
 static int cmp_att(const void *pa, const void *pb)

@@ -93,10 +93,16 @@ int kpr_detach_dev(const char *root, const char *dev, bool dry_run);
 int kpr_attach_get(const char *root, enum kpr_hook hook, const char *dev,
 		   struct kpr_attachment *out);
 
-/* A cgroup link on the cgroup2 directory CGROUP (never the root: -EINVAL). */
-int kpr_attach_cgroup(const char *root, const char *cgroup, int prog_fd,
+/* A cgroup link on the cgroup2 directory CGROUP; its root only with
+ * allow_root (-EINVAL otherwise): a hook there sees every process. */
+int kpr_attach_cgroup(const char *root, const char *cgroup, bool allow_root, int prog_fd,
 		      enum bpf_attach_type type, struct kpr_attachment *out);
 int kpr_detach_cgroup(const char *root, const char *cgroup, enum bpf_attach_type type);
+/* Detaches what kpr_attach_list() found (its link, then its pin): a
+ * cgroup's hook even when the cgroup can no longer be named. */
+int kpr_detach_attachment(const struct kpr_attachment *a);
+/* Where the cgroup2 hierarchy is mounted (its root), -ENOENT when nowhere. */
+int kpr_cgroup2_mount(char *buf, size_t len);
 
 /*
  * Every attachment pinned under root, sorted by netns, device and hook, then

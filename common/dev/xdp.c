@@ -111,18 +111,30 @@ static int accept_local(const char *dev)
 	return 0;
 }
 
+/* The KPR_DEV_F_* of device ifindex as last attached, 0 when none. */
+static __u8 dev_flags(struct kpr_state *st, unsigned int ifindex)
+{
+	struct kpr_dev_addrs da;
+	__u32 idx = ifindex;
+
+	return bpf_map_lookup_elem(st->dev_addrs, &idx, &da) ? 0 : da.flags;
+}
+
 int kpr_xdp_attach(struct kpr_xdp *x, const char *dev, enum kpr_xdp_mode mode, bool dry_run,
 		   struct kpr_xdp_dev *out)
 {
 	struct kpr_attachment a = {}, t = {};
+	__u8 flags = x->internal ? KPR_DEV_F_INTERNAL : 0;
 	unsigned int ifindex;
-	int ret, tc, err;
+	int ret, tc, err, upd;
 
 	memset(out, 0, sizeof(*out));
 	ret = kpr_xdp_dev_check(dev);
 	if (ret)
 		return ret;
 	ifindex = if_nametoindex(dev);
+	/* becoming internal or external is an update, links unchanged or not */
+	upd = dev_flags(x->st, ifindex) != flags ? KPR_UPDATED : KPR_UNCHANGED;
 	if (!dry_run) {
 		ret = load(x);
 		if (ret)
@@ -148,15 +160,16 @@ int kpr_xdp_attach(struct kpr_xdp *x, const char *dev, enum kpr_xdp_mode mode, b
 		}
 		return tc;
 	}
+	out->internal = x->internal;
 	if (dry_run)
-		return ret ?: tc;
+		return ret ?: tc ?: upd;
 	/* the addresses may have moved since the last attach */
-	err = kpr_dev_addrs_sync(x->st, dev, ifindex);
+	err = kpr_dev_addrs_sync(x->st, dev, ifindex, flags);
 	if (err)
 		return err;
 	if (ret == KPR_ADDED)
 		accept_local(dev);
-	return ret == KPR_ADDED || tc == KPR_ADDED ? KPR_ADDED : ret ?: tc;
+	return ret == KPR_ADDED || tc == KPR_ADDED ? KPR_ADDED : ret ?: tc ?: upd;
 }
 
 /* Forgets the addresses that came from ifindex (--node-ip ones have 0). */
@@ -214,16 +227,18 @@ int kpr_xdp_list(struct kpr_state *st, struct kpr_xdp_dev **out, size_t *n)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < cnt; i++)
-		if (v[i].hook == KPR_HOOK_XDP)
-			dev_from(&(*out)[k++], &v[i]);
+		if (v[i].hook == KPR_HOOK_XDP) {
+			dev_from(&(*out)[k], &v[i]);
+			(*out)[k++].internal = dev_flags(st, v[i].ifindex) & KPR_DEV_F_INTERNAL;
+		}
 	*n = k;
 	free(v);
 	return 0;
 }
 
-int kpr_dev_addrs_sync(struct kpr_state *st, const char *dev, unsigned int ifindex)
+int kpr_dev_addrs_sync(struct kpr_state *st, const char *dev, unsigned int ifindex, __u8 flags)
 {
-	struct kpr_dev_addrs da = {};
+	struct kpr_dev_addrs da = { .flags = flags };
 	struct ifaddrs *ifa, *i;
 	__u32 idx = ifindex;
 	int err = 0;

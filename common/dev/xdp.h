@@ -24,17 +24,20 @@ struct kpr_xdp_dev {
 	unsigned int link_id;
 	bool fallback;		/* best-effort fell back to generic */
 	bool ours;		/* a kpr link; false: a foreign XDP program */
+	bool internal;		/* KPR_DEV_F_INTERNAL: a pod's host-side veth */
 };
 
 struct kpr_xdp {
 	struct kpr_state *st;
 	struct kpr_xdp_bpf *skel;	/* both loaded on the first attach */
 	struct kpr_tc_bpf *tc_skel;
+	bool internal;		/* the devices attached are internal ones */
 };
 
 /* Checks that DEV exists (-EINVAL, a usage error, after an error naming it). */
 int kpr_xdp_dev_check(const char *dev);
-/* Attaches XDP ingress and tc egress to DEV of this netns. Returns
+/* Attaches XDP ingress and tc egress to DEV of this netns, an internal
+ * device when x->internal. Returns
  * KPR_ADDED, KPR_UPDATED (same mode, another build of the program: the
  * links switched to this one), KPR_UNCHANGED or -errno; fills *out with the
  * XDP hook. A refused attach leaves what was attached before in place. */
@@ -48,8 +51,9 @@ void kpr_xdp_close(struct kpr_xdp *x);
 /* The devices of this netns with a kpr XDP link pinned, sorted by name. */
 int kpr_xdp_list(struct kpr_state *st, struct kpr_xdp_dev **out, size_t *n);
 
-/* Writes DEV's addresses (ifindex) to node_addrs and dev_addrs. */
-int kpr_dev_addrs_sync(struct kpr_state *st, const char *dev, unsigned int ifindex);
+/* Writes DEV's addresses (ifindex) to node_addrs, and them and flags
+ * (KPR_DEV_F_*) to dev_addrs. */
+int kpr_dev_addrs_sync(struct kpr_state *st, const char *dev, unsigned int ifindex, __u8 flags);
 /* An extra node address for NodePorts (--node-ip); ADDR is v4 or v6. */
 int kpr_node_ip_add(struct kpr_state *st, const char *addr, bool dry_run);
 

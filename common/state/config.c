@@ -67,11 +67,14 @@ void kpr_config_change_init(struct kpr_config_change *c)
 	memset(c, 0, sizeof(*c));
 	c->ext_clusterip = -1;
 	c->icmp_echo = -1;
+	c->socket_lb = -1;
+	c->sock_hostns_only = -1;
 }
 
 bool kpr_config_change_any(const struct kpr_config_change *c)
 {
-	return c->ext_clusterip >= 0 || c->icmp_echo >= 0 || c->nat_min || c->algorithm || c->mode ||
+	return c->ext_clusterip >= 0 || c->icmp_echo >= 0 || c->socket_lb >= 0 ||
+	       c->sock_hostns_only >= 0 || c->nat_min || c->algorithm || c->mode ||
 	       c->maglev_size || c->set_seed;
 }
 
@@ -88,6 +91,11 @@ bool kpr_config_change_apply(const struct kpr_config_change *c, struct kpr_confi
 
 	cfg->flags = set_flag(cfg->flags, KPR_CFG_EXTERNAL_CLUSTERIP, c->ext_clusterip);
 	cfg->flags = set_flag(cfg->flags, KPR_CFG_ICMP_ECHO, c->icmp_echo);
+	cfg->flags = set_flag(cfg->flags, KPR_CFG_SOCKET_LB, c->socket_lb);
+	cfg->flags = set_flag(cfg->flags, KPR_CFG_SOCK_HOSTNS_ONLY, c->sock_hostns_only);
+	/* the node's namespace, for --sock-hostns-only and the bind guard */
+	if (c->socket_lb == 1)
+		cfg->hostns_cookie = c->netns_cookie;
 	if (c->nat_min) {
 		cfg->nat_port_min = c->nat_min;
 		cfg->nat_port_max = c->nat_max;

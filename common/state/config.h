@@ -18,6 +18,10 @@ int kpr_config_write(const struct kpr_state *st, const struct kpr_config *cfg);
 struct kpr_config_change {
 	int ext_clusterip;	/* 0 or 1; -1: leave as it is */
 	int icmp_echo;
+	int socket_lb;
+	int sock_hostns_only;
+	unsigned long long netns_cookie;	/* recorded by socket_lb 1 */
+	const char *cgroup;		/* of socket_lb 1; NULL: the cgroup2 root */
 	__u16 nat_min, nat_max;	/* 0: leave as they are */
 	__u8 algorithm;		/* 0: leave as it is */
 	__u8 mode;		/* enum kpr_mode; 0: leave as it is */

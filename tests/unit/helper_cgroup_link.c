@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "helper_cgroup_link: cannot load %s\n", argv[4]);
 		return 1;
 	}
-	ret = kpr_attach_cgroup(root, argv[2],
+	ret = kpr_attach_cgroup(root, argv[2], false,
 				bpf_program__fd(bpf_object__next_program(obj, NULL)), type, &a);
 	if (ret >= 0)
 		printf("%s %s %s prog %u link %u\n", ret == KPR_ADDED ? "attached" :
