@@ -280,10 +280,16 @@ be6() {
 	run ccurl --local-port 40000 http://$VIP/
 	assert_failure	# the slot still holds 41000's flow
 	lb-mode -q --nat-ports 40000-40001
-	run ccurl --local-port 40001 http://$VIP/
+	# curl closes as soon as Content-Length is read, which can be before
+	# the backend's FIN arrives: the client would then hold the tuple in
+	# TIME_WAIT itself and refuse its own bind. socat reads to the
+	# backend's FIN (shut-none: the client sends none first), so the
+	# client only passes LAST_ACK, which the poll below waits out.
+	run chttp_from 40001
 	assert_success
 	assert_output --partial "peer=10.77.2.1:40001"
-	run ccurl --local-port 40001 http://$VIP/
+	wait_port_free 40001
+	run chttp_from 40001
 	assert_success
 	assert_output --partial "peer=10.77.2.1:40001"
 	[ "$(nat_fail)" -ge 1 ]

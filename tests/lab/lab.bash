@@ -49,6 +49,24 @@ lab_reset() {
 # curl from the client: the echo server's answer ("backend=bN peer=A:P").
 ccurl() { lab client curl -sS -m 3 "$@"; }
 
+# One HTTP/1.0 request to $VIP:80 from the client's PORT, read to the
+# server's FIN: the backend closes first, always.
+chttp_from() {	# PORT
+	printf 'GET / HTTP/1.0\r\n\r\n' |
+		lab client socat -t 3 -T 3 - "TCP4:$VIP:80,sourceport=$1,shut-none"
+}
+
+# Polls until no client socket holds local PORT (a passive closer's
+# LAST_ACK lasts one round trip).
+wait_port_free() {	# PORT
+	local end=$((SECONDS + 5))
+	while [ -n "$(lab client ss -Htan "sport = :$1")" ]; do
+		[ $SECONDS -lt $end ] ||
+			fail "client port $1 still held: $(lab client ss -Htan "sport = :$1")"
+		sleep 0.05
+	done
+}
+
 # One UDP exchange from the client through a connected socket, which only
 # accepts the reply if it comes from the address it was sent to.
 cudp() {	# ADDR PORT [4|6]
