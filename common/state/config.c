@@ -25,6 +25,7 @@ void kpr_config_defaults(struct kpr_config *cfg)
 	cfg->layout = KPR_LAYOUT_VERSION;
 	cfg->mode = KPR_MODE_SNAT;
 	cfg->algorithm = KPR_ALG_RANDOM;
+	cfg->dsr_dispatch = KPR_DISPATCH_OPT;
 	cfg->flags = KPR_CFG_ICMP_ECHO;
 	cfg->maglev_size = KPR_MAGLEV_DEFAULT_SIZE;
 	memcpy(cfg->maglev_seed, default_seed, KPR_SEED_LEN);
