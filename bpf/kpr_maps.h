@@ -204,6 +204,7 @@ struct kpr_flow_key {
 #define KPR_NAT_F_TW		0x20	/* nat slots: the backend's FIN came first, so
 					 * the backend holds the tuple in TIME_WAIT */
 #define KPR_CT_F_MASQ		0x40	/* a masqueraded flow: pod -> outside */
+#define KPR_CT_F_IPIP		0x80	/* a DSR flow dispatched in IPIP */
 
 struct kpr_ct {
 	__u64 last_seen;	/* bpf_ktime_get_coarse_ns() */

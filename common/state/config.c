@@ -76,6 +76,7 @@ bool kpr_config_change_any(const struct kpr_config_change *c)
 {
 	return c->ext_clusterip >= 0 || c->icmp_echo >= 0 || c->socket_lb >= 0 ||
 	       c->sock_hostns_only >= 0 || c->nat_min || c->algorithm || c->mode ||
+	       c->dsr_dispatch ||
 	       c->maglev_size || c->set_seed;
 }
 
@@ -105,6 +106,8 @@ bool kpr_config_change_apply(const struct kpr_config_change *c, struct kpr_confi
 		cfg->algorithm = c->algorithm;
 	if (c->mode)
 		cfg->mode = c->mode;
+	if (c->dsr_dispatch)
+		cfg->dsr_dispatch = c->dsr_dispatch;
 	if (c->maglev_size)
 		cfg->maglev_size = c->maglev_size;
 	if (c->set_seed)
