@@ -14,14 +14,15 @@
 #include <linux/types.h>
 
 #define KPR_MAGIC		0x6b707231	/* "kpr1" */
-#define KPR_LAYOUT_VERSION	9	/* 2: mmapable Maglev tables; 3: revflow folded into
+#define KPR_LAYOUT_VERSION	10	/* 2: mmapable Maglev tables; 3: revflow folded into
 					 * nat; 4: nat an array of port slots; 5: stats count
 					 * nat allocation failures, nat slots who closed first;
 					 * 6: a nat flow may sit in any bucket (homed);
 					 * 7: masq holds devices, masq_native pod and
 					 * non-masquerade CIDRs (masq-ctl); 8: the dsr map (a
 					 * backend's node: flow -> frontend); 9: dev_addrs
-					 * flags (internal devices) */
+					 * flags (internal devices); 10: config's
+					 * dsr_dispatch (opt or ipip) */
 
 /* Default sizes, chosen at creation; lb-mode shows the ones in force. */
 #define KPR_MAX_SERVICES	131072
@@ -99,6 +100,13 @@ enum kpr_mode {
 	KPR_MODE_SNAT,
 	KPR_MODE_DSR,
 	KPR_MODE_HYBRID,	/* lb-mode only: DSR for TCP, SNAT for UDP */
+};
+
+/* How a DSR flow's frontend travels to the backend's node (docs/dsr-wire.md). */
+enum kpr_dsr_dispatch {
+	KPR_DISPATCH_DEFAULT = 0,	/* the option */
+	KPR_DISPATCH_OPT,		/* Cilium's IPv4 option / IPv6 Destination Options */
+	KPR_DISPATCH_IPIP,		/* kpr's outer IPv4/IPv6 header, to the backend's node */
 };
 
 enum kpr_backend_state {
@@ -196,6 +204,7 @@ struct kpr_flow_key {
 #define KPR_NAT_F_TW		0x20	/* nat slots: the backend's FIN came first, so
 					 * the backend holds the tuple in TIME_WAIT */
 #define KPR_CT_F_MASQ		0x40	/* a masqueraded flow: pod -> outside */
+#define KPR_CT_F_IPIP		0x80	/* a DSR flow dispatched in IPIP */
 
 struct kpr_ct {
 	__u64 last_seen;	/* bpf_ktime_get_coarse_ns() */
@@ -285,7 +294,8 @@ struct kpr_config {
 	__u32 layout;		/* KPR_LAYOUT_VERSION */
 	__u8 mode;		/* enum kpr_mode, never DEFAULT */
 	__u8 algorithm;		/* enum kpr_alg, never DEFAULT */
-	__u16 pad0;
+	__u8 dsr_dispatch;	/* enum kpr_dsr_dispatch, never DEFAULT */
+	__u8 pad0;
 	__u32 flags;		/* KPR_CFG_* */
 	__u32 maglev_size;
 	__u8 maglev_seed[KPR_SEED_LEN];

@@ -29,6 +29,7 @@ enum {
 	OPT_MAGLEV_SEED,
 	OPT_NAT_PORTS,
 	OPT_MODE,
+	OPT_DSR_DISPATCH,
 	OPT_SOCKET_LB,
 	OPT_CGROUP,
 	OPT_SOCK_HOSTNS_ONLY,
@@ -37,6 +38,8 @@ enum {
 static const struct kpr_opt opts[] = {
 	{ "mode", 0, NULL, "forwarding of new flows (default snat; hybrid: dsr for TCP); open flows keep theirs", OPT_MODE,
 	  .type = KPR_OPT_ENUM, .names = kpr_modes, .what = "mode" },
+	{ "dsr-dispatch", 0, NULL, "how new DSR flows reach the backend's node (default opt: Cilium's IP option; ipip: an outer header)", OPT_DSR_DISPATCH,
+	  .type = KPR_OPT_ENUM, .names = kpr_dsr_dispatches, .what = "dispatch" },
 	{ "external-clusterip", 0, NULL, "ClusterIP frontends reachable from outside the node", OPT_EXT_CLUSTERIP,
 	  .type = KPR_OPT_ONOFF },
 	{ "icmp-echo", 0, NULL, "answer pings to service addresses (default on)", OPT_ICMP_ECHO,
@@ -87,6 +90,9 @@ static int handle(void *priv, int id, const struct kpr_optval *v)
 	case OPT_MODE:
 		c->mode = (__u8)v->u;
 		return 0;
+	case OPT_DSR_DISPATCH:
+		c->dsr_dispatch = (__u8)v->u;
+		return 0;
 	case OPT_MAGLEV_SIZE:
 		c->maglev_size = (__u32)v->u;
 		return 0;
@@ -112,76 +118,6 @@ static const struct kpr_tool_desc tool = {
 	.handle = handle,
 };
 
-/* "KubeProxyReplacement: Strict [eth0 10.0.0.1 (native XDP, SNAT), ...]" */
-static int print_kpr_line(struct kpr_state *st, const struct kpr_config *cfg)
-{
-	struct kpr_node_addr_ent *addrs;
-	struct kpr_xdp_dev *devs;
-	size_t n, na;
-	int ret;
-
-	ret = kpr_xdp_list(st, &devs, &n);
-	if (ret)
-		return ret;
-	ret = kpr_node_addrs_list(st, &addrs, &na);
-	if (ret) {
-		free(devs);
-		return ret;
-	}
-	out_str(NULL, "%-28s", "KubeProxyReplacement:");
-	out_str(NULL, "%s", n ? "Strict   [" : "Disabled (no device attached: xdp-attach DEV)");
-	out_str("kube_proxy_replacement", NULL, n ? "Strict" : "Disabled");
-	out_arr_open("devices");
-	for (size_t i = 0; i < n; i++) {
-		out_obj_open(NULL);
-		out_str("dev", "%s", devs[i].name);
-		out_arr_open("addrs");
-		for (size_t j = 0; j < na; j++) {
-			char a[KPR_ADDRSTRLEN];
-
-			if (addrs[j].val.ifindex != devs[i].ifindex)
-				continue;
-			kpr_fmt_addr(&addrs[j].key.addr, addrs[j].key.family, a, sizeof(a));
-			out_obj_open(NULL);
-			out_str("addr", " %s", a);
-			out_obj_close();
-		}
-		out_arr_close();
-		out_str("xdp", " (%s XDP", kpr_xdp_mode_name(devs[i].mode));
-		out_str(NULL, ", %s)", kpr_mode_label(cfg->mode));
-		out_str(NULL, "%s", i + 1 < n ? ", " : "]");
-		out_obj_close();
-	}
-	out_arr_close();
-	out_text("\n");
-	free(devs);
-	free(addrs);
-	return 0;
-}
-
-static void line_str(const char *key, const char *label, const char *v)
-{
-	char fmt[64];
-
-	snprintf(fmt, sizeof(fmt), "%-28s%%s\n", label);
-	out_str(key, fmt, v);
-}
-
-static void line_uint(const char *key, const char *label, unsigned long long v)
-{
-	char fmt[64];
-
-	snprintf(fmt, sizeof(fmt), "%-28s%%llu\n", label);
-	out_uint(key, fmt, v);
-}
-
-/* on/off in the text, a boolean in JSON */
-static void onoff(const char *key, const char *label, bool v)
-{
-	line_str(NULL, label, v ? "on" : "off");
-	out_bool(key, NULL, v);
-}
-
 static int show(struct kpr_state *st)
 {
 	struct kpr_stats node;
@@ -192,23 +128,24 @@ static int show(struct kpr_state *st)
 
 	ret = kpr_config_read(st, &cfg);
 	if (!ret)
-		ret = print_kpr_line(st, &cfg);
+		ret = kpr_xdp_show_kpr_line(st, kpr_fwd_label(cfg.mode, cfg.dsr_dispatch));
 	if (ret)
 		return ret;
-	line_str("mode", "Mode:", kpr_mode_name(cfg.mode));
-	line_str("algorithm", "Algorithm:", kpr_alg_name(cfg.algorithm));
-	onoff("external_clusterip", "External ClusterIP:", cfg.flags & KPR_CFG_EXTERNAL_CLUSTERIP);
-	onoff("icmp_echo", "ICMP echo:", cfg.flags & KPR_CFG_ICMP_ECHO);
+	out_line_str("mode", "Mode:", kpr_mode_name(cfg.mode));
+	out_line_str("dsr_dispatch", "DSR dispatch:", kpr_dsr_dispatch_name(cfg.dsr_dispatch));
+	out_line_str("algorithm", "Algorithm:", kpr_alg_name(cfg.algorithm));
+	out_line_bool("external_clusterip", "External ClusterIP:", cfg.flags & KPR_CFG_EXTERNAL_CLUSTERIP);
+	out_line_bool("icmp_echo", "ICMP echo:", cfg.flags & KPR_CFG_ICMP_ECHO);
 	ret = kpr_sock_show(st, &cfg);
 	if (ret)
 		return ret;
 	ret = kpr_masq_flags(st, &masq);
 	if (ret)
 		return ret;
-	onoff("masquerade_ipv4", "Masquerade IPv4 (masq-ctl):", masq & KPR_MASQ_V4);
-	onoff("masquerade_ipv6", "Masquerade IPv6 (masq-ctl):", masq & KPR_MASQ_V6);
-	line_uint("maglev_table_size", "Maglev table size:", cfg.maglev_size);
-	line_str("maglev_seed", "Maglev seed:", kpr_maglev_seed_fmt(cfg.maglev_seed, seed, sizeof(seed)));
+	out_line_bool("masquerade_ipv4", "Masquerade IPv4 (masq-ctl):", masq & KPR_MASQ_V4);
+	out_line_bool("masquerade_ipv6", "Masquerade IPv6 (masq-ctl):", masq & KPR_MASQ_V6);
+	out_line_uint("maglev_table_size", "Maglev table size:", cfg.maglev_size);
+	out_line_str("maglev_seed", "Maglev seed:", kpr_maglev_seed_fmt(cfg.maglev_seed, seed, sizeof(seed)));
 	out_uint("nat_port_min", "NAT ports:                  %llu", cfg.nat_port_min);
 	out_uint("nat_port_max", "-%llu\n", cfg.nat_port_max);
 	out_uint("ct_timeout_tcp", "CT timeouts:                TCP %llus", cfg.ct_timeout_tcp);
@@ -225,7 +162,7 @@ static int show(struct kpr_state *st)
 	ret = kpr_svc_stats(st, KPR_STATS_NODE, 0, &node);
 	if (ret)
 		return ret;
-	line_uint("nat_alloc_failures", "NAT allocation failures:", node.nat_fail);
+	out_line_uint("nat_alloc_failures", "NAT allocation failures:", node.nat_fail);
 	return 0;
 }
 
@@ -235,25 +172,27 @@ static void print_change(const struct kpr_config_change *c, const struct kpr_con
 	char seed[32];
 
 	if (c->ext_clusterip >= 0)
-		onoff("external_clusterip", "External ClusterIP:", c->ext_clusterip);
+		out_line_bool("external_clusterip", "External ClusterIP:", c->ext_clusterip);
 	if (c->icmp_echo >= 0)
-		onoff("icmp_echo", "ICMP echo:", c->icmp_echo);
+		out_line_bool("icmp_echo", "ICMP echo:", c->icmp_echo);
 	if (c->socket_lb >= 0)
-		onoff("socket_lb", "Socket LB:", c->socket_lb);
+		out_line_bool("socket_lb", "Socket LB:", c->socket_lb);
 	if (c->sock_hostns_only >= 0)
-		onoff("sock_hostns_only", "Socket LB host netns only:", c->sock_hostns_only);
+		out_line_bool("sock_hostns_only", "Socket LB host netns only:", c->sock_hostns_only);
 	if (c->nat_min) {
 		out_uint("nat_port_min", "NAT ports:                  %llu", cfg->nat_port_min);
 		out_uint("nat_port_max", "-%llu\n", cfg->nat_port_max);
 	}
 	if (c->mode)
-		line_str("mode", "Mode:", kpr_mode_name(cfg->mode));
+		out_line_str("mode", "Mode:", kpr_mode_name(cfg->mode));
+	if (c->dsr_dispatch)
+		out_line_str("dsr_dispatch", "DSR dispatch:", kpr_dsr_dispatch_name(cfg->dsr_dispatch));
 	if (c->algorithm)
-		line_str("algorithm", "Algorithm:", kpr_alg_name(cfg->algorithm));
+		out_line_str("algorithm", "Algorithm:", kpr_alg_name(cfg->algorithm));
 	if (c->maglev_size)
-		line_uint("maglev_table_size", "Maglev table size:", cfg->maglev_size);
+		out_line_uint("maglev_table_size", "Maglev table size:", cfg->maglev_size);
 	if (c->set_seed)
-		line_str("maglev_seed", "Maglev seed:",
+		out_line_str("maglev_seed", "Maglev seed:",
 			 kpr_maglev_seed_fmt(cfg->maglev_seed, seed, sizeof(seed)));
 }
 

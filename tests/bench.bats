@@ -14,7 +14,10 @@ load helpers
 	# path that passes and six that forward; and masquerade's: two
 	# packets masqueraded at tc egress, one left alone, the reply forwarded
 	[ "$(grep -c 'not for a service.*\[PASS\]' <<<"$output")" -eq 3 ]
-	[ "$(grep -c '\[REDIRECT\]' <<<"$output")" -eq 19 ]
+	# 19, and the DSR round's SNAT SYN and established, DSR opt and ipip SYN and established
+	[ "$(grep -c '\[REDIRECT\]' <<<"$output")" -eq 25 ]
+	[ "$(grep -cE '^DSR +DSR (opt|ipip): .*\[REDIRECT\]' <<<"$output")" -eq 4 ]
+	[ "$(grep -c '^DSR  *backend: .*\[PASS\]' <<<"$output")" -eq 3 ]
 	[ "$(grep -c '^masquerade .*\[TC_ACT_OK\]' <<<"$output")" -eq 3 ]
 	assert_output --regexp 'masquerade: reply, back to the pod.*\[REDIRECT\]'
 	assert_output --partial "1 service, Maglev"

@@ -15,7 +15,7 @@ teardown() {
 @test "--help names every option" {
 	run lb-mode --help
 	assert_success
-	for o in --mode --external-clusterip --icmp-echo --algorithm --nat-ports --netns --dry-run; do
+	for o in --mode --dsr-dispatch --external-clusterip --icmp-echo --algorithm --nat-ports --netns --dry-run; do
 		assert_output --partial -- "$o"
 	done
 }
@@ -66,24 +66,6 @@ teardown() {
 	diff -u "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
 }
 
-@test "switches the datapath does not have yet are unknown options: exit 2, nothing changed" {
-	svc-add -q 10.0.0.1:80 10.1.0.1:80
-	maps_snapshot "$BATS_TEST_TMPDIR/before"
-	for args in "--dsr-dispatch ipip" "--icmp-echo off --dsr-dispatch opt"; do
-		run lb-mode $args
-		assert_failure 2
-		assert_output --partial "unknown option '--"
-	done
-	run lb-mode --help
-	assert_success
-	assert_output --partial -- "--nat-ports"
-	for o in --dsr-dispatch; do
-		refute_output --partial -- "$o "
-	done
-	maps_snapshot "$BATS_TEST_TMPDIR/after"
-	cmp "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
-}
-
 @test "--mode sets the node's forwarding mode, idempotent; a bad one is exit 2 with the maps unchanged" {
 	svc-add -q 10.0.0.1:80 10.1.0.1:80
 	for m in dsr hybrid snat; do
@@ -102,6 +84,35 @@ teardown() {
 		assert_output --partial "snat, dsr, hybrid"
 	done
 	run lb-mode -n --mode dsr
+	assert_success
+	maps_snapshot "$BATS_TEST_TMPDIR/after"
+	cmp "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
+}
+
+@test "--dsr-dispatch sets how DSR flows travel, shown in the KubeProxyReplacement line and JSON; a bad one is exit 2 with the maps unchanged" {
+	svc-add -q 10.0.0.1:80 10.1.0.1:80
+	run lb-mode -j
+	[ "$(jq -r .dsr_dispatch <<<"$output")" = opt ] || fail "default: $output"
+	lb-mode -q --mode dsr
+	for d in ipip opt; do
+		run lb-mode --dsr-dispatch $d -j
+		assert_success
+		[ "$(jq -r .changed <<<"$output")" = true ] || fail "$d: $output"
+		run lb-mode -j
+		[ "$(jq -r .dsr_dispatch <<<"$output")" = $d ] || fail "$d: $output"
+		run lb-mode --dsr-dispatch $d -j
+		[ "$(jq -r .changed <<<"$output")" = false ] || fail "$d twice: $output"
+	done
+	lb-mode -q --dsr-dispatch ipip
+	run lb-mode
+	assert_output --regexp "DSR dispatch: +ipip"
+	maps_snapshot "$BATS_TEST_TMPDIR/before"
+	for bad in IPIP opts "" geneve; do
+		run lb-mode --dsr-dispatch "$bad"
+		assert_failure 2
+		assert_output --partial "opt, ipip"
+	done
+	run lb-mode -n --dsr-dispatch opt
 	assert_success
 	maps_snapshot "$BATS_TEST_TMPDIR/after"
 	cmp "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"

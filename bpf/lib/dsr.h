@@ -8,6 +8,11 @@
  * device, are rewritten at tc egress to come from that frontend, and go
  * straight to the client.
  *
+ * A flow dispatched in kpr's IPIP instead (an outer header from the frontend
+ * to this node, lib/dsr_lb.h) is recorded the same way and loses its outer
+ * header here, on every packet: the stack sees the packet as the option's
+ * dispatch would have brought it, without the option.
+ *
  * The LB side (lib/dsr_lb.h) writes the option; this file reads it, and both
  * share its encoding here.
  */
@@ -166,13 +171,81 @@ static __always_inline void *kpr_dsr_find6(struct ipv6hdr *ip6, void *end, struc
 }
 
 /*
+ * kpr's IPIP dispatch, IPv4 in IPv4: an outer header without options or
+ * fragments, addressed to one of this node's addresses, from the frontend,
+ * whose port is in the ID; the inner header without options or fragments.
+ * Its transport header, or NULL; the inner flow in k, the frontend in fe.
+ */
+static __always_inline void *kpr_dsr_ipip4(struct iphdr *ip, void *end, struct kpr_flow_key *k,
+					    struct kpr_l4addr *fe)
+{
+	struct iphdr *in = (void *)(ip + 1);
+
+	if ((void *)(in + 1) > end || ip->ihl != 5 || in->ihl != 5 || in->version != 4 ||
+	    ((ip->frag_off | in->frag_off) & bpf_htons(KPR_IP_MF | KPR_IP_OFFSET)))
+		return NULL;
+	k->daddr.v4 = ip->daddr;
+	k->family = KPR_FAM_V4;
+	if (!kpr_is_node_addr(k))
+		return NULL;
+	fe->addr.v4 = ip->saddr;
+	fe->port = ip->id;
+	fe->family = KPR_FAM_V4;
+	k->saddr.v4 = in->saddr;
+	k->daddr.v4 = in->daddr;
+	k->proto = in->protocol;
+	return in + 1;
+}
+
+/* IPv6 in IPv6: the frontend's port in the outer flow label's low 16 bits. */
+static __always_inline void *kpr_dsr_ipip6(struct ipv6hdr *ip6, void *end, struct kpr_flow_key *k,
+					    struct kpr_l4addr *fe)
+{
+	struct ipv6hdr *in = (void *)(ip6 + 1);
+
+	if ((void *)(in + 1) > end || in->version != 6)
+		return NULL;
+	__builtin_memcpy(&k->daddr, &ip6->daddr, 16);
+	k->family = KPR_FAM_V6;
+	if (!kpr_is_node_addr(k))
+		return NULL;
+	__builtin_memcpy(&fe->addr, &ip6->saddr, 16);
+	fe->port = bpf_htons((__u16)bpf_ntohl(*(__be32 *)ip6));
+	fe->family = KPR_FAM_V6;
+	__builtin_memcpy(&k->saddr, &in->saddr, 16);
+	__builtin_memcpy(&k->daddr, &in->daddr, 16);
+	k->proto = in->nexthdr;
+	return in + 1;
+}
+
+/* Takes the outer header (len bytes after Ethernet) off: the Ethernet
+ * header moves up to the inner one, whose family is the outer's. */
+static __always_inline enum kpr_verdict kpr_dsr_decap(kpr_ctx_t *ctx, __u32 len)
+{
+	void *data = kpr_ctx_data(ctx), *end = kpr_ctx_data_end(ctx);
+
+	if (data + len + sizeof(struct ethhdr) > end)
+		return KPR_PASS;
+	/* not overlapping: len is 20 or 40, the Ethernet header 14 */
+	__builtin_memcpy(data + len, data, sizeof(struct ethhdr));
+	if (kpr_ctx_adjust_head(ctx, (int)len))
+		return KPR_DROP;	/* the Ethernet header is already moved */
+	return KPR_PASS;
+}
+
+/*
  * XDP ingress, for a packet the service parser left alone (it takes no IP
- * options or extension headers): a TCP SYN or UDP datagram that carries a
- * DSR option where Cilium puts it (the first IPv4 option, of length 8; the
- * first IPv6 extension header, a Destination Options header holding only
- * the option) and names one of our frontends is recorded. Anything else,
- * a truncated option, one of another length, one in a later slot, a TCP
- * segment other than a SYN, is ignored. Every packet passes on.
+ * options, extension headers or tunnels): a TCP SYN or UDP datagram that
+ * carries a DSR option where Cilium puts it (the first IPv4 option, of
+ * length 8; the first IPv6 extension header, a Destination Options header
+ * holding only the option) and names one of our frontends is recorded.
+ * Anything else, a truncated option, one of another length, one in a later
+ * slot, a TCP segment other than a SYN, is ignored. Every packet passes on.
+ *
+ * kpr's IPIP dispatch to this node (kpr_dsr_ipip4/6) from one of our
+ * frontends is recorded by the same rules, and every packet of it, a SYN or
+ * not, passes on without its outer header. Tunnelled packets that are not
+ * kpr's pass as they came, to the kernel's own tunnels.
  */
 static __noinline __attribute__((unused)) enum kpr_verdict kpr_dsr_recv(kpr_ctx_t *ctx)
 {
@@ -180,23 +253,49 @@ static __noinline __attribute__((unused)) enum kpr_verdict kpr_dsr_recv(kpr_ctx_
 	struct ethhdr *eth = data;
 	struct kpr_flow_key k = {};
 	struct kpr_dsr v = {};
+	__u32 decap = 0;
+	bool note = true;
 	__u8 *l4;
 
 	if ((void *)(eth + 1) > end)
 		return KPR_PASS;
-	if (eth->h_proto == bpf_htons(ETH_P_IP))
-		l4 = kpr_dsr_find4((void *)(eth + 1), end, &k, &v.frontend);
-	else if (eth->h_proto == bpf_htons(ETH_P_IPV6))
-		l4 = kpr_dsr_find6((void *)(eth + 1), end, &k, &v.frontend);
-	else
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = (void *)(eth + 1);
+
+		if ((void *)(ip + 1) > end)
+			return KPR_PASS;
+		if (ip->protocol == IPPROTO_IPIP) {
+			decap = sizeof(struct iphdr);
+			l4 = kpr_dsr_ipip4(ip, end, &k, &v.frontend);
+		} else {
+			l4 = kpr_dsr_find4(ip, end, &k, &v.frontend);
+		}
+	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		if ((void *)(ip6 + 1) > end)
+			return KPR_PASS;
+		if (ip6->nexthdr == IPPROTO_IPV6) {
+			decap = sizeof(struct ipv6hdr);
+			l4 = kpr_dsr_ipip6(ip6, end, &k, &v.frontend);
+		} else {
+			l4 = kpr_dsr_find6(ip6, end, &k, &v.frontend);
+		}
+	} else {
 		return KPR_PASS;
+	}
 	if (!l4)
 		return KPR_PASS;
 	if (k.proto == IPPROTO_TCP) {
 		struct tcphdr *th = (void *)l4;
 
-		if ((void *)(th + 1) > end || !th->syn || th->ack)
+		if ((void *)(th + 1) > end)
 			return KPR_PASS;
+		if (!th->syn || th->ack) {
+			if (!decap)
+				return KPR_PASS;
+			note = false;
+		}
 	} else if (k.proto == IPPROTO_UDP) {
 		if ((void *)(l4 + sizeof(struct udphdr)) > end)
 			return KPR_PASS;
@@ -206,11 +305,13 @@ static __noinline __attribute__((unused)) enum kpr_verdict kpr_dsr_recv(kpr_ctx_
 	v.frontend.proto = k.proto;
 	if (!kpr_dsr_is_frontend(&v.frontend))
 		return KPR_PASS;
-	k.sport = ((__be16 *)l4)[0];
-	k.dport = ((__be16 *)l4)[1];
-	v.last_seen = kpr_now();
-	kpr_dsr_note(&k, &v, v.last_seen);
-	return KPR_PASS;
+	if (note) {
+		k.sport = ((__be16 *)l4)[0];
+		k.dport = ((__be16 *)l4)[1];
+		v.last_seen = kpr_now();
+		kpr_dsr_note(&k, &v, v.last_seen);
+	}
+	return decap ? kpr_dsr_decap(ctx, decap) : KPR_PASS;
 }
 
 /*

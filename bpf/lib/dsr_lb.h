@@ -2,19 +2,26 @@
 /*
  * Direct server return, the LB side (XDP ingress): a flow whose mode is DSR
  * is DNATed to its backend with its source kept, and the frontend travels
- * with it in Cilium's IPv4 option or IPv6 Destination Options header
- * (lib/dsr.h), on a TCP SYN and on every UDP datagram; later TCP segments are known by ct here and by dsr on the
- * backend's node. The reply goes from the backend's node to the client.
+ * with it to the backend's node, as lb-mode --dsr-dispatch says when the
+ * flow begins (ct keeps it):
+ *  - opt: Cilium's IPv4 option or IPv6 Destination Options header
+ *    (lib/dsr.h), on a TCP SYN and on every UDP datagram; later TCP
+ *    segments are known by ct here and by dsr on the backend's node;
+ *  - ipip: every packet of the flow in an outer IPv4 (IPv6) header from the
+ *    frontend to the next hop toward the backend (lib/dsr.h), for fabrics
+ *    that drop IP options. The backend's node takes the outer header off.
+ * The reply goes from the backend's node to the client.
  *
- * A packet the option would push over the egress MTU is answered with ICMP
- * fragmentation needed (ICMPv6 packet too big), carrying the MTU less the
- * option and quoting the packet as the client sent it: the client lowers its path MTU and the next
- * packet fits. The parser takes no IPv4 options, so the option is always
- * the only one and never passes the header's 40 bytes.
+ * A packet the option or the outer header would push over the egress MTU
+ * is answered with ICMP fragmentation needed (ICMPv6 packet too big),
+ * carrying the MTU less that overhead and quoting the packet as the client
+ * sent it: the client lowers its path MTU and the next packet fits. The
+ * parser takes no IPv4 options, so the option is always the only one and
+ * never passes the header's 40 bytes.
  *
  * A backend this node hosts (reached by a device that is not attached) gets
- * no option: this node records the flow in dsr itself, and its own tc egress
- * rewrites the replies.
+ * no option and no outer header: this node records the flow in dsr itself,
+ * and its own tc egress rewrites the replies.
  */
 #ifndef KPR_LIB_DSR_LB_H
 #define KPR_LIB_DSR_LB_H
@@ -33,6 +40,8 @@
 #include "scratch.h"
 
 #define KPR_ICMP_FRAG_NEEDED	4
+#define KPR_IP_DF		0x4000
+#define KPR_DSR_IPIP_TTL	64	/* the outer header's, as IPDEFTTL */
 
 /* Whether a new flow p of service svc goes by DSR: the service's mode, else
  * the node's; hybrid is DSR for TCP only. */
@@ -106,15 +115,86 @@ static __noinline int kpr_dsr_opt6_push(kpr_ctx_t *ctx, const union kpr_addr *fe
 	return 0;
 }
 
-/* Pushes the option of p's family, then points p at the moved headers, for
+/*
+ * kpr's IPIP dispatch, IPv4: an outer header in front of the IPv4 packet,
+ * from the frontend fe to nexthop, the frontend's port in the ID: the outer
+ * header has DF set, so its ID names no fragment (RFC 6864). 0, or -1 when
+ * the packet could not grow. Every packet pointer is to be read again.
+ */
+static __noinline int kpr_dsr_ipip4_push(kpr_ctx_t *ctx, const union kpr_addr *fe, __be16 port,
+					 __be32 nexthop)
+{
+	struct iphdr *ip, *in;
+	void *data, *end;
+
+	if (kpr_ctx_adjust_head(ctx, -(int)sizeof(struct iphdr)))
+		return -1;
+	data = kpr_ctx_data(ctx);
+	end = kpr_ctx_data_end(ctx);
+	if (data + sizeof(struct ethhdr) + 2 * sizeof(struct iphdr) > end)
+		return -1;
+	kpr_dsr_move(data, data + sizeof(struct iphdr), sizeof(struct ethhdr));
+	ip = data + sizeof(struct ethhdr);
+	in = ip + 1;
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tos = in->tos;
+	ip->tot_len = bpf_htons(bpf_ntohs(in->tot_len) + sizeof(struct iphdr));
+	ip->id = port;
+	ip->frag_off = bpf_htons(KPR_IP_DF);
+	ip->ttl = KPR_DSR_IPIP_TTL;
+	ip->protocol = IPPROTO_IPIP;
+	ip->saddr = fe->v4;
+	ip->daddr = nexthop;
+	ip->check = 0;
+	ip->check = kpr_csum_full(ip, sizeof(*ip), 0);
+	return 0;
+}
+
+/* The same for IPv6 in IPv6: the frontend's port in the flow label's low
+ * 16 bits, the inner packet's traffic class kept. */
+static __noinline int kpr_dsr_ipip6_push(kpr_ctx_t *ctx, const union kpr_addr *fe, __be16 port,
+					 const union kpr_addr *nexthop)
+{
+	struct ipv6hdr *ip6, *in;
+	void *data, *end;
+	__u32 w;
+
+	if (kpr_ctx_adjust_head(ctx, -(int)sizeof(struct ipv6hdr)))
+		return -1;
+	data = kpr_ctx_data(ctx);
+	end = kpr_ctx_data_end(ctx);
+	if (data + sizeof(struct ethhdr) + 2 * sizeof(struct ipv6hdr) > end)
+		return -1;
+	kpr_dsr_move(data, data + sizeof(struct ipv6hdr), sizeof(struct ethhdr));
+	ip6 = data + sizeof(struct ethhdr);
+	in = ip6 + 1;
+	w = bpf_ntohl(*(__be32 *)in) & 0x0ff00000;
+	*(__be32 *)ip6 = bpf_htonl(0x60000000 | w | bpf_ntohs(port));
+	ip6->payload_len = bpf_htons(bpf_ntohs(in->payload_len) + sizeof(struct ipv6hdr));
+	ip6->nexthdr = IPPROTO_IPV6;
+	ip6->hop_limit = KPR_DSR_IPIP_TTL;
+	__builtin_memcpy(&ip6->saddr, fe, 16);
+	__builtin_memcpy(&ip6->daddr, nexthop, 16);
+	return 0;
+}
+
+/* Pushes the option of p's family, or with ipip the outer header to the
+ * next hop fib names, then points p at the (outer) IP header, for
  * kpr_redirect(). 0, or -1. */
-static __always_inline int kpr_dsr_push(kpr_ctx_t *ctx, struct kpr_pkt *p,
-					const union kpr_addr *fe, __be16 port)
+static __always_inline int kpr_dsr_push(kpr_ctx_t *ctx, struct kpr_pkt *p, const union kpr_addr *fe,
+					__be16 port, bool ipip, const struct bpf_fib_lookup *fib)
 {
 	bool v6 = p->ip6 != NULL;
 	void *data, *end;
+	int rc;
 
-	if (v6 ? kpr_dsr_opt6_push(ctx, fe, port) : kpr_dsr_opt4_push(ctx, fe, port))
+	if (ipip)
+		rc = v6 ? kpr_dsr_ipip6_push(ctx, fe, port, (const union kpr_addr *)fib->ipv6_dst) :
+			  kpr_dsr_ipip4_push(ctx, fe, port, fib->ipv4_dst);
+	else
+		rc = v6 ? kpr_dsr_opt6_push(ctx, fe, port) : kpr_dsr_opt4_push(ctx, fe, port);
+	if (rc)
 		return -1;
 	data = kpr_ctx_data(ctx);
 	end = kpr_ctx_data_end(ctx);
@@ -150,16 +230,19 @@ static __always_inline enum kpr_verdict kpr_dsr_too_big(kpr_ctx_t *ctx, struct k
 }
 
 /*
- * A packet of a DSR flow to backend be (be_id), a new flow when new_flow:
- * its ct entry (mode DSR, no nat port), then client -> backend, the option
- * when it carries one, and on to the backend's node.
+ * A packet of a DSR flow to backend be (be_id): a new flow when ce is NULL,
+ * which gets its ct entry (mode DSR, the node's dispatch, no nat port);
+ * else the flow of ce, in the dispatch it began with. Then client ->
+ * backend, the option when it carries one (every packet's outer header with
+ * ipip), and on to the backend's node.
  */
 static __always_inline enum kpr_verdict kpr_dsr_forward(kpr_ctx_t *ctx, struct kpr_pkt *p,
 							const struct kpr_svc *svc, __u32 be_id,
-							const struct kpr_backend *be, bool new_flow)
+							const struct kpr_backend *be,
+							const struct kpr_ct *ce)
 {
 	struct kpr_scratch *x = kpr_scratch();
-	bool opt, local = false;
+	bool new_flow = !ce, opt, ipip, local = false;
 	__u32 svc_id = svc->id, over;
 	union kpr_addr fe;
 	__be16 fe_port;
@@ -167,8 +250,14 @@ static __always_inline enum kpr_verdict kpr_dsr_forward(kpr_ctx_t *ctx, struct k
 
 	if (!x)
 		return KPR_PASS;
-	opt = p->key.proto == IPPROTO_UDP || kpr_tcp_syn(p);
-	over = !opt ? 0 : p->ip6 ? KPR_DSR_EXT6_LEN : KPR_DSR_OPT4_LEN;
+	ipip = ce ? !!(ce->flags & KPR_CT_F_IPIP) : p->cfg->dsr_dispatch == KPR_DISPATCH_IPIP;
+	opt = ipip || p->key.proto == IPPROTO_UDP || kpr_tcp_syn(p);
+	if (!opt)
+		over = 0;
+	else if (ipip)
+		over = p->ip6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	else
+		over = p->ip6 ? KPR_DSR_EXT6_LEN : KPR_DSR_OPT4_LEN;
 	rc = kpr_fib_cached(ctx, p, &be->be.addr, &x->fib, NULL);
 	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
 		return kpr_dsr_too_big(ctx, p, svc_id, x->fib.mtu_result - over);
@@ -183,14 +272,14 @@ static __always_inline enum kpr_verdict kpr_dsr_forward(kpr_ctx_t *ctx, struct k
 	if (new_flow) {
 		x->ct = (struct kpr_ct){
 			.last_seen = p->now, .backend_id = be_id, .svc_id = svc_id,
-			.flags = KPR_CT_F_DSR | kpr_tcp_close_flags(p),
+			.flags = KPR_CT_F_DSR | (ipip ? KPR_CT_F_IPIP : 0) | kpr_tcp_close_flags(p),
 		};
 		kpr_ct_create(&p->key, &x->ct);
 		kpr_affinity_put(svc, &p->key, be_id, p->now, &x->ak, &x->av);
 	}
 	fe = p->key.daddr;
 	fe_port = p->key.dport;
-	if (local && opt) {
+	if (local && (p->key.proto == IPPROTO_UDP || kpr_tcp_syn(p))) {
 		x->fk = p->key;
 		x->fk.daddr = be->be.addr;
 		x->fk.dport = be->be.port;
@@ -203,7 +292,7 @@ static __always_inline enum kpr_verdict kpr_dsr_forward(kpr_ctx_t *ctx, struct k
 		kpr_dsr_note(&x->fk, &x->dsr, p->now);
 	}
 	kpr_rewrite(ctx, p, &p->key.saddr, p->key.sport, &be->be.addr, be->be.port);
-	if (opt && !local && kpr_dsr_push(ctx, p, &fe, fe_port))
+	if (opt && !local && kpr_dsr_push(ctx, p, &fe, fe_port, ipip, &x->fib))
 		goto drop;
 	kpr_stats_fwd(svc_id, be_id, p->len, new_flow);
 	return kpr_redirect(ctx, p, &x->fib, rc);

@@ -80,6 +80,7 @@ struct kpr_nh {
 	__u8 has_snat;
 	__u8 pad;
 	union kpr_addr snat;	/* the egress device's address, for SNAT */
+	union kpr_addr nexthop;	/* the gateway, or the destination itself (DSR's IPIP) */
 };
 
 #define KPR_NH_TTL_NS	1000000000ull
@@ -114,6 +115,11 @@ static __noinline int kpr_fib_cached(kpr_ctx_t *ctx, const struct kpr_pkt *p,
 		fib->mtu_result = nh->mtu;	/* as the kernel's answer gives it */
 		__builtin_memcpy(fib->smac, nh->smac, ETH_ALEN);
 		__builtin_memcpy(fib->dmac, nh->dmac, ETH_ALEN);
+		/* where the kernel's answer puts it */
+		if (p->ip6)
+			__builtin_memcpy(fib->ipv6_dst, &nh->nexthop, 16);
+		else
+			fib->ipv4_dst = nh->nexthop.v4;
 		if (snat) {
 			if (!nh->has_snat)
 				return KPR_FIB_NO_SNAT;
@@ -148,6 +154,10 @@ static __noinline int kpr_fib_cached(kpr_ctx_t *ctx, const struct kpr_pkt *p,
 	v.mtu = fib->mtu_result;
 	__builtin_memcpy(v.smac, fib->smac, ETH_ALEN);
 	__builtin_memcpy(v.dmac, fib->dmac, ETH_ALEN);
+	if (p->ip6)
+		__builtin_memcpy(&v.nexthop, fib->ipv6_dst, 16);
+	else
+		v.nexthop.v4 = fib->ipv4_dst;
 	bpf_map_update_elem(&nh_cache, &k, &v, BPF_ANY);
 	return rc;
 }

@@ -157,7 +157,7 @@ static __always_inline enum kpr_verdict kpr_forward(kpr_ctx_t *ctx, struct kpr_p
 
 	/* the mode a flow began with holds until it ends (lib/dsr_lb.h) */
 	if (new_flow ? kpr_dsr_wanted(svc, cfg, p) : !!(ce->flags & KPR_CT_F_DSR))
-		return kpr_dsr_forward(ctx, p, svc, be_id, be, new_flow);
+		return kpr_dsr_forward(ctx, p, svc, be_id, be, new_flow ? NULL : ce);
 
 	/* SNAT to the address of the device the packet leaves by: only an
 	 * attached device has one */

@@ -130,6 +130,26 @@ void out_null(const char *key)
 		json_add(key, json_null());
 }
 
+#define OUT_LABEL_W	28
+
+void out_line_str(const char *key, const char *label, const char *val)
+{
+	out_text("%-*s", OUT_LABEL_W, label);
+	out_str(key, "%s\n", val);
+}
+
+void out_line_uint(const char *key, const char *label, uint64_t val)
+{
+	out_text("%-*s", OUT_LABEL_W, label);
+	out_uint(key, "%llu\n", val);
+}
+
+void out_line_bool(const char *key, const char *label, bool val)
+{
+	out_text("%-*s", OUT_LABEL_W, label);
+	out_bool(key, "%s\n", val);
+}
+
 void out_text(const char *fmt, ...)
 {
 	va_list ap;

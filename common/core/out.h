@@ -34,6 +34,11 @@ void out_int(const char *key, const char *fmt, int64_t val);
 void out_float(const char *key, const char *fmt, double val);
 void out_bool(const char *key, const char *fmt, bool val);
 void out_null(const char *key);
+/* A line "LABEL   value" (the label padded to 28 columns), and key: value
+ * in JSON: a string, a number, on/off as a boolean. */
+void out_line_str(const char *key, const char *label, const char *val);
+void out_line_uint(const char *key, const char *label, uint64_t val);
+void out_line_bool(const char *key, const char *label, bool val);
 /* Text mode only, printf-like; suppressed by -q. */
 void out_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

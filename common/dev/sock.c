@@ -176,8 +176,7 @@ int kpr_sock_show(struct kpr_state *st, const struct kpr_config *cfg)
 
 	if (ret)
 		return ret;
-	out_text("%-28s", "Socket LB:");
-	out_bool("socket_lb", "%s\n", cfg->flags & KPR_CFG_SOCKET_LB);
+	out_line_bool("socket_lb", "Socket LB:", cfg->flags & KPR_CFG_SOCKET_LB);
 	out_arr_open("socket_lb_cgroups");
 	for (size_t i = 0; i < n; i++) {
 		out_obj_open(NULL);
@@ -188,8 +187,8 @@ int kpr_sock_show(struct kpr_state *st, const struct kpr_config *cfg)
 		out_obj_close();
 	}
 	out_arr_close();
-	out_text("%-28s", "Socket LB host netns only:");
-	out_bool("sock_hostns_only", "%s\n", cfg->flags & KPR_CFG_SOCK_HOSTNS_ONLY);
+	out_line_bool("sock_hostns_only", "Socket LB host netns only:",
+		      cfg->flags & KPR_CFG_SOCK_HOSTNS_ONLY);
 	out_uint("hostns_cookie", "Socket LB host netns cookie: %llu\n", cfg->hostns_cookie);
 	free(cgs);
 	return 0;

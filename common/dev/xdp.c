@@ -17,8 +17,10 @@
 #include "kpr_xdp.skel.h"
 #include "state/mapio.h"
 #include "svc/svc.h"
+#include "core/out.h"
 #include "core/util.h"
 #include "dev/xdp.h"
+#include "svc/addr.h"
 
 int kpr_xdp_dev_check(const char *dev)
 {
@@ -344,5 +346,52 @@ int kpr_node_addrs_list(struct kpr_state *st, struct kpr_node_addr_ent **out, si
 	}
 	*out = l.v;
 	*n = l.n;
+	return 0;
+}
+
+/* "KubeProxyReplacement: Strict [eth0 10.0.0.1 (native XDP, SNAT), ...]" */
+int kpr_xdp_show_kpr_line(struct kpr_state *st, const char *fwd)
+{
+	struct kpr_node_addr_ent *addrs;
+	struct kpr_xdp_dev *devs;
+	size_t n, na;
+	int ret;
+
+	ret = kpr_xdp_list(st, &devs, &n);
+	if (ret)
+		return ret;
+	ret = kpr_node_addrs_list(st, &addrs, &na);
+	if (ret) {
+		free(devs);
+		return ret;
+	}
+	out_str(NULL, "%-28s", "KubeProxyReplacement:");
+	out_str(NULL, "%s", n ? "Strict   [" : "Disabled (no device attached: xdp-attach DEV)");
+	out_str("kube_proxy_replacement", NULL, n ? "Strict" : "Disabled");
+	out_arr_open("devices");
+	for (size_t i = 0; i < n; i++) {
+		out_obj_open(NULL);
+		out_str("dev", "%s", devs[i].name);
+		out_arr_open("addrs");
+		for (size_t j = 0; j < na; j++) {
+			char a[KPR_ADDRSTRLEN];
+
+			if (addrs[j].val.ifindex != devs[i].ifindex)
+				continue;
+			kpr_fmt_addr(&addrs[j].key.addr, addrs[j].key.family, a, sizeof(a));
+			out_obj_open(NULL);
+			out_str("addr", " %s", a);
+			out_obj_close();
+		}
+		out_arr_close();
+		out_str("xdp", " (%s XDP", kpr_xdp_mode_name(devs[i].mode));
+		out_str(NULL, ", %s)", fwd);
+		out_str(NULL, "%s", i + 1 < n ? ", " : "]");
+		out_obj_close();
+	}
+	out_arr_close();
+	out_text("\n");
+	free(devs);
+	free(addrs);
 	return 0;
 }

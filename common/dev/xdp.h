@@ -65,4 +65,9 @@ struct kpr_node_addr_ent {
 };
 int kpr_node_addrs_list(struct kpr_state *st, struct kpr_node_addr_ent **out, size_t *n);
 
+/* lb-mode's first line: "KubeProxyReplacement: Strict [DEV ADDR... (XDP
+ * mode, fwd), ...]", or Disabled; in JSON the devices, their addresses and
+ * XDP modes. */
+int kpr_xdp_show_kpr_line(struct kpr_state *st, const char *fwd);
+
 #endif

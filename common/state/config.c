@@ -25,6 +25,7 @@ void kpr_config_defaults(struct kpr_config *cfg)
 	cfg->layout = KPR_LAYOUT_VERSION;
 	cfg->mode = KPR_MODE_SNAT;
 	cfg->algorithm = KPR_ALG_RANDOM;
+	cfg->dsr_dispatch = KPR_DISPATCH_OPT;
 	cfg->flags = KPR_CFG_ICMP_ECHO;
 	cfg->maglev_size = KPR_MAGLEV_DEFAULT_SIZE;
 	memcpy(cfg->maglev_seed, default_seed, KPR_SEED_LEN);
@@ -75,6 +76,7 @@ bool kpr_config_change_any(const struct kpr_config_change *c)
 {
 	return c->ext_clusterip >= 0 || c->icmp_echo >= 0 || c->socket_lb >= 0 ||
 	       c->sock_hostns_only >= 0 || c->nat_min || c->algorithm || c->mode ||
+	       c->dsr_dispatch ||
 	       c->maglev_size || c->set_seed;
 }
 
@@ -104,6 +106,8 @@ bool kpr_config_change_apply(const struct kpr_config_change *c, struct kpr_confi
 		cfg->algorithm = c->algorithm;
 	if (c->mode)
 		cfg->mode = c->mode;
+	if (c->dsr_dispatch)
+		cfg->dsr_dispatch = c->dsr_dispatch;
 	if (c->maglev_size)
 		cfg->maglev_size = c->maglev_size;
 	if (c->set_seed)

@@ -25,6 +25,7 @@ struct kpr_config_change {
 	__u16 nat_min, nat_max;	/* 0: leave as they are */
 	__u8 algorithm;		/* 0: leave as it is */
 	__u8 mode;		/* enum kpr_mode; 0: leave as it is */
+	__u8 dsr_dispatch;	/* enum kpr_dsr_dispatch; 0: leave as it is */
 	__u32 maglev_size;
 	bool set_seed;
 	__u8 seed[KPR_SEED_LEN];

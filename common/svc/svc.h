@@ -43,6 +43,8 @@ extern const struct kpr_enum kpr_algs[];
 /* Forwarding modes (enum kpr_mode): the node's (lb-mode), a service's. */
 extern const struct kpr_enum kpr_modes[];
 extern const struct kpr_enum kpr_svc_modes[];
+/* How DSR's frontend travels (enum kpr_dsr_dispatch, lb-mode --dsr-dispatch). */
+extern const struct kpr_enum kpr_dsr_dispatches[];
 
 void kpr_svc_spec_init(struct kpr_svc_spec *sp);
 void kpr_svc_spec_free(struct kpr_svc_spec *sp);
@@ -109,6 +111,10 @@ const char *kpr_alg_name(__u8 alg);
 const char *kpr_mode_name(__u8 mode);
 /* As the KubeProxyReplacement line shows it: SNAT, DSR, Hybrid. */
 const char *kpr_mode_label(__u8 mode);
+const char *kpr_dsr_dispatch_name(__u8 dispatch);
+/* The node's forwarding as the KubeProxyReplacement line shows it: SNAT,
+ * or DSR and Hybrid with their dispatch ("DSR, IPIP"). */
+const char *kpr_fwd_label(__u8 mode, __u8 dispatch);
 int kpr_svc_stats(struct kpr_state *st, __u32 kind, __u32 id, struct kpr_stats *sum);
 
 /* The svc-add line that recreates a service (svc-list -o save). */

@@ -34,6 +34,12 @@ const struct kpr_enum kpr_modes[] = {
 	{ NULL },
 };
 
+const struct kpr_enum kpr_dsr_dispatches[] = {
+	{ "opt", KPR_DISPATCH_OPT },
+	{ "ipip", KPR_DISPATCH_IPIP },
+	{ NULL },
+};
+
 /* hybrid is a node's choice between protocols; a service has one */
 const struct kpr_enum kpr_svc_modes[] = {
 	{ "snat", KPR_MODE_SNAT },
@@ -90,6 +96,22 @@ const char *kpr_mode_label(__u8 mode)
 	static const char *const labels[] = { "default", "SNAT", "DSR", "Hybrid" };
 
 	return mode < ARRAY_SIZE(labels) ? labels[mode] : "unknown";
+}
+
+const char *kpr_dsr_dispatch_name(__u8 d)
+{
+	const char *name = kpr_enum_name(kpr_dsr_dispatches, d ? d : KPR_DISPATCH_OPT);
+
+	return name ? name : "unknown";
+}
+
+const char *kpr_fwd_label(__u8 mode, __u8 dispatch)
+{
+	if (mode == KPR_MODE_SNAT || mode == KPR_MODE_DEFAULT)
+		return kpr_mode_label(mode);
+	if (dispatch == KPR_DISPATCH_IPIP)
+		return mode == KPR_MODE_DSR ? "DSR, IPIP" : "Hybrid, IPIP";
+	return mode == KPR_MODE_DSR ? "DSR, IP option" : mode == KPR_MODE_HYBRID ? "Hybrid, IP option" : "unknown";
 }
 
 void kpr_svc_spec_init(struct kpr_svc_spec *sp)

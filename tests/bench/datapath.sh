@@ -76,6 +76,13 @@ masq-ctl -q -N "$B" --ipv4 on --pod-cidr 10.98.0.0/16 --masq-ip 10.99.0.1
 nx "$tmp/xdp_bench" "$KPR_PIN_ROOT" "$ifindex" $VIP "masquerade" "$REPEAT" "$RUNS" masq
 masq-ctl -q -N "$B" --ipv4 off
 
+# DSR beside SNAT, on fresh tables: a DSR service with the same backends,
+# the LB side with the option and with IPIP, then the backend node's side
+# (d0's address 10.99.0.1 standing for the backend node's)
+fresh
+svc-add -q -t loadbalancer --mode dsr 10.96.0.2:80 $bes
+nx "$tmp/xdp_bench" "$KPR_PIN_ROOT" "$ifindex" $VIP "DSR" "$REPEAT" "$RUNS" dsr 10.96.0.2 10.99.0.1
+
 # the same service choosing by Maglev (M = 16381): what a table lookup costs
 fresh --algorithm maglev
 nx "$tmp/xdp_bench" "$KPR_PIN_ROOT" "$ifindex" $VIP "1 service, Maglev" "$REPEAT" "$RUNS"

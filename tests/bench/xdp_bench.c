@@ -10,6 +10,15 @@
  * at tc egress, its replies in XDP), for a pod in 10.98.0.0/16 that
  * datapath.sh has masq-ctl masquerade towards the backends' network.
  *
+ *   xdp_bench PIN_ROOT IFINDEX VIP LABEL REPEAT RUNS dsr DSR_VIP NODE_ADDR
+ *
+ * With "dsr", DSR's paths beside SNAT's: VIP is an SNAT service, DSR_VIP
+ * (port 80) a DSR one with the same backends, NODE_ADDR the address of
+ * IFINDEX. The LB side with the option and with IPIP (the config's
+ * dispatch switched here, as lb-mode would), then the backend's side: its
+ * XDP ingress recording a SYN with the option, or in IPIP (outer header
+ * taken off). (The tc egress rewrite of its replies is not measured yet.)
+ *
  * Prints one line per path: the median over RUNS of the kernel's average
  * ns per repeat, and the median of each run's ratio to a run of the empty
  * program just before it; where Katran has a figure for the same path, its
@@ -34,6 +43,7 @@
 #define PKT_LEN 54	/* Katran's: Ethernet, IPv4, TCP, no payload */
 
 static unsigned int ifindex;
+static __u32 pkt_len = PKT_LEN;	/* the packet run() sends */
 static bool tc_mode;	/* the programs run are tc's, which the kernel runs on lo */
 static int repeat = 1000000, runs = 5;
 
@@ -44,14 +54,24 @@ static __u16 fold(__u32 s)
 	return (__u16)~s;
 }
 
+/* The IPv4 header sum of ip, len bytes. */
+static __u16 ip_sum(const __u8 *ip, int len)
+{
+	__u32 s = 0;
+
+	for (int i = 0; i < len / 2; i++)
+		s += ((const __u16 *)ip)[i];
+	return fold(s);
+}
+
 /* A 54-byte IPv4 packet; for UDP the last 12 bytes are payload. */
 static void build(__u8 *pkt, __u8 proto, const char *src, __u16 sport, const char *dst,
 		  __u16 dport, bool syn)
 {
 	struct ethhdr *eth = (void *)pkt;
 	struct iphdr *ip = (void *)(eth + 1);
-	__u32 s = 0;
 
+	pkt_len = PKT_LEN;
 	memset(pkt, 0, PKT_LEN);
 	memcpy(eth->h_dest, "\x02\x00\x00\x00\x00\x01", ETH_ALEN);
 	memcpy(eth->h_source, "\x02\x00\x00\x00\x00\x02", ETH_ALEN);
@@ -63,9 +83,7 @@ static void build(__u8 *pkt, __u8 proto, const char *src, __u16 sport, const cha
 	ip->protocol = proto;
 	inet_pton(AF_INET, src, &ip->saddr);
 	inet_pton(AF_INET, dst, &ip->daddr);
-	for (int i = 0; i < 10; i++)
-		s += ((__u16 *)ip)[i];
-	ip->check = fold(s);
+	ip->check = ip_sum((__u8 *)ip, sizeof(*ip));
 	if (proto == IPPROTO_TCP) {
 		struct tcphdr *th = (void *)(ip + 1);
 
@@ -88,11 +106,11 @@ static void build(__u8 *pkt, __u8 proto, const char *src, __u16 sport, const cha
 static int run(struct bpf_program *prog, __u8 *pkt, int rep, __u8 *out, __u32 *retval,
 	       __u32 *ns)
 {
-	struct xdp_md ctx = { .data_end = PKT_LEN, .ingress_ifindex = ifindex };
+	struct xdp_md ctx = { .data_end = pkt_len, .ingress_ifindex = ifindex };
 	struct __sk_buff skb = {};
 	__u8 buf[256];
 	LIBBPF_OPTS(bpf_test_run_opts, o,
-		.data_in = pkt, .data_size_in = PKT_LEN,
+		.data_in = pkt, .data_size_in = pkt_len,
 		.data_out = out ? out : buf, .data_size_out = sizeof(buf),
 		.ctx_in = tc_mode ? (void *)&skb : (void *)&ctx,
 		.ctx_size_in = tc_mode ? sizeof(skb) : sizeof(ctx),
@@ -251,6 +269,135 @@ static int masq_bench(const char *root, const char *label, struct kpr_bench_bpf 
 	return 0;
 }
 
+/* Cilium's option for fe:port after the IPv4 header of the packet built
+ * by build(), as an LB node sends it (docs/dsr-wire.md): 62 bytes. */
+static void with_opt(__u8 *pkt, const char *fe, __u16 port)
+{
+	struct iphdr *ip = (void *)(pkt + ETH_HLEN);
+	__u8 *o = (__u8 *)(ip + 1), a[4];
+	__u16 pn = htons(port);
+
+	inet_pton(AF_INET, fe, a);
+	memmove(o + 8, o, PKT_LEN - ETH_HLEN - sizeof(*ip));
+	o[0] = 0x9a;
+	o[1] = 8;
+	o[2] = ((__u8 *)&pn)[1];
+	o[3] = ((__u8 *)&pn)[0];
+	for (int i = 0; i < 4; i++)
+		o[4 + i] = a[3 - i];
+	ip->ihl = 7;
+	ip->tot_len = htons(ntohs(ip->tot_len) + 8);
+	ip->check = 0;
+	ip->check = ip_sum((__u8 *)ip, 28);
+	pkt_len = PKT_LEN + 8;
+}
+
+/* The packet built by build() in kpr's IPIP dispatch from fe (its port in
+ * the ID) to node: 74 bytes. */
+static void in_ipip(__u8 *pkt, const char *fe, __u16 port, const char *node)
+{
+	struct iphdr *ip = (void *)(pkt + ETH_HLEN);
+
+	memmove(ip + 1, ip, PKT_LEN - ETH_HLEN);
+	memset(ip, 0, sizeof(*ip));
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons(PKT_LEN - ETH_HLEN + sizeof(*ip));
+	ip->id = htons(port);
+	ip->frag_off = htons(0x4000);
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_IPIP;
+	inet_pton(AF_INET, fe, &ip->saddr);
+	inet_pton(AF_INET, node, &ip->daddr);
+	ip->check = ip_sum((__u8 *)ip, sizeof(*ip));
+	pkt_len = PKT_LEN + sizeof(*ip);
+}
+
+static int set_dispatch(struct kpr_bench_bpf *skel, __u8 d)
+{
+	int fd = bpf_map__fd(skel->maps.config);
+	struct kpr_config cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(fd, &zero, &cfg))
+		return -1;
+	cfg.dsr_dispatch = d;
+	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY);
+}
+
+/*
+ * DSR beside SNAT: both sides, as the module comment says. Katran's IPIP
+ * figures (28.6x for a SYN recording its flow, 11.3x for an established
+ * packet) are the targets of the LB side's rows.
+ */
+static int dsr_bench(const char *root, const char *label, struct kpr_bench_bpf *skel,
+		     const char *vip, const char *dvip, const char *node, double wrap)
+{
+	static const struct {
+		__u8 d;
+		const char *name, *client;
+		int hlen;
+	} disp[] = {
+		{ KPR_DISPATCH_OPT, "opt", "10.98.0.5", 0 },
+		{ KPR_DISPATCH_IPIP, "ipip", "10.98.0.6", sizeof(struct iphdr) },
+	};
+	__u8 pkt[128], out[256];
+	char what[64], be[INET_ADDRSTRLEN];
+	__u16 be_port = 0;
+	__u32 rc, ns;
+
+	build(pkt, IPPROTO_TCP, "10.98.0.4", 40003, vip, 80, true);
+	report(label, "SNAT: TCP SYN inserting its flow, one warm flow", skel->progs.bench_syn_warm,
+	       pkt, repeat, wrap, 33.0);
+	build(pkt, IPPROTO_TCP, "10.98.0.2", 40001, vip, 80, true);
+	run(skel->progs.bench_plain, pkt, 1, out, &rc, &ns);
+	build(pkt, IPPROTO_TCP, "10.98.0.2", 40001, vip, 80, false);
+	report(label, "SNAT: TCP established flow (ct hit)", skel->progs.bench_flow, pkt, repeat,
+	       wrap, 12.6);
+
+	for (size_t i = 0; i < sizeof(disp) / sizeof(disp[0]); i++) {
+		if (set_dispatch(skel, disp[i].d)) {
+			fprintf(stderr, "xdp_bench: cannot set the dispatch in the config map\n");
+			return 1;
+		}
+		/* the flow of the established rows, opened in this dispatch */
+		build(pkt, IPPROTO_TCP, disp[i].client, 40010, dvip, 80, true);
+		if (run(skel->progs.bench_plain, pkt, 1, out, &rc, &ns) || rc != XDP_REDIRECT ||
+		    (disp[i].hlen && out[ETH_HLEN + 9] != IPPROTO_IPIP) ||
+		    (!disp[i].hlen && out[ETH_HLEN] != 0x47)) {
+			fprintf(stderr, "xdp_bench: the DSR SYN (%s) was not forwarded with its dispatch (%s): check the DSR service\n",
+				disp[i].name, xdp_rc(rc));
+			return 1;
+		}
+		inet_ntop(AF_INET, out + ETH_HLEN + disp[i].hlen + 16, be, sizeof(be));
+		be_port = ntohs(*(__u16 *)(out + ETH_HLEN + disp[i].hlen +
+					   (disp[i].hlen ? 20 : 28) + 2));
+		snprintf(what, sizeof(what), "DSR %s: TCP SYN inserting its flow, one warm", disp[i].name);
+		build(pkt, IPPROTO_TCP, disp[i].client, 40011, dvip, 80, true);
+		report(label, what, skel->progs.bench_dsr_syn, pkt, repeat, wrap, 28.6);
+		snprintf(what, sizeof(what), "DSR %s: TCP established flow (ct hit)", disp[i].name);
+		build(pkt, IPPROTO_TCP, disp[i].client, 40010, dvip, 80, false);
+		report(label, what, skel->progs.bench_dsr_flow, pkt, repeat, wrap, 11.3);
+	}
+	set_dispatch(skel, KPR_DISPATCH_OPT);
+
+	/* the backend's side: a client's flows to backend be, as they arrive */
+	build(pkt, IPPROTO_TCP, "10.98.0.9", 40009, be, be_port, true);
+	with_opt(pkt, dvip, 80);
+	report(label, "backend: SYN with the option, recorded", skel->progs.bench_plain, pkt,
+	       repeat, -1, 0);
+	build(pkt, IPPROTO_TCP, "10.98.0.8", 40008, be, be_port, true);
+	in_ipip(pkt, dvip, 80, node);
+	report(label, "backend: SYN in IPIP, recorded, decapsulated", skel->progs.bench_dsr_flow,
+	       pkt, repeat, wrap, 0);
+	build(pkt, IPPROTO_TCP, "10.98.0.8", 40008, be, be_port, false);
+	in_ipip(pkt, dvip, 80, node);
+	report(label, "backend: established in IPIP, decapsulated", skel->progs.bench_dsr_flow,
+	       pkt, repeat, wrap, 0);
+
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
@@ -265,7 +412,7 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc < 5) {
-		fprintf(stderr, "usage: xdp_bench PIN_ROOT IFINDEX VIP LABEL [REPEAT [RUNS [masq]]]\n");
+		fprintf(stderr, "usage: xdp_bench PIN_ROOT IFINDEX VIP LABEL [REPEAT [RUNS [masq | dsr DSR_VIP NODE_ADDR]]]\n");
 		return 2;
 	}
 	opts.pin_root_path = argv[1];
@@ -298,6 +445,9 @@ int main(int argc, char **argv)
 	printf("%-14s %-46s %7.1f ns %6.2fx empty\n", label, "empty XDP program", e.ns, 1.0);
 	printf("%-14s %-46s %7.1f ns  (the wrapper: save and restore 54 bytes)\n", label,
 	       "wrapper around nothing", we.ns);
+
+	if (argc > 9 && !strcmp(argv[7], "dsr"))
+		return dsr_bench(argv[1], label, skel, vip, argv[8], argv[9], wrap);
 
 	/* nothing is rewritten here: measured bare, as the empty program */
 	build(pkt, IPPROTO_TCP, "10.98.0.1", 40000, "10.97.0.1", 80, false);

@@ -10,6 +10,10 @@
  * so that each one is a new flow; bench_syn_warm instead undoes the state
  * the packet created (its ct and nat entries) with the rewrite, so that one
  * warm flow is a new flow again at every repeat, as in Katran's figure.
+ * bench_dsr_flow and bench_dsr_syn also put the packet's head back where it
+ * was, for the paths that move it (DSR's option and outer header pushed on
+ * the LB side, the outer header taken off on the backend's); the SYN's
+ * undo is its ct entry (a DSR flow claims no nat slot).
  */
 #include "lib/xdp.h"
 
@@ -127,6 +131,56 @@ int bench_new_flow(struct xdp_md *ctx)
 	return rc;
 }
 
+/* The flow key of the IPv4 TCP packet ip/th as it arrived. */
+static __always_inline void flow_key_of(struct kpr_flow_key *k, const struct iphdr *ip,
+					const struct tcphdr *th)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->proto = IPPROTO_TCP;
+	k->family = KPR_FAM_V4;
+	k->saddr.v4 = ip->saddr;
+	k->daddr.v4 = ip->daddr;
+	k->sport = th->source;
+	k->dport = th->dest;
+}
+
+/* The datapath on a packet whose head it may move, put back as it came;
+ * with syn, its flow's ct entry deleted first. */
+static __always_inline int bench_dsr(struct xdp_md *ctx, bool syn)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct bench_save *s = save(ctx);
+	struct iphdr *ip = data + sizeof(struct ethhdr);
+	struct tcphdr *th = (void *)(ip + 1);
+	__u64 len = bpf_xdp_get_buff_len(ctx);
+	int rc, grown;
+
+	if (!s || (void *)(th + 1) > end)
+		return XDP_ABORTED;
+	if (syn) {
+		flow_key_of(&s->k, ip, th);
+		bpf_map_delete_elem(&ct, &s->k);
+	}
+	rc = kpr_xdp(ctx);
+	grown = (int)(bpf_xdp_get_buff_len(ctx) - len);
+	if (grown && bpf_xdp_adjust_head(ctx, grown))
+		return XDP_ABORTED;
+	restore(ctx, s);
+	return rc;
+}
+
+SEC("xdp")
+int bench_dsr_flow(struct xdp_md *ctx)
+{
+	return bench_dsr(ctx, false);
+}
+
+SEC("xdp")
+int bench_dsr_syn(struct xdp_md *ctx)
+{
+	return bench_dsr(ctx, true);
+}
+
 /*
  * The same SYN at every repeat, each one a new flow that inserts its ct entry
  * and claims a nat slot: the wrapper deletes the flow's ct entry before the
@@ -147,13 +201,7 @@ int bench_syn_warm(struct xdp_md *ctx)
 	if (!s || (void *)(th + 1) > end)
 		return XDP_ABORTED;
 	k = &s->k;
-	__builtin_memset(k, 0, sizeof(*k));
-	k->proto = IPPROTO_TCP;
-	k->family = KPR_FAM_V4;
-	k->saddr.v4 = ip->saddr;
-	k->daddr.v4 = ip->daddr;
-	k->sport = th->source;
-	k->dport = th->dest;
+	flow_key_of(k, ip, th);
 	bpf_map_delete_elem(&ct, k);
 	rc = kpr_xdp(ctx);
 	data = (void *)(long)ctx->data;

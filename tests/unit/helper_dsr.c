@@ -6,8 +6,12 @@
  * suite (tests/dsr.bats) first adds the services 172.16.10.1:80/tcp,
  * 172.16.10.1:53/udp, 172.16.10.3:80/tcp and [fd00:10::1]:80/tcp. Each case says whether the
  * packet must leave an entry in dsr, and which frontend it names; the
- * entry is deleted afterwards. Prints TAP.
- *   helper_dsr PIN_ROOT
+ * entry is deleted afterwards. kpr's IPIP dispatch is addressed to the
+ * node address 10.0.0.1 (fd00::1), which the helper writes to node_addrs.
+ * Prints TAP.
+ *   helper_dsr PIN_ROOT		every case, on a dsr map of the default size
+ *   helper_dsr PIN_ROOT flood	a flood of SYNs with options from one client,
+ *				on a dsr map smaller than the flood
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -16,6 +20,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../../bpf/kpr_maps.h"
 #include "kpr_xdp.skel.h"
@@ -24,6 +29,8 @@
 
 #define CLIENT	"10.31.88.1"
 #define POD	"10.0.1.5"
+#define NODE	"10.0.0.1"
+#define NODE6	"fd00::1"
 
 /* Cilium's option for 172.16.10.1:80, as the issue and docs/dsr-wire.md give it */
 static const __u8 cilium_opt[8] = { 0x9a, 0x08, 0x50, 0x00, 0x01, 0x0a, 0x10, 0xac };
@@ -93,21 +100,123 @@ static void build6(struct pkt *p, const char *fe, __u8 opt_type)
 	p->len = ETH_HLEN + 40 + 24 + 20;
 }
 
+static __u8 out_buf[512];
+static __u32 out_len;
+
+/* The verdict; the packet as it left in out_buf, out_len bytes. */
 static int run(int prog, struct pkt *p)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->b, .data_size_in = (__u32)p->len,
-		    .repeat = 1);
+		    .data_out = out_buf, .data_size_out = sizeof(out_buf), .repeat = 1);
 	int err = bpf_prog_test_run_opts(prog, &o);
 
+	out_len = o.data_size_out;
 	return err ? -1 : (int)o.retval;
 }
 
+/* Whether the packet left as it came. */
+static bool unchanged(const struct pkt *p)
+{
+	return out_len == p->len && !memcmp(out_buf, p->b, p->len);
+}
+
+/*
+ * kpr's IPIP dispatch of the IPv4 packet p (built by build4, without
+ * options): an outer header from src, with the frontend port fe_port in its
+ * ID, to dst, between the Ethernet header and p's IP header.
+ */
+static void ipip4(struct pkt *p, const char *src, const char *dst, __u16 fe_port)
+{
+	__u8 *ip = p->b + ETH_HLEN;
+	__u16 id = htons(fe_port), len;
+	__u32 a;
+
+	memmove(ip + 20, ip, p->len - ETH_HLEN);
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	len = htons((__u16)(p->len - ETH_HLEN + 20));
+	memcpy(ip + 2, &len, 2);
+	memcpy(ip + 4, &id, 2);
+	ip[6] = 0x40;
+	ip[8] = 64;
+	ip[9] = IPPROTO_IPIP;
+	inet_pton(AF_INET, src, &a);
+	memcpy(ip + 12, &a, 4);
+	inet_pton(AF_INET, dst, &a);
+	memcpy(ip + 16, &a, 4);
+	p->len += 20;
+}
+
+/* Ethernet, IPv6 in IPv6 from the frontend fe (its port fe_port in the flow
+ * label) to dst, the inner packet a TCP SYN from fd00:31::1 to fd00:1::5:80. */
+static void build6_ipip(struct pkt *p, const char *fe, __u16 fe_port, const char *dst)
+{
+	__u8 *o = p->b + ETH_HLEN, *in = o + 40, *th = in + 40;
+	__u16 sport = htons(52650), port = htons(80);
+	__u32 w = htonl(0x60000000u | fe_port);
+
+	memset(p, 0, sizeof(*p));
+	p->b[12] = 0x86;
+	p->b[13] = 0xdd;
+	memcpy(o, &w, 4);
+	*(__u16 *)(o + 4) = htons(40 + 20);
+	o[6] = IPPROTO_IPV6;
+	o[7] = 64;
+	inet_pton(AF_INET6, fe, o + 8);
+	inet_pton(AF_INET6, dst, o + 24);
+	in[0] = 0x60;
+	*(__u16 *)(in + 4) = htons(20);
+	in[6] = IPPROTO_TCP;
+	in[7] = 64;
+	inet_pton(AF_INET6, "fd00:31::1", in + 8);
+	inet_pton(AF_INET6, "fd00:1::5", in + 24);
+	memcpy(th, &sport, 2);
+	memcpy(th + 2, &port, 2);
+	th[12] = 5 << 4;
+	th[13] = 0x02;
+	p->len = ETH_HLEN + 40 + 40 + 20;
+}
+
+/* Whether the packet left as p's inner packet, behind p's Ethernet header
+ * (the outer header of hlen bytes taken off). */
+static bool decapped(const struct pkt *p, size_t hlen)
+{
+	return out_len == p->len - hlen && !memcmp(out_buf, p->b, ETH_HLEN) &&
+	       !memcmp(out_buf + ETH_HLEN, p->b + ETH_HLEN + hlen, p->len - ETH_HLEN - hlen);
+}
+
+static void node_addr(int map, int af, const char *addr)
+{
+	struct kpr_node_addr_key k = { .family = af == AF_INET ? KPR_FAM_V4 : KPR_FAM_V6 };
+	struct kpr_node_addr v = { .ifindex = 1 };
+
+	inet_pton(af, addr, &k.addr);
+	if (bpf_map_update_elem(map, &k, &v, BPF_ANY))
+		fprintf(stderr, "helper_dsr: cannot write node_addrs\n");
+}
+
+/* The number of entries in dsr. */
+static int count(int map)
+{
+	struct kpr_flow_key k, next;
+	int n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(map, prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
 /* The dsr entry of the packet's flow, deleted once read: 1 and *v, or 0. */
-static int take(int map, const struct pkt *p, __u8 proto, bool v6, struct kpr_dsr *v)
+static int take_at(int map, const struct pkt *p, size_t hlen, __u8 proto, bool v6,
+		   struct kpr_dsr *v)
 {
 	struct kpr_flow_key k = { .proto = proto, .family = v6 ? KPR_FAM_V6 : KPR_FAM_V4 };
-	const __u8 *ip = p->b + ETH_HLEN;
-	const __u8 *l4 = v6 ? ip + 40 + 24 : ip + (ip[0] & 0xf) * 4;
+	const __u8 *ip = p->b + ETH_HLEN + hlen;
+	const __u8 *l4 = v6 ? ip + 40 + (ip[6] == 60 ? 24 : 0) : ip + (ip[0] & 0xf) * 4;
 
 	if (v6) {
 		memcpy(&k.saddr, ip + 8, 16);
@@ -124,12 +233,89 @@ static int take(int map, const struct pkt *p, __u8 proto, bool v6, struct kpr_ds
 	return 1;
 }
 
+static int take(int map, const struct pkt *p, __u8 proto, bool v6, struct kpr_dsr *v)
+{
+	return take_at(map, p, 0, proto, v6, v);
+}
+
+/* The client's address and port of the IPv4 packet built by build4. */
+static void client4(struct pkt *p, const char *addr, __u16 port)
+{
+	__u8 *ip = p->b + ETH_HLEN;
+	__u16 sp = htons(port);
+	__u32 a;
+
+	inet_pton(AF_INET, addr, &a);
+	memcpy(ip + 12, &a, 4);
+	memcpy(ip + (ip[0] & 0xf) * 4, &sp, 2);
+}
+
+static bool kpr_addr_same(const union kpr_addr *a, const union kpr_addr *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
 static bool fe_is(const struct kpr_dsr *v, int af, const char *addr, __u16 port)
 {
 	union kpr_addr a = {};
 
 	inet_pton(af, addr, &a);
 	return !memcmp(&v->frontend.addr, &a, sizeof(a)) && v->frontend.port == htons(port);
+}
+
+static const __u8 opt_fe3[8] = { 0x9a, 0x08, 0x50, 0x00, 0x03, 0x0a, 0x10, 0xac };
+
+/* A SYN from client:port to the pod's port 80 with the option opt. */
+static void syn_from(struct pkt *p, const __u8 *opt, const char *client, __u16 port)
+{
+	build4(p, opt, 8, IPPROTO_TCP, 0x02, 80);
+	client4(p, client, port);
+}
+
+/*
+ * A flood of SYNs with options from one client, every one from a port of
+ * its own and naming 172.16.10.3:80, four times as many as dsr holds, after
+ * another client's SYN naming 172.16.10.1:80: every packet passes, the map
+ * holds no more than its size, and every entry names the frontend of the
+ * SYN of its own tuple.
+ */
+static void flood_small(int prog, int map)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct kpr_flow_key k, next, *prev = NULL;
+	union kpr_addr client = {}, other = {};
+	int i, n = 0, bad = 0, wrong = 0;
+	struct kpr_dsr v;
+	struct pkt p;
+
+	if (bpf_obj_get_info_by_fd(map, &info, &len)) {
+		ok(0, "the dsr map's size");
+		return;
+	}
+	inet_pton(AF_INET, CLIENT, &client);
+	inet_pton(AF_INET, "10.31.88.2", &other);
+	syn_from(&p, cilium_opt, "10.31.88.2", 40000);
+	run(prog, &p);
+	for (i = 0; i < (int)info.max_entries * 4; i++) {
+		syn_from(&p, opt_fe3, CLIENT, (__u16)(1000 + i));
+		if (run(prog, &p) != 2)
+			bad++;
+	}
+	ok(!bad, "%u SYNs with options from one client: every one passes", info.max_entries * 4);
+	while (!bpf_map_get_next_key(map, prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+		if (bpf_map_lookup_elem(map, &k, &v))
+			continue;
+		if (kpr_addr_same(&k.saddr, &client) ? !fe_is(&v, AF_INET, "172.16.10.3", 80) :
+		    kpr_addr_same(&k.saddr, &other) ? !fe_is(&v, AF_INET, "172.16.10.1", 80) : 1)
+			wrong++;
+	}
+	ok(n > 0 && n <= (int)info.max_entries, "dsr holds %d entries, at most its size %u", n,
+	   info.max_entries);
+	ok(!wrong, "every entry names the frontend of its own tuple's SYN (%d do not)", wrong);
 }
 
 int main(int argc, char **argv)
@@ -140,8 +326,8 @@ int main(int argc, char **argv)
 	struct pkt p;
 	int prog, map, i;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: helper_dsr PIN_ROOT\n");
+	if (argc != 2 && (argc != 3 || strcmp(argv[2], "flood"))) {
+		fprintf(stderr, "usage: helper_dsr PIN_ROOT [flood]\n");
 		return 2;
 	}
 	oo.pin_root_path = argv[1];
@@ -152,6 +338,11 @@ int main(int argc, char **argv)
 	}
 	prog = bpf_program__fd(skel->progs.kpr_xdp_ingress);
 	map = bpf_map__fd(skel->maps.dsr);
+	if (argc == 3) {
+		flood_small(prog, map);
+		kpr_xdp_bpf__destroy(skel);
+		return tap_done();
+	}
 
 	/* a SYN built as Cilium builds it */
 	build4(&p, cilium_opt, 8, IPPROTO_TCP, 0x02, 80);
@@ -225,6 +416,78 @@ int main(int argc, char **argv)
 	build6(&p, "fd00:10::2", 0x1b);
 	ok(run(prog, &p) == 2 && !take(map, &p, IPPROTO_TCP, true, &v),
 	   "IPv6: a frontend that is no service is not");
+
+	/* kpr's IPIP dispatch, to the node's address */
+	node_addr(bpf_map__fd(skel->maps.node_addrs), AF_INET, NODE);
+	node_addr(bpf_map__fd(skel->maps.node_addrs), AF_INET6, NODE6);
+	build4(&p, cilium_opt, 0, IPPROTO_TCP, 0x02, 80);
+	ipip4(&p, "172.16.10.1", NODE, 80);
+	ok(run(prog, &p) == 2 && decapped(&p, 20),
+	   "IPIP: a SYN from a frontend (port in the ID) to the node passes without its outer header");
+	ok(take_at(map, &p, 20, IPPROTO_TCP, false, &v) && fe_is(&v, AF_INET, "172.16.10.1", 80),
+	   "and is recorded: client:52650 -> pod:80 answered from 172.16.10.1:80");
+	build4(&p, cilium_opt, 0, IPPROTO_TCP, 0x10, 80);
+	ipip4(&p, "172.16.10.1", NODE, 80);
+	ok(run(prog, &p) == 2 && decapped(&p, 20) && !take_at(map, &p, 20, IPPROTO_TCP, false, &v),
+	   "IPIP: an ACK passes without its outer header, not recorded");
+	build4(&p, cilium_opt, 0, IPPROTO_UDP, 0, 53);
+	ipip4(&p, "172.16.10.1", NODE, 53);
+	ok(run(prog, &p) == 2 && decapped(&p, 20) && take_at(map, &p, 20, IPPROTO_UDP, false, &v) &&
+	   fe_is(&v, AF_INET, "172.16.10.1", 53), "IPIP: a UDP datagram is recorded, without its outer header");
+	{
+		static const struct {
+			const char *what, *src, *dst;
+			__u16 port;
+		} bad[] = {
+			{ "from an address that is no frontend (172.16.10.2)", "172.16.10.2", NODE, 80 },
+			{ "a port in the ID that is no service's (81)", "172.16.10.1", NODE, 81 },
+			{ "to an address that is not the node's", "172.16.10.1", "10.0.0.9", 80 },
+		};
+
+		for (i = 0; i < (int)(sizeof(bad) / sizeof(bad[0])); i++) {
+			build4(&p, cilium_opt, 0, IPPROTO_TCP, 0x02, 80);
+			ipip4(&p, bad[i].src, bad[i].dst, bad[i].port);
+			ok(run(prog, &p) == 2 && unchanged(&p) &&
+			   !take_at(map, &p, 20, IPPROTO_TCP, false, &v),
+			   "IPIP %s: passes as it came, not recorded", bad[i].what);
+		}
+	}
+	build6_ipip(&p, "fd00:10::1", 80, NODE6);
+	ok(run(prog, &p) == 2 && decapped(&p, 40) && take_at(map, &p, 40, IPPROTO_TCP, true, &v) &&
+	   fe_is(&v, AF_INET6, "fd00:10::1", 80),
+	   "IPv6 in IPv6: recorded (port in the flow label), without its outer header");
+	build6_ipip(&p, "fd00:10::1", 81, NODE6);
+	ok(run(prog, &p) == 2 && unchanged(&p) && !take_at(map, &p, 40, IPPROTO_TCP, true, &v),
+	   "IPv6 in IPv6 with a port that is no service's: passes as it came");
+
+	/* a flood of SYNs with options from one client, the map large enough */
+	{
+		struct pkt f;
+		int before, n, bad = 0;
+
+		syn_from(&f, cilium_opt, "10.31.88.2", 40000);
+		run(prog, &f);
+		before = count(map);
+		for (i = 0; i < 2000; i++) {
+			syn_from(&p, opt_fe3, CLIENT, (__u16)(1000 + i));
+			if (run(prog, &p) != 2)
+				bad++;
+		}
+		ok(!bad && count(map) == before + 2000,
+		   "2000 SYNs with options from one client, a port each: every one passes, an entry each");
+		n = count(map);
+		for (i = 0; i < 1000; i++) {
+			syn_from(&p, opt_fe3, CLIENT, 1000);
+			run(prog, &p);
+		}
+		ok(count(map) == n, "1000 SYNs on one tuple: still its one entry");
+		ok(take(map, &f, IPPROTO_TCP, false, &v) && fe_is(&v, AF_INET, "172.16.10.1", 80),
+		   "another client's flow keeps its frontend through the flood");
+		for (i = 0; i < 2000; i++) {
+			syn_from(&p, opt_fe3, CLIENT, (__u16)(1000 + i));
+			take(map, &p, IPPROTO_TCP, false, &v);
+		}
+	}
 
 	kpr_xdp_bpf__destroy(skel);
 	return tap_done();
