@@ -25,7 +25,8 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -I$(BUILD) -Icommon -MMD -MP \
 	   -DKPR_VERSION='"$(VERSION)"'
 ifeq ($(SANITIZE),1)
-CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+CFLAGS  += $(SAN_FLAGS)
 endif
 LDLIBS  := -lbpf -lelf -lz -lmnl -ljansson -lyaml -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -MMD -MP \
@@ -152,8 +153,15 @@ $(BUILD)/bpf $(BUILD)/tests $(BUILD)/tests/bpf:
 unit: all $(UNIT_BINS) $(TEST_BPF_OBJ)
 
 # Every test: C unit tests and the bats suites, one closing line of counts.
+# Under SANITIZE=1 the same suites drive the sanitized tools; the fuzzers,
+# sanitized in either build, run in the plain one only.
+ifeq ($(SANITIZE),1)
+check: all $(UNIT_BINS) $(TEST_BPF_OBJ)
+	@KPR_BIN=$(CURDIR)/$(BUILD) KPR_SANITIZE=1 KPR_SAN_FLAGS='$(SAN_FLAGS)' tests/run.sh
+else
 check: all $(UNIT_BINS) $(TEST_BPF_OBJ) $(FUZZ_BINS)
 	@KPR_BIN=$(CURDIR)/$(BUILD) tests/run.sh
+endif
 
 # Each harness for FUZZ_TIME seconds from its corpus; what it finds stays
 # under build/fuzz/found/ (new inputs) and build/fuzz/crashes/.
