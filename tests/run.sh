@@ -8,6 +8,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 : "${KPR_BIN:=$top/build}"
 export KPR_BIN PATH="$KPR_BIN:$PATH"
 
+# A sanitizer's finding exits with a code no tool uses, so that a test that
+# expects a plain failure still sees it; leaks count too.
+if [ "${KPR_SANITIZE:-}" = 1 ]; then
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=86:detect_leaks=1}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:exitcode=87}
+fi
+
 pass=0 fail=0 skip=0
 failed=()
 
@@ -28,7 +35,12 @@ if [ $# -gt 0 ]; then
 else
 	suites=()
 	for t in "$KPR_BIN"/tests/test_*; do [ -x "$t" ] && suites+=("$t"); done
-	for t in "$top"/tests/*.bats; do [ -e "$t" ] && suites+=("$t"); done
+	for t in "$top"/tests/*.bats; do
+		[ -e "$t" ] || continue
+		# the fuzzers carry ASan and UBSan in both builds: once is enough
+		[ "${KPR_SANITIZE:-}" = 1 ] && [ "${t##*/}" = fuzz.bats ] && continue
+		suites+=("$t")
+	done
 fi
 
 for s in "${suites[@]}"; do

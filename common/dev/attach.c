@@ -1020,7 +1020,8 @@ int kpr_attach_list(const char *root, bool all_netns, struct kpr_attachment **ou
 		return err;
 	}
 	resolve_netns(&l, self);
-	qsort(l.v, l.n, sizeof(*l.v), cmp_att);
+	if (l.n)	/* l.v is NULL then, which qsort may not be given */
+		qsort(l.v, l.n, sizeof(*l.v), cmp_att);
 	*out = l.v;
 	*n = l.n;
 	return 0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* IPVS over generic netlink, and its ipvsadm-save text: see ipvs.h. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -392,9 +393,38 @@ static bool same_svc(const struct kpr_ipvs_svc *a, const struct kpr_ipvs_svc *b)
 }
 
 /* One line of ipvsadm-save; the service (-A) or real server (-a) it holds. */
+/* Which options a line may carry, as ipvsadm's own table has it: a
+ * service line (-A) takes none of a real server's, and the reverse. */
+static bool option_fits(const char *o, bool is_dest)
+{
+	static const char *const svc_only[] = { "-s", "-p", "-M", NULL };
+	static const char *const dest_only[] = { "-r", "-m", "-g", "-i", "-w", "-x", "-y", NULL };
+	const char *const *l = is_dest ? svc_only : dest_only;
+
+	for (; *l; l++)
+		if (!strcmp(o, *l))
+			return false;
+	return true;
+}
+
+/* Scheduler names are short words ("rr", "wlc", "mh"): anything else is
+ * another option swallowed as the value, or garbage. */
+static bool sched_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= IP_VS_SCHEDNAME_MAXLEN)
+		return false;
+	for (; *s; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
 static int parse_line(char **w, int nw, struct kpr_ipvs_svc *s, struct kpr_ipvs_dest *d,
 		      bool *is_dest)
 {
+	bool named = false, six = false;
 	unsigned long v;
 
 	memset(s, 0, sizeof(*s));
@@ -408,8 +438,15 @@ static int parse_line(char **w, int nw, struct kpr_ipvs_svc *s, struct kpr_ipvs_
 	for (int i = 1; i < nw; i++) {
 		const char *o = w[i], *arg = i + 1 < nw ? w[i + 1] : NULL;
 
+		if (!option_fits(o, *is_dest))
+			return -EINVAL;
+		/* an option twice is a typo or a pasted line, never a change
+		 * of mind to take silently */
+		for (int j = 1; j < i; j++)
+			if (!strcmp(w[j], o) && w[j][0] == '-')
+				return -EINVAL;
 		if (!strcmp(o, "-6")) {
-			s->af = AF_INET6;
+			six = true;
 			continue;
 		}
 		if (!strcmp(o, "-m") || !strcmp(o, "-g") || !strcmp(o, "-i")) {
@@ -420,6 +457,13 @@ static int parse_line(char **w, int nw, struct kpr_ipvs_svc *s, struct kpr_ipvs_
 		if (!arg)
 			return -EINVAL;
 		i++;
+		if (!strcmp(o, "-t") || !strcmp(o, "-u") || !strcmp(o, "--sctp-service") ||
+		    !strcmp(o, "-f")) {
+			/* one service per line: a second one is not a change of mind */
+			if (named)
+				return -EINVAL;
+			named = true;
+		}
 		if (!strcmp(o, "-t") || !strcmp(o, "-u") || !strcmp(o, "--sctp-service")) {
 			s->proto = o[1] == 't' ? IPPROTO_TCP : o[1] == 'u' ? IPPROTO_UDP : IPPROTO_SCTP;
 			if (parse_addr_port(arg, &s->af, s->addr, &s->port))
@@ -428,9 +472,9 @@ static int parse_line(char **w, int nw, struct kpr_ipvs_svc *s, struct kpr_ipvs_
 			if (kpr_parse_uint(arg, 1, 0xffffffffUL, &v))
 				return -EINVAL;
 			s->fwmark = (uint32_t)v;
-			if (!s->af)
-				s->af = AF_INET;
 		} else if (!strcmp(o, "-s")) {
+			if (!sched_name_ok(arg))
+				return -EINVAL;
 			snprintf(s->sched, sizeof(s->sched), "%s", arg);
 		} else if (!strcmp(o, "-p") || !strcmp(o, "-M") || !strcmp(o, "-w") ||
 			   !strcmp(o, "-x") || !strcmp(o, "-y")) {
@@ -455,7 +499,16 @@ static int parse_line(char **w, int nw, struct kpr_ipvs_svc *s, struct kpr_ipvs_
 			return -EINVAL;
 		}
 	}
-	if (!s->af || (*is_dest && !d->af))
+	/* -6 names the family of a firewall-mark service only: an address
+	 * says its own */
+	if (s->fwmark)
+		s->af = six ? AF_INET6 : AF_INET;
+	else if (six)
+		return -EINVAL;
+	if (!named || (*is_dest && !d->af))
+		return -EINVAL;
+	/* the netmask groups the clients of a persistent service only */
+	if (s->netmask && !(s->flags & IP_VS_SVC_F_PERSISTENT))
 		return -EINVAL;
 	if ((s->flags & IP_VS_SVC_F_PERSISTENT) && !s->netmask)
 		s->netmask = s->af == AF_INET6 ? 128 : ~0U;

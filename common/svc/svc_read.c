@@ -229,7 +229,8 @@ int kpr_svc_list(struct kpr_state *st, struct kpr_svc_info **out, size_t *n)
 		kpr_svc_info_free(c.v, c.n);
 		return ret;
 	}
-	qsort(c.v, got, sizeof(*c.v), cmp_info);
+	if (got)	/* c.v may be NULL then, which qsort may not be given */
+		qsort(c.v, got, sizeof(*c.v), cmp_info);
 	*out = c.v;
 	*n = got;
 	return 0;

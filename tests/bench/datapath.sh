@@ -30,7 +30,7 @@ obj=$KPR_BIN/tests/bpf/kpr_bench.bpf.o
 [ -f "$obj" ] || { echo "datapath.sh: $obj missing: run make bench" >&2; exit 1; }
 bpftool gen skeleton "$obj" name kpr_bench_bpf >"$tmp/kpr_bench.skel.h"
 bpftool gen skeleton "$KPR_BIN/tests/bpf/kpr_masq_bench.bpf.o" name kpr_masq_bench_bpf >"$tmp/kpr_masq_bench.skel.h"
-cc -O2 -Wall -I"$tmp" -I"$KPR_BIN" -I"$top/common" "$top/tests/bench/xdp_bench.c" -o "$tmp/xdp_bench" \
+cc -O2 -Wall ${KPR_SAN_FLAGS:-} -I"$tmp" -I"$KPR_BIN" -I"$top/common" "$top/tests/bench/xdp_bench.c" -o "$tmp/xdp_bench" \
 	"$KPR_BIN/libkpr.a" -lbpf -lelf -lz -lmnl -ljansson -lyaml
 
 ip netns add "$B"

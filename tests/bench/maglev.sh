@@ -17,7 +17,7 @@ cleanup() {
 trap cleanup EXIT
 
 make -s -C "$top" all >/dev/null
-${CC:-cc} -O2 -I"$top/common" -I"$top/build" "$top/tests/bench/maglev_bench.c" \
+${CC:-cc} -O2 ${KPR_SAN_FLAGS:-} -I"$top/common" -I"$KPR_BIN" "$top/tests/bench/maglev_bench.c" \
 	-o "$tmp/maglev_bench" "$KPR_BIN/libkpr.a" -lbpf -lelf -lz -lmnl -ljansson
 echo "# $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 # one core, the last one: CPU 0 takes most interrupts on small VMs

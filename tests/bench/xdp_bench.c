@@ -42,6 +42,13 @@
 
 #define PKT_LEN 54	/* Katran's: Ethernet, IPv4, TCP, no payload */
 
+/* Frames are built in place: 2 bytes ahead of an aligned buffer, so that the
+ * IP header after the 14-byte Ethernet header is as aligned as its fields. */
+struct frame {
+	__u8 pad[2];
+	__u8 b[256];	/* run()'s data_size_out */
+} __attribute__((aligned(8)));
+
 static unsigned int ifindex;
 static __u32 pkt_len = PKT_LEN;	/* the packet run() sends */
 static bool tc_mode;	/* the programs run are tc's, which the kernel runs on lo */
@@ -213,7 +220,8 @@ static int masq_bench(const char *root, const char *label, struct kpr_bench_bpf 
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = root);
 	struct kpr_masq_bench_bpf *skel = kpr_masq_bench_bpf__open_opts(&opts);
-	__u8 pkt[PKT_LEN], out[256];
+	struct frame pf, of;
+	__u8 *pkt = pf.b, *out = of.b;
 	char snat[INET_ADDRSTRLEN];
 	struct fig e, we;
 	__u32 rc, ns;
@@ -341,7 +349,8 @@ static int dsr_bench(const char *root, const char *label, struct kpr_bench_bpf *
 		{ KPR_DISPATCH_OPT, "opt", "10.98.0.5", 0 },
 		{ KPR_DISPATCH_IPIP, "ipip", "10.98.0.6", sizeof(struct iphdr) },
 	};
-	__u8 pkt[128], out[256];
+	struct frame pf, of;
+	__u8 *pkt = pf.b, *out = of.b;
 	char what[64], be[INET_ADDRSTRLEN];
 	__u16 be_port = 0;
 	__u32 rc, ns;
@@ -402,14 +411,15 @@ int main(int argc, char **argv)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
 	struct kpr_bench_bpf *skel;
-	__u8 pkt[PKT_LEN], out[256];
+	struct frame pf, of;
+	__u8 *pkt = pf.b, *out = of.b;
 	const char *vip, *label;
 	char snat[INET_ADDRSTRLEN], be[INET_ADDRSTRLEN];
 	struct fig e, we;
 	__u32 rc, ns;
 	__u16 nat_port, be_port;
 	double wrap;
-	int err;
+	int err, ret;
 
 	if (argc < 5) {
 		fprintf(stderr, "usage: xdp_bench PIN_ROOT IFINDEX VIP LABEL [REPEAT [RUNS [masq | dsr DSR_VIP NODE_ADDR]]]\n");
@@ -427,18 +437,22 @@ int main(int argc, char **argv)
 	skel = kpr_bench_bpf__open_opts(&opts);
 	if (!skel || kpr_obj_use_pins(argv[1], skel->obj) || kpr_bench_bpf__load(skel)) {
 		fprintf(stderr, "xdp_bench: cannot load the bench programs\n");
-		return 1;
+		ret = 1;
+		goto out;
 	}
 	empty_prog = skel->progs.bench_empty;
-	if (argc > 7 && !strcmp(argv[7], "masq"))
-		return masq_bench(argv[1], label, skel);
+	if (argc > 7 && !strcmp(argv[7], "masq")) {
+		ret = masq_bench(argv[1], label, skel);
+		goto out;
+	}
 
 	/* the empty program and the wrapper's own cost, from this very run */
 	build(pkt, IPPROTO_TCP, "10.98.0.1", 40000, vip, 80, false);
 	if (measure(skel->progs.bench_empty, pkt, &rc, &e) ||
 	    measure(skel->progs.bench_wrap_empty, pkt, &rc, &we)) {
 		fprintf(stderr, "xdp_bench: BPF_PROG_TEST_RUN failed: %s\n", strerror(errno));
-		return 1;
+		ret = 1;
+		goto out;
 	}
 	/* the wrapper's own cost; a drift that makes it negative counts as none */
 	wrap = we.ns > e.ns ? we.ns - e.ns : 0;
@@ -446,8 +460,10 @@ int main(int argc, char **argv)
 	printf("%-14s %-46s %7.1f ns  (the wrapper: save and restore 54 bytes)\n", label,
 	       "wrapper around nothing", we.ns);
 
-	if (argc > 9 && !strcmp(argv[7], "dsr"))
-		return dsr_bench(argv[1], label, skel, vip, argv[8], argv[9], wrap);
+	if (argc > 9 && !strcmp(argv[7], "dsr")) {
+		ret = dsr_bench(argv[1], label, skel, vip, argv[8], argv[9], wrap);
+		goto out;
+	}
 
 	/* nothing is rewritten here: measured bare, as the empty program */
 	build(pkt, IPPROTO_TCP, "10.98.0.1", 40000, "10.97.0.1", 80, false);
@@ -460,7 +476,8 @@ int main(int argc, char **argv)
 	if (err || rc != XDP_REDIRECT) {
 		fprintf(stderr, "xdp_bench: the first SYN was not forwarded (%s, err %d): check the routes\n",
 			xdp_rc(rc), err);
-		return 1;
+		ret = 1;
+		goto out;
 	}
 	nat_port = ntohs(((struct tcphdr *)(out + 34))->source);
 	be_port = ntohs(((struct tcphdr *)(out + 34))->dest);
@@ -492,6 +509,8 @@ int main(int argc, char **argv)
 	report(label, "TCP SYN, new flow each repeat, tables full", skel->progs.bench_new_flow,
 	       pkt, repeat, wrap, 0);
 
+	ret = 0;
+out:
 	kpr_bench_bpf__destroy(skel);
-	return 0;
+	return ret;
 }

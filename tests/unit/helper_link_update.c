@@ -12,7 +12,7 @@
 int main(int argc, char **argv)
 {
 	struct bpf_object *obj;
-	int lfd;
+	int lfd, ret = 0;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: helper_link_update LINK OBJECT\n");
@@ -24,7 +24,9 @@ int main(int argc, char **argv)
 	lfd = bpf_obj_get(argv[1]);
 	if (lfd < 0 || bpf_link_update(lfd, bpf_program__fd(bpf_object__next_program(obj, NULL)), NULL)) {
 		perror("helper_link_update");
-		return 1;
+		ret = 1;
 	}
-	return 0;
+	/* the link holds the program: the object may go (and LSan stays quiet) */
+	bpf_object__close(obj);
+	return ret;
 }

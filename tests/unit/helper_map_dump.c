@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 	unsigned char *k, *next, *v;
 	struct dump d;
 	bool first = true;
-	int fd;
+	int fd, ret = 0;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: helper_map_dump PIN\n");
@@ -84,12 +84,16 @@ int main(int argc, char **argv)
 	k = calloc(1, d.ksize);
 	next = calloc(1, d.ksize);
 	v = calloc(1, d.vsize);
-	if (!k || !next || !v)
-		return 1;
+	if (!k || !next || !v) {
+		ret = 1;
+		goto out;
+	}
 	/* arrays in batches; the rest key by key, which every map type
 	 * answers (LPM tries have no batch lookup) */
-	if (d.array)
-		return kpr_map_walk(fd, entry, &d) ? 1 : 0;
+	if (d.array) {
+		ret = kpr_map_walk(fd, entry, &d) ? 1 : 0;
+		goto out;
+	}
 	while (!bpf_map_get_next_key(fd, first ? NULL : k, next)) {
 		first = false;
 		memcpy(k, next, d.ksize);
@@ -97,5 +101,9 @@ int main(int argc, char **argv)
 			continue;	/* deleted meanwhile */
 		entry(k, v, &d);
 	}
-	return 0;
+out:
+	free(k);
+	free(next);
+	free(v);
+	return ret;
 }

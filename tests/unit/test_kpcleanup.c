@@ -496,6 +496,21 @@ static void test_ipvs_save(void)
 	kpr_ipvs_free(svcs, n);
 	check(kpr_ipvs_restore_parse("-a -t 10.0.0.1:80 -r 10.0.0.2:80 -m -w 1\n", &svcs, &n) == -EINVAL,
 	   "a real server of no service is refused");
+	/* what the fuzzer (tests/fuzz/fuzz_ipvs.c) found accepted and then
+	 * saved as another service */
+	static const char *const bad[] = {
+		"-A -u [fd00::a]:53 -s -A -f 46 -p 30\n",	/* -A as a scheduler, two services */
+		"-A -t 10.0.0.1:80 -f 7\n",			/* two services on one line */
+		"-A -f 24 -M 3 -s sh\n",			/* a netmask, not persistent */
+		"-A -f 24 -s rr -s sh\n",			/* an option twice */
+		"-A -6 -t 10.0.0.1:80 -s rr\n",			/* -6 beside an IPv4 address */
+		"-A -t 10.0.0.1:80 -m -w 1\n",			/* a real server's options */
+		"-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 10.0.0.2:80 -p 5\n",
+		NULL,
+	};
+	for (int i = 0; bad[i]; i++)
+		check(kpr_ipvs_restore_parse(bad[i], &svcs, &n) == -EINVAL,
+		      "refused: %.*s", (int)strcspn(bad[i], "\n"), bad[i]);
 }
 
 static void test_link_text(void)
