@@ -151,6 +151,13 @@ static int make_root(const char *root)
 	return 0;
 }
 
+/* How a refused layout is cleared, given the pin root. Unpinning a
+ * link releases it, which detaches its program; a tc filter of the clsact
+ * fallback is no link and stays. */
+#define KPR_CLEAR_HOW "remove it with the kpr that made it (svc-del --all, xdp-attach --detach), or detach " \
+	"and drop it all at once with rm -r %s (its pinned links go with it; a clsact filter stays: " \
+	"tc filter del dev DEV egress), then load the services again"
+
 /*
  * Checks a pinned map against what this build expects, and makes the
  * skeleton's map the size of the pinned one so that libbpf reuses it.
@@ -174,7 +181,7 @@ static int check_pin(const char *root, struct bpf_map *map)
 	    info.value_size != bpf_map__value_size(map) ||
 	    info.map_flags != bpf_map__map_flags(map)) {
 		kpr_err("pinned map %s has another layout (type %u, key %u, value %u bytes, flags %#x; this kpr expects %u, %u, %u, %#x): "
-			"it was made by another kpr version; remove %s (svc-del --all, xdp-attach --detach) with that version first",
+			"it was made by another kpr version; " KPR_CLEAR_HOW,
 			path, info.type, info.key_size, info.value_size, info.map_flags,
 			bpf_map__type(map), bpf_map__key_size(map), bpf_map__value_size(map),
 			bpf_map__map_flags(map), root);
@@ -212,8 +219,8 @@ static int check_stamp(struct kpr_state *st)
 	if (cfg.magic == 0)
 		return 1;	/* created, never stamped: a first run died early */
 	if (cfg.magic != KPR_MAGIC || cfg.layout != KPR_LAYOUT_VERSION) {
-		kpr_err("state under %s has layout %u (magic %#x); this kpr reads layout %u: remove it with the kpr that made it",
-			st->root, cfg.layout, cfg.magic, KPR_LAYOUT_VERSION);
+		kpr_err("state under %s has layout %u (magic %#x); this kpr reads layout %u: " KPR_CLEAR_HOW,
+			st->root, cfg.layout, cfg.magic, KPR_LAYOUT_VERSION, st->root);
 		return -EPROTO;
 	}
 	return 0;
