@@ -279,6 +279,8 @@ teardown() { kpr_root_teardown; }
 	run svc-add 10.96.0.2:80 10.0.0.1:80
 	assert_failure 4
 	assert_output --partial "layout 99"
+	# and says how to clear it with this kpr too
+	assert_output --partial "rm -r $KPR_PIN_ROOT (its pinned links go with it"
 	run svc-list
 	assert_failure 4
 	maps_snapshot "$BATS_TEST_TMPDIR/b"

@@ -33,21 +33,107 @@ static bool is_bpffs(const char *path)
 	return !statfs(path, &sfs) && sfs.f_type == BPF_FS_MAGIC;
 }
 
-/* Creates the pin root (0700) on a bpffs, mounting /sys/fs/bpf if needed. */
+/*
+ * Whoever owns a directory of the pin root, or may write to it, can swap
+ * the pins and hold the lock: every one from the root up to the bpffs mount
+ * must be the caller's (root's) and writable by no one else. The mount point
+ * itself is bpffs' own, 1777 by default, and is not judged.
+ */
+static int check_dir(const char *root, const char *dir, const struct stat *sb)
+{
+	if (!S_ISDIR(sb->st_mode)) {
+		kpr_err("pin root %s is not a directory (a pin?): give --pin-root a directory of its own",
+			root);
+		return -EINVAL;
+	}
+	if (sb->st_uid != geteuid() || (sb->st_mode & (S_IWGRP | S_IWOTH))) {
+		kpr_err("%s belongs to uid %u with mode %04o: a pin root and its parents below the bpffs mount must be root's and writable by no one else; remove it (rm -r %s) or choose another --pin-root",
+			dir, sb->st_uid, sb->st_mode & 07777, dir);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* The mount point of the bpffs that dir (on one) is in: its parent lies on
+ * another device, or it is /. */
+static bool is_mount_point(char *dir, const struct stat *sb)
+{
+	char *slash = strrchr(dir, '/');
+	struct stat up;
+	bool top;
+
+	if (!slash || slash == dir)
+		return true;
+	*slash = '\0';
+	top = stat(dir, &up) || up.st_dev != sb->st_dev;
+	*slash = '/';
+	return top;
+}
+
+/*
+ * Judges what exists of root, creating nothing: the deepest existing
+ * directory must be on a bpffs, and every existing one below the mount
+ * passes check_dir. *missing: root itself does not exist yet.
+ */
+static int check_root(const char *root, bool *missing)
+{
+	char buf[PATH_MAX], *slash;
+	struct stat sb;
+	int err;
+
+	if (strlen(root) >= sizeof(buf)) {
+		kpr_err("pin root too long: %s", root);
+		return -ENAMETOOLONG;
+	}
+	strcpy(buf, root);
+	*missing = false;
+	for (bool first = true; ; first = false) {
+		if (!stat(buf, &sb)) {
+			if (!is_bpffs(buf)) {
+				kpr_err("pin root %s is not on a bpffs: mount one (mount -t bpf bpf DIR) or choose a path under /sys/fs/bpf",
+					root);
+				return -EINVAL;
+			}
+			if (is_mount_point(buf, &sb))
+				return 0;
+			err = check_dir(root, buf, &sb);
+			if (err)
+				return err;
+		} else if (errno == EACCES) {
+			kpr_err("cannot read %s: permission denied: the kpr tools need root", buf);
+			return -EACCES;
+		} else if (errno == ENOENT) {
+			*missing = *missing || first;
+		} else {
+			kpr_err("cannot read %s: %s", buf, strerror(errno));
+			return -errno;
+		}
+		slash = strrchr(buf, '/');
+		if (!slash || slash == buf)
+			return 0;
+		*slash = '\0';
+	}
+}
+
+/* Creates the pin root (0700) on a bpffs, mounting /sys/fs/bpf if needed;
+ * judges what exists first and creates nothing when it refuses. */
 static int make_root(const char *root)
 {
 	char buf[PATH_MAX], *p;
+	bool missing;
+	int err;
 
 	if (!strncmp(root, "/sys/fs/bpf/", 12) && !is_bpffs("/sys/fs/bpf") &&
 	    mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
 		kpr_err("cannot mount bpffs on /sys/fs/bpf: %s (are you root?)", strerror(errno));
 		return -errno;
 	}
-	if (strlen(root) >= sizeof(buf)) {
-		kpr_err("pin root too long: %s", root);
-		return -ENAMETOOLONG;
-	}
-	strcpy(buf, root);
+	err = check_root(root, &missing);
+	if (err)
+		return err;
+	if (!missing)
+		return 0;
+	strcpy(buf, root);	/* check_root measured it */
 	for (p = buf + 1; ; p++) {
 		if (*p != '/' && *p)
 			continue;
@@ -62,14 +148,15 @@ static int make_root(const char *root)
 		if (!c)
 			break;
 	}
-	if (!is_bpffs(root)) {
-		kpr_err("pin root %s is not on a bpffs: mount one (mount -t bpf bpf DIR) or choose a path under /sys/fs/bpf",
-			root);
-		return -EINVAL;
-	}
-	chmod(root, 0700);
 	return 0;
 }
+
+/* How a refused layout is cleared, given the pin root. Unpinning a
+ * link releases it, which detaches its program; a tc filter of the clsact
+ * fallback is no link and stays. */
+#define KPR_CLEAR_HOW "remove it with the kpr that made it (svc-del --all, xdp-attach --detach), or detach " \
+	"and drop it all at once with rm -r %s (its pinned links go with it; a clsact filter stays: " \
+	"tc filter del dev DEV egress), then load the services again"
 
 /*
  * Checks a pinned map against what this build expects, and makes the
@@ -94,7 +181,7 @@ static int check_pin(const char *root, struct bpf_map *map)
 	    info.value_size != bpf_map__value_size(map) ||
 	    info.map_flags != bpf_map__map_flags(map)) {
 		kpr_err("pinned map %s has another layout (type %u, key %u, value %u bytes, flags %#x; this kpr expects %u, %u, %u, %#x): "
-			"it was made by another kpr version; remove %s (svc-del --all, xdp-attach --detach) with that version first",
+			"it was made by another kpr version; " KPR_CLEAR_HOW,
 			path, info.type, info.key_size, info.value_size, info.map_flags,
 			bpf_map__type(map), bpf_map__key_size(map), bpf_map__value_size(map),
 			bpf_map__map_flags(map), root);
@@ -132,8 +219,8 @@ static int check_stamp(struct kpr_state *st)
 	if (cfg.magic == 0)
 		return 1;	/* created, never stamped: a first run died early */
 	if (cfg.magic != KPR_MAGIC || cfg.layout != KPR_LAYOUT_VERSION) {
-		kpr_err("state under %s has layout %u (magic %#x); this kpr reads layout %u: remove it with the kpr that made it",
-			st->root, cfg.layout, cfg.magic, KPR_LAYOUT_VERSION);
+		kpr_err("state under %s has layout %u (magic %#x); this kpr reads layout %u: " KPR_CLEAR_HOW,
+			st->root, cfg.layout, cfg.magic, KPR_LAYOUT_VERSION, st->root);
 		return -EPROTO;
 	}
 	return 0;
@@ -154,11 +241,28 @@ int kpr_state_open(struct kpr_state *st, const char *pin_root, unsigned int flag
 		return -ENAMETOOLONG;
 	snprintf(path, sizeof(path), "%s/config", st->root);
 	exists = !stat(path, &sb);
-
-	if (!exists && !(flags & KPR_OPEN_WRITE)) {
-		kpr_err("no kpr state under %s: create it with svc-add or xdp-attach (or give --pin-root)",
+	if (!exists && errno == EACCES) {
+		kpr_err("cannot read %s: permission denied: the kpr tools need root", st->root);
+		return -EACCES;
+	}
+	if (!exists && errno == ENOTDIR) {
+		kpr_err("pin root %s is not a directory (a pin?): give --pin-root a directory of its own",
 			st->root);
-		return -ENODATA;
+		return -EINVAL;
+	}
+
+	if (!(flags & KPR_OPEN_WRITE)) {
+		bool missing;
+
+		/* a reader trusts no state that someone else could have swapped */
+		err = check_root(st->root, &missing);
+		if (err)
+			return err;
+		if (!exists) {
+			kpr_err("no kpr state under %s: create it with svc-add or xdp-attach (or give --pin-root)",
+				st->root);
+			return -ENODATA;
+		}
 	}
 	if (!exists && (flags & KPR_OPEN_DRY_RUN)) {
 		st->ephemeral = true;

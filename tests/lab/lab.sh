@@ -250,18 +250,36 @@ up() {
 	echo "lab $P up: namespaces $(ns client) $(ns node) $(ns switch) $(ns b1) $(ns b2) $(ns b3); node pin root $PIN"
 }
 
+# Every process whose network namespace is one of the lab's: the servers,
+# the children they forked per connection (which a connection held open
+# keeps alive), and whatever a test started there.
+lab_pids() {
+	local n
+	for n in client node bnode switch b1 b2 b3 pod; do
+		[ -e "/run/netns/$(ns $n)" ] && ip netns pids "$(ns $n)"
+	done
+	return 0
+}
+
 down() {
-	local f
+	local f pids end
 	if [ -d "$RUN" ]; then
 		for f in "$RUN"/*.pid; do
 			[ -f "$f" ] || continue
-			# the listener; the children it forked per connection end
-			# with their connections
 			kill "$(cat "$f")" 2>/dev/null || true
 			rm -f "$f"
 		done
 		rmdir "$RUN" 2>/dev/null || true
 	fi
+	# a process left behind would keep its namespace alive after the
+	# name is gone, and hold whatever it held (ports, locks) for good
+	pids=$(lab_pids)
+	[ -z "$pids" ] || kill $pids 2>/dev/null || true
+	end=$((SECONDS + 5))
+	while pids=$(lab_pids) && [ -n "$pids" ] && [ $SECONDS -lt $end ]; do
+		sleep 0.1
+	done
+	[ -z "$pids" ] || kill -9 $pids 2>/dev/null || true
 	for n in client node bnode switch b1 b2 b3 pod; do
 		[ -e "/run/netns/$(ns $n)" ] && ip netns del "$(ns $n)"
 	done
