@@ -232,7 +232,12 @@ int main(int argc, char **argv)
 	} else if (!strcmp(ctx.output, "json")) {
 		print_json(&st, v, n, a.stats);
 	} else if (!strcmp(ctx.output, "save")) {
-		printf("# kpr services: svc-add -f FILE --replace restores them\n");
+		/* --replace with a part would delete the rest of the node */
+		if (ctx.argc)
+			printf("# kpr service %s: svc-add -f FILE restores it (not --replace: that deletes every other service)\n",
+			       ctx.argv[0]);
+		else
+			printf("# kpr services: svc-add -f FILE --replace restores them\n");
 		for (size_t i = 0; i < n; i++)
 			kpr_svc_save_line(&v[i], stdout);
 	} else {

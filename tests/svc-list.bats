@@ -63,6 +63,25 @@ load_mix() {
 	diff <(svc-list -o save) <(svc-list --pin-root "$OTHER" -o save)
 }
 
+@test "a save of one service says how to restore it without --replace, which would delete the others" {
+	load_mix
+	run svc-list -o save
+	assert_success
+	assert_line --index 0 "# kpr services: svc-add -f FILE --replace restores them"
+	local fe=10.96.0.10:53/udp
+	run svc-list -o save "$fe"
+	assert_success
+	assert_line --index 0 "# kpr service $fe: svc-add -f FILE restores it (not --replace: that deletes every other service)"
+	refute_output --partial "--replace restores"
+	# following it restores the one service and leaves the others
+	svc-list -o save "$fe" >"$BATS_TEST_TMPDIR/one"
+	svc-del "$fe"
+	run svc-add -f "$BATS_TEST_TMPDIR/one"
+	assert_success
+	assert_output --partial "1 added, 0 updated, 0 deleted"
+	[ "$(svc-list -o json | jq '.services | length')" -eq 5 ]
+}
+
 @test "JSON: one document, checked with jq" {
 	load_mix
 	run --separate-stderr svc-list -j
