@@ -4,7 +4,10 @@
  * options and not fragmented, or IPv6 with TCP, UDP or ICMPv6 as the first
  * next header. Anything else is not ours and passes untouched: kube-proxy
  * does not balance fragments either, and options or extension headers on
- * service traffic are rare enough to leave to the stack.
+ * service traffic are rare enough to leave to the stack. A packet whose
+ * headers contradict themselves (IPv4 version, total or payload length, TCP
+ * data offset, UDP length) is malformed: passed untouched too, before any
+ * lookup, so that it creates no state; the stack drops it and counts it.
  */
 #ifndef KPR_LIB_PARSE_H
 #define KPR_LIB_PARSE_H
@@ -62,12 +65,27 @@ static __always_inline bool kpr_addr_eq(const union kpr_addr *a, const union kpr
 #define KPR_IP_MF	0x2000
 #define KPR_IP_OFFSET	0x1fff
 
-/* Returns 0 for a packet to look at, -1 for one that is not ours. */
+#define KPR_PARSE_OTHER	(-1)	/* not ours: options, fragments, other protocols */
+#define KPR_PARSE_BAD	(-2)	/* malformed: never looked up, never tracked */
+
+/*
+ * Whether an L3 length of len bytes from hdr fits the frame. XDP sees the
+ * whole frame; an skb's data_end ends its linear part, and a GSO or paged
+ * skb carries more than that, so tc cannot judge it.
+ */
+static __always_inline bool kpr_len_fits(const void *hdr, const void *data_end, __u32 len)
+{
+	return !KPR_CTX_IS_XDP || len <= (__u32)(data_end - hdr);
+}
+
+/* Returns 0 for a packet to look at, KPR_PARSE_OTHER for one that is not
+ * ours, KPR_PARSE_BAD for a malformed one. */
 static __always_inline int kpr_parse(const kpr_ctx_t *ctx, struct kpr_pkt *p)
 {
 	void *data = kpr_ctx_data(ctx);
 	void *data_end = kpr_ctx_data_end(ctx);
 	struct ethhdr *eth = data;
+	__u32 l4len;	/* what the L3 header says follows it */
 	__u8 proto;
 	void *l4;
 
@@ -80,9 +98,15 @@ static __always_inline int kpr_parse(const kpr_ctx_t *ctx, struct kpr_pkt *p)
 		struct iphdr *ip = (void *)(eth + 1);
 
 		if ((void *)(ip + 1) > data_end)
-			return -1;
+			return KPR_PARSE_OTHER;
+		if (ip->version != 4)
+			return KPR_PARSE_BAD;
 		if (ip->ihl != 5 || (ip->frag_off & bpf_htons(KPR_IP_MF | KPR_IP_OFFSET)))
-			return -1;
+			return KPR_PARSE_OTHER;
+		l4len = bpf_ntohs(ip->tot_len);
+		if (l4len < sizeof(*ip) || !kpr_len_fits(ip, data_end, l4len))
+			return KPR_PARSE_BAD;
+		l4len -= sizeof(*ip);
 		p->ip4 = ip;
 		proto = ip->protocol;
 		l4 = ip + 1;
@@ -93,7 +117,10 @@ static __always_inline int kpr_parse(const kpr_ctx_t *ctx, struct kpr_pkt *p)
 		struct ipv6hdr *ip6 = (void *)(eth + 1);
 
 		if ((void *)(ip6 + 1) > data_end)
-			return -1;
+			return KPR_PARSE_OTHER;
+		l4len = bpf_ntohs(ip6->payload_len);
+		if (!kpr_len_fits(ip6 + 1, data_end, l4len))
+			return KPR_PARSE_BAD;
 		p->ip6 = ip6;
 		proto = ip6->nexthdr;
 		l4 = ip6 + 1;
@@ -101,7 +128,7 @@ static __always_inline int kpr_parse(const kpr_ctx_t *ctx, struct kpr_pkt *p)
 		__builtin_memcpy(&p->key.saddr, &ip6->saddr, 16);
 		__builtin_memcpy(&p->key.daddr, &ip6->daddr, 16);
 	} else {
-		return -1;
+		return KPR_PARSE_OTHER;
 	}
 	p->key.proto = proto;
 	p->l4 = l4;
@@ -109,7 +136,9 @@ static __always_inline int kpr_parse(const kpr_ctx_t *ctx, struct kpr_pkt *p)
 		struct tcphdr *th = l4;
 
 		if ((void *)(th + 1) > data_end)
-			return -1;
+			return KPR_PARSE_OTHER;
+		if (th->doff < 5 || l4len < th->doff * 4u)
+			return KPR_PARSE_BAD;
 		p->key.sport = th->source;
 		p->key.dport = th->dest;
 		p->l4csum = &th->check;
@@ -117,16 +146,20 @@ static __always_inline int kpr_parse(const kpr_ctx_t *ctx, struct kpr_pkt *p)
 		struct udphdr *uh = l4;
 
 		if ((void *)(uh + 1) > data_end)
-			return -1;
+			return KPR_PARSE_OTHER;
+		if (bpf_ntohs(uh->len) < sizeof(*uh) || bpf_ntohs(uh->len) > l4len)
+			return KPR_PARSE_BAD;
 		p->key.sport = uh->source;
 		p->key.dport = uh->dest;
 		p->l4csum = &uh->check;
 	} else if ((proto == IPPROTO_ICMP && p->ip4) || (proto == IPPROTO_ICMPV6 && p->ip6)) {
 		/* echo requests and errors are looked at; both start with 8 bytes */
 		if (l4 + 8 > data_end)
-			return -1;
+			return KPR_PARSE_OTHER;
+		if (l4len < 8)
+			return KPR_PARSE_BAD;
 	} else {
-		return -1;
+		return KPR_PARSE_OTHER;
 	}
 	return 0;
 }

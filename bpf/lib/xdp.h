@@ -64,8 +64,11 @@ static __always_inline enum kpr_verdict kpr_xdp_verdict(kpr_ctx_t *ctx)
 	struct kpr_config *cfg;
 	struct kpr_nat *rf;
 	struct kpr_svc *svc;
+	int rc = kpr_parse(ctx, &p);
 
-	if (kpr_parse(ctx, &p))
+	if (rc == KPR_PARSE_BAD)
+		return KPR_PASS;
+	if (rc)
 		return kpr_dsr_recv(ctx);	/* IPv4 options: a DSR flow to a backend here? */
 	cfg = kpr_cfg();
 	if (!cfg)
@@ -88,6 +91,10 @@ static __always_inline enum kpr_verdict kpr_xdp_verdict(kpr_ctx_t *ctx)
 			return KPR_PASS;
 	}
 	if (!kpr_svc_reachable(svc, cfg) && !kpr_dev_internal(kpr_ctx_ifindex_in(ctx)))
+		return KPR_PASS;
+	/* its last hop: the stack answers Time Exceeded, and no state is made
+	 * for a packet that cannot reach the backend */
+	if ((p.ip4 && p.ip4->ttl <= 1) || (p.ip6 && p.ip6->hop_limit <= 1))
 		return KPR_PASS;
 	p.now = kpr_now();
 	return kpr_forward(ctx, &p, cfg, svc, p.now);
