@@ -83,7 +83,14 @@ struct txn {
 	struct kpr_mg_queue *mq;
 	struct pending *pend;
 	unsigned int n_pend;
+	/* batches: tables of deleted services, removed together (one RCU
+	 * wait per batch instead of one per service) */
+	__u32 *mg_del;
+	unsigned int n_mg_del;
 };
+
+/* Deleting 10,000 Maglev services: three waits, not 10,000. */
+#define MG_DEL_BATCH 4096
 
 static int cmp_l4(const void *a, const void *b)
 {
@@ -135,6 +142,8 @@ static void txn_free(struct txn *t)
 	free(t->done_seq);
 	free(t->mq);
 	free(t->pend);
+	free(t->mg_del);
+	t->mg_del = NULL;
 	t->mq = NULL;
 	t->pend = NULL;
 	t->svc_used = NULL;
@@ -177,8 +186,9 @@ static int txn_begin(struct txn *t, struct kpr_state *st, bool cached)
 	t->cached = true;
 	t->mq = calloc(1, sizeof(*t->mq));
 	t->pend = calloc(KPR_MG_QUEUE, sizeof(*t->pend));
+	t->mg_del = calloc(MG_DEL_BATCH, sizeof(*t->mg_del));
 	t->svc_used = calloc(t->svc_max, 1);
-	if (!t->svc_used || !t->mq || !t->pend)
+	if (!t->svc_used || !t->mq || !t->pend || !t->mg_del)
 		ret = -ENOMEM;
 	if (!ret)
 		ret = kpr_map_walk(st->backend_idx, walk_idx, t);
@@ -193,11 +203,25 @@ static int txn_begin(struct txn *t, struct kpr_state *st, bool cached)
 
 static int flush_pending(struct txn *t);
 
+/* Removes the queued tables of deleted services, before their ids go to
+ * other services. */
+static int flush_mg_del(struct txn *t)
+{
+	int ret = kpr_map_delete_n(t->st->maglev, t->mg_del, t->n_mg_del);
+
+	if (ret)
+		kpr_err("cannot remove Maglev tables from %s/maglev: %s", t->st->root, strerror(-ret));
+	t->n_mg_del = 0;
+	return ret;
+}
+
 /* What is prepared is finished, even after an error: each pending service
  * has its backends and slots in place and only waits for its flip. */
 static int txn_end(struct txn *t, bool write)
 {
 	int ret = flush_pending(t);
+
+	ret = flush_mg_del(t) ?: ret;
 
 	if (write)
 		ret = kpr_config_write(t->st, &t->cfg) ?: ret;
@@ -759,7 +783,17 @@ static int svc_delete(struct txn *t, const struct kpr_svc_key *key, bool dry_run
 	}
 	svc_addr_ref(st, key, -1);
 	del(st->revnat, &svc.id);
-	del(st->maglev, &svc.id);
+	if (t->mg_del) {
+		__u32 inner;
+
+		/* only tables that exist: a batch stops at an absent one */
+		if (!bpf_map_lookup_elem(st->maglev, &svc.id, &inner))
+			t->mg_del[t->n_mg_del++] = svc.id;
+		if (t->n_mg_del == MG_DEL_BATCH)
+			flush_mg_del(t);
+	} else {
+		del(st->maglev, &svc.id);
+	}
 	if (t->cached && svc.id < t->svc_max)
 		t->svc_used[svc.id] = 0;
 	delete_slots(st, &svc);
@@ -798,6 +832,7 @@ int kpr_svc_delete_keys(struct kpr_state *st, const struct kpr_svc_key *keys, si
 		report((enum kpr_change)ret, &keys[i], ret == KPR_DELETED ? id : 0);
 		ret = 0;
 	}
+	ret = flush_mg_del(&t) ?: ret;
 	txn_end(&t, false);
 	return ret;
 }
@@ -940,6 +975,10 @@ int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 			res->deleted++;
 			report(KPR_DELETED, &keys[i], id);
 		}
+		/* their ids may go to the lines below */
+		ret = flush_mg_del(&t);
+		if (ret)
+			goto out;
 	}
 	/* Lines that give their frontend a new id go after the lines that
 	 * free that id; with ids checked above, two passes suffice. */
