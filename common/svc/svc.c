@@ -6,7 +6,10 @@
  *   3. the service entry flips to that generation (one map update),
  *   4. the old generation's slots are deleted, unused backends freed.
  * Backend ids are shared by every service naming the same address:port/proto
- * and reference-counted in backend_idx.
+ * and reference-counted in backend_idx. Counts go up before the flip and
+ * down after it, so a writer killed midway leaves counts above their use and
+ * parts that nothing uses, never a service without its parts: every batch
+ * first repairs those (svc_check.c), so a rerun heals what a kill left.
  */
 #define _GNU_SOURCE
 #include <bpf/bpf.h>
@@ -22,6 +25,7 @@
 #include "svc/maglev_map.h"
 #include "state/mapio.h"
 #include "svc/svc.h"
+#include "svc/svc_check.h"
 #include "core/util.h"
 
 static int lookup(int fd, const void *key, void *val)
@@ -165,7 +169,19 @@ static int touch(struct txn *t, __u32 id)
 	return 0;
 }
 
-static int txn_begin(struct txn *t, struct kpr_state *st, bool cached)
+/* A service to write again (kpr_svc_heal): its slots disagree with the
+ * states of its backends. */
+static int heal_stale(__u32 be_id, void *ctx)
+{
+	return touch(ctx, be_id);
+}
+
+/*
+ * A batch first repairs what a writer killed midway left (counts above
+ * their use, parts of services that are gone): each write below assumes
+ * exact counts, so a rerun of the killed batch heals everything.
+ */
+static int txn_begin(struct txn *t, struct kpr_state *st, bool cached, bool heal)
 {
 	int ret;
 
@@ -190,6 +206,10 @@ static int txn_begin(struct txn *t, struct kpr_state *st, bool cached)
 	t->svc_used = calloc(t->svc_max, 1);
 	if (!t->svc_used || !t->mq || !t->pend || !t->mg_del)
 		ret = -ENOMEM;
+	if (!ret && heal) {
+		ret = kpr_svc_heal(st, heal_stale, t);
+		ret = ret > 0 ? 0 : ret;
+	}
 	if (!ret)
 		ret = kpr_map_walk(st->backend_idx, walk_idx, t);
 	if (!ret)
@@ -432,11 +452,13 @@ static int finish(struct txn *t, const struct kpr_svc_key *key, const struct kpr
 	struct kpr_state *st = t->st;
 	int ret;
 
+	/* Counts go up before the flip and down after it: a kill in between
+	 * leaves them above their use, which the next batch repairs. */
 	ret = update(st->revnat, &nv->id, key, "revnat");
-	if (!ret)
-		ret = update(st->services, key, nv, "services");
 	if (!ret && !old)
 		ret = svc_addr_ref(st, key, 1);
+	if (!ret)
+		ret = update(st->services, key, nv, "services");
 	if (ret || !old)
 		return ret;
 
@@ -811,18 +833,14 @@ out:
  * reading the maps once is cheaper than a lookup per backend. */
 #define TXN_CACHE_MIN 32
 
-int kpr_svc_delete_keys(struct kpr_state *st, const struct kpr_svc_key *keys, size_t n,
-			bool dry_run, kpr_change_fn report, struct kpr_batch_result *res)
+static int delete_keys(struct txn *t, const struct kpr_svc_key *keys, size_t n, bool dry_run,
+		       kpr_change_fn report, struct kpr_batch_result *res)
 {
-	struct txn t;
 	__u32 id = 0;
-	int ret;
+	int ret = 0;
 
-	ret = txn_begin(&t, st, n >= TXN_CACHE_MIN);
-	if (ret)
-		return ret;
 	for (size_t i = 0; i < n; i++) {
-		ret = svc_delete(&t, &keys[i], dry_run, &id);
+		ret = svc_delete(t, &keys[i], dry_run, &id);
 		if (ret < 0)
 			break;
 		if (ret == KPR_DELETED)
@@ -832,8 +850,49 @@ int kpr_svc_delete_keys(struct kpr_state *st, const struct kpr_svc_key *keys, si
 		report((enum kpr_change)ret, &keys[i], ret == KPR_DELETED ? id : 0);
 		ret = 0;
 	}
-	ret = flush_mg_del(&t) ?: ret;
+	return flush_mg_del(t) ?: ret;
+}
+
+int kpr_svc_delete_keys(struct kpr_state *st, const struct kpr_svc_key *keys, size_t n,
+			bool dry_run, kpr_change_fn report, struct kpr_batch_result *res)
+{
+	struct txn t;
+	int ret;
+
+	ret = txn_begin(&t, st, n >= TXN_CACHE_MIN, false);
+	if (ret)
+		return ret;
+	ret = delete_keys(&t, keys, n, dry_run, report, res);
 	txn_end(&t, false);
+	return ret;
+}
+
+static int list_keys(struct kpr_state *st, struct kpr_svc_key **out, size_t *n);
+
+int kpr_svc_delete_all(struct kpr_state *st, bool dry_run, kpr_change_fn report,
+		       struct kpr_batch_result *res)
+{
+	struct kpr_svc_key *keys = NULL;
+	struct txn t;
+	size_t n = 0;
+	int ret;
+
+	ret = list_keys(st, &keys, &n);
+	if (ret)
+		return ret;
+	ret = txn_begin(&t, st, true, false);
+	if (ret)
+		goto out;
+	ret = delete_keys(&t, keys, n, dry_run, report, res);
+	txn_end(&t, false);
+	/* With no service left, whatever remains (a killed writer's parts,
+	 * counts above their use) is an orphan: the maps end empty. */
+	if (!ret && !dry_run) {
+		ret = kpr_svc_heal(st, NULL, NULL);
+		ret = ret > 0 ? 0 : ret;
+	}
+out:
+	free(keys);
 	return ret;
 }
 
@@ -944,6 +1003,7 @@ int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 {
 	struct kpr_svc_key *sorted, *keys = NULL;
 	bool in_txn = false;
+	__u8 *done = NULL;
 	size_t nkeys = 0;
 	struct txn t;
 	__u32 id;
@@ -956,40 +1016,53 @@ int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 	ret = validate(st, sp, n, replace, sorted);
 	if (ret)
 		goto out;
-	ret = txn_begin(&t, st, n >= TXN_CACHE_MIN || replace);
+	ret = txn_begin(&t, st, n >= TXN_CACHE_MIN || replace, !dry_run);
 	if (ret)
 		goto out;
 	in_txn = true;
-
-	/* Deletions first: they free ids that the batch may give out again. */
-	if (replace) {
-		ret = list_keys(st, &keys, &nkeys);
-		if (ret)
-			goto out;
-		for (size_t i = 0; i < nkeys; i++) {
-			if (bsearch(&keys[i], sorted, n, sizeof(*sorted), cmp_key))
-				continue;
-			ret = svc_delete(&t, &keys[i], dry_run, &id);
-			if (ret < 0)
-				goto out;
-			res->deleted++;
-			report(KPR_DELETED, &keys[i], id);
-		}
-		/* their ids may go to the lines below */
-		ret = flush_mg_del(&t);
-		if (ret)
-			goto out;
+	done = calloc(n + 1, 1);
+	if (!done) {
+		ret = -ENOMEM;
+		goto out;
 	}
-	/* Lines that give their frontend a new id go after the lines that
-	 * free that id; with ids checked above, two passes suffice. */
+
+	/*
+	 * Additions and updates first, deletions after them: a writer killed
+	 * midway never leaves fewer services than the old set less what the
+	 * input removes. A line whose --id another service still holds (one
+	 * that moves to another id, or that --replace deletes) waits for the
+	 * second pass; with ids checked above, two passes suffice.
+	 */
 	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1 && replace) {
+			/* what is added is in place before anything goes */
+			ret = dry_run ? 0 : flush_pending(&t);
+			if (!ret)
+				ret = list_keys(st, &keys, &nkeys);
+			if (ret)
+				goto out;
+			for (size_t i = 0; i < nkeys; i++) {
+				if (bsearch(&keys[i], sorted, n, sizeof(*sorted), cmp_key))
+					continue;
+				ret = svc_delete(&t, &keys[i], dry_run, &id);
+				if (ret < 0)
+					goto out;
+				res->deleted++;
+				report(KPR_DELETED, &keys[i], id);
+			}
+			/* their ids may go to the lines that wait */
+			ret = flush_mg_del(&t);
+			if (ret)
+				goto out;
+		}
 		for (size_t i = 0; i < n; i++) {
 			struct kpr_svc_key owner;
 			bool blocked = sp[i].id && !kpr_svc_key_by_id(st, sp[i].id, &owner) &&
 				       cmp_key(&owner, &sp[i].key);
 
-			if (blocked != (pass == 1))
+			if (done[i] || (blocked && pass == 0))
 				continue;
+			done[i] = 1;
 			if (dry_run && blocked) {
 				/* The owner of the id has not really moved away. */
 				struct kpr_svc cur;
@@ -1017,6 +1090,7 @@ out:
 		ret = ret ?: err;
 	}
 	free(keys);
+	free(done);
 	free(sorted);
 	return ret;
 }
