@@ -49,6 +49,9 @@ TEST_SKELS    := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/tests/bpf/%.skel.h,\
 		 $(filter-out tests/bpf/kpr_bench.bpf.c,$(TEST_BPF_SRC)))
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+# LD_PRELOAD libraries the suites run tools under (tests/preload/*.c)
+PRELOAD_SRC := $(wildcard tests/preload/*.c)
+PRELOAD_SO  := $(patsubst tests/preload/%.c,$(BUILD)/tests/%.so,$(PRELOAD_SRC))
 # libFuzzer harnesses of every parser (clang; the library built again with
 # coverage, ASan and UBSan). make check runs each on its corpus for a
 # moment (tests/fuzz.bats), make fuzz for FUZZ_TIME seconds each.
@@ -108,7 +111,7 @@ deps-check:
 
 # Nothing is built before the check has passed, so that a missing package is
 # reported as such and not as a compiler error.
-$(BPF_OBJ) $(TEST_BPF_OBJ) $(COMMON_OBJ) $(BINS) $(UNIT_BINS) $(FUZZ_OBJ) $(FUZZ_BINS): | deps-check
+$(BPF_OBJ) $(TEST_BPF_OBJ) $(COMMON_OBJ) $(BINS) $(UNIT_BINS) $(PRELOAD_SO) $(FUZZ_OBJ) $(FUZZ_BINS): | deps-check
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c | $(BUILD)/bpf
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -147,19 +150,22 @@ $(BUILD)/fuzz/libkpr.a: $(FUZZ_OBJ)
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BUILD)/fuzz/libkpr.a
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< -o $@ $(BUILD)/fuzz/libkpr.a $(LDLIBS)
 
+$(BUILD)/tests/%.so: tests/preload/%.c | $(BUILD)/tests
+	$(CC) $(CFLAGS) -shared -fPIC $< -o $@ -ldl
+
 $(BUILD)/bpf $(BUILD)/tests $(BUILD)/tests/bpf:
 	mkdir -p $@
 
-unit: all $(UNIT_BINS) $(TEST_BPF_OBJ)
+unit: all $(UNIT_BINS) $(PRELOAD_SO) $(TEST_BPF_OBJ)
 
 # Every test: C unit tests and the bats suites, one closing line of counts.
 # Under SANITIZE=1 the same suites drive the sanitized tools; the fuzzers,
 # sanitized in either build, run in the plain one only.
 ifeq ($(SANITIZE),1)
-check: all $(UNIT_BINS) $(TEST_BPF_OBJ)
+check: all $(UNIT_BINS) $(PRELOAD_SO) $(TEST_BPF_OBJ)
 	@KPR_BIN=$(CURDIR)/$(BUILD) KPR_SANITIZE=1 KPR_SAN_FLAGS='$(SAN_FLAGS)' tests/run.sh
 else
-check: all $(UNIT_BINS) $(TEST_BPF_OBJ) $(FUZZ_BINS)
+check: all $(UNIT_BINS) $(PRELOAD_SO) $(TEST_BPF_OBJ) $(FUZZ_BINS)
 	@KPR_BIN=$(CURDIR)/$(BUILD) tests/run.sh
 endif
 

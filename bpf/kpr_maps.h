@@ -14,7 +14,7 @@
 #include <linux/types.h>
 
 #define KPR_MAGIC		0x6b707231	/* "kpr1" */
-#define KPR_LAYOUT_VERSION	10	/* 2: mmapable Maglev tables; 3: revflow folded into
+#define KPR_LAYOUT_VERSION	11	/* 2: mmapable Maglev tables; 3: revflow folded into
 					 * nat; 4: nat an array of port slots; 5: stats count
 					 * nat allocation failures, nat slots who closed first;
 					 * 6: a nat flow may sit in any bucket (homed);
@@ -22,7 +22,9 @@
 					 * non-masquerade CIDRs (masq-ctl); 8: the dsr map (a
 					 * backend's node: flow -> frontend); 9: dev_addrs
 					 * flags (internal devices); 10: config's
-					 * dsr_dispatch (opt or ipip) */
+					 * dsr_dispatch (opt or ipip); 11: maglev a
+					 * hash of maps (the kernel deletes from those
+					 * in batches, one RCU wait each) */
 
 /* Default sizes, chosen at creation; lb-mode shows the ones in force. */
 #define KPR_MAX_SERVICES	131072
@@ -170,9 +172,10 @@ struct kpr_slot_key {
 	__u32 slot;
 };
 
-/* maglev: service id -> inner ARRAY of M backend ids. The inner maps carry
- * BPF_F_INNER_MAP (any size fits) and BPF_F_MMAPABLE (a table is written with
- * a memory copy, not element by element). */
+/* maglev: service id -> inner ARRAY of M backend ids. A HASH_OF_MAPS: every
+ * syscall on a map-in-map waits for RCU, and only a hash deletes in batches.
+ * The inner maps carry BPF_F_INNER_MAP (any size fits) and BPF_F_MMAPABLE (a
+ * table is written with a memory copy, not element by element). */
 #define KPR_MAGLEV_INNER_FLAGS	(BPF_F_INNER_MAP | BPF_F_MMAPABLE)
 
 /* revnat: service id -> frontend (struct kpr_svc_key). */

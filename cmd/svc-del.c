@@ -75,7 +75,6 @@ int main(int argc, char **argv)
 {
 	struct kpr_state st = { .lock_fd = -1 };
 	struct kpr_batch_result res = {};
-	struct kpr_svc_info *all = NULL;
 	struct kpr_svc_key *keys = NULL;
 	bool *present = NULL;
 	struct kpr_ctx ctx;
@@ -97,31 +96,21 @@ int main(int argc, char **argv)
 		goto out;
 
 	if (a.all) {
-		ret = kpr_svc_list(&st, &all, &n);
-		if (ret)
-			goto out;
-		keys = calloc(n + 1, sizeof(*keys));
-		present = calloc(n + 1, sizeof(*present));
-		if (!keys || !present) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		for (size_t i = 0; i < n; i++) {
-			keys[i] = all[i].key;
-			present[i] = true;
-		}
-	} else {
-		n = (size_t)ctx.argc;
-		keys = calloc(n, sizeof(*keys));
-		present = calloc(n, sizeof(*present));
-		if (!keys || !present) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		ret = resolve(&st, &a, &ctx, keys, present);
-		if (ret)
-			goto out;
+		out_arr_open("services");
+		ret = kpr_svc_delete_all(&st, ctx.dry_run, kpr_svc_report, &res);
+		out_arr_close();
+		goto done;
 	}
+	n = (size_t)ctx.argc;
+	keys = calloc(n, sizeof(*keys));
+	present = calloc(n, sizeof(*present));
+	if (!keys || !present) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = resolve(&st, &a, &ctx, keys, present);
+	if (ret)
+		goto out;
 
 	/* ids that name no service are unchanged; the rest go */
 	for (size_t i = 0, j = 0; i < n; i++) {
@@ -133,11 +122,11 @@ int main(int argc, char **argv)
 	out_arr_open("services");
 	ret = kpr_svc_delete_keys(&st, keys, n - res.unchanged, ctx.dry_run, kpr_svc_report, &res);
 	out_arr_close();
+done:
 	if (!ret)
 		kpr_svc_report_summary(&res, ctx.dry_run);
 out:
 	kpr_state_close(&st);
-	kpr_svc_info_free(all, n && all ? n : 0);
 	free(keys);
 	free(present);
 	return out_finish(ret == KPR_PARSE_DONE ? 0 : ret);

@@ -13,23 +13,31 @@
 #include "dev/dev_prom.h"
 #include "state/state.h"
 #include "svc/svc.h"
+#include "svc/svc_check.h"
 #include "svc/svc_prom.h"
 #include "core/util.h"
 
-enum { OPT_STATS = 100 };
+enum { OPT_STATS = 100, OPT_VERIFY };
 
 struct args {
 	bool stats;
+	bool verify;
 };
 
 static const struct kpr_opt opts[] = {
 	{ "stats", 0, NULL, "add packets, bytes, new flows and drops per service and backend, nat allocation failures per service", OPT_STATS, .type = KPR_OPT_FLAG },
+	{ "verify", 0, NULL, "check the maps against each other (services, slots, backends, index, Maglev tables, revnat); exit 1 naming each inconsistency", OPT_VERIFY, .type = KPR_OPT_FLAG },
 	{ NULL },
 };
 
 static int handle(void *priv, int id, const struct kpr_optval *v)
 {
-	((struct args *)priv)->stats = true;
+	struct args *a = priv;
+
+	if (id == OPT_VERIFY)
+		a->verify = true;
+	else
+		a->stats = true;
 	return 0;
 }
 
@@ -178,6 +186,45 @@ static int print_prometheus(struct kpr_state *st, const struct kpr_svc_info *v, 
 	return ret;
 }
 
+static int print_fault(const struct kpr_fault *f, void *ctx)
+{
+	int *repairable = ctx;
+
+	*repairable += f->healable;
+	out_obj_open(NULL);
+	out_str("kind", "%s: ", kpr_fault_name(f->kind));
+	out_str("message", "%s", f->msg);
+	if (f->kind == KPR_FAULT_REFCNT || f->kind == KPR_FAULT_SVC_ADDRS) {
+		out_uint("expected", NULL, f->want);
+		out_uint("found", NULL, f->have);
+	}
+	if (f->svc_id)
+		out_uint("service", NULL, f->svc_id);
+	if (f->be_id)
+		out_uint("backend", NULL, f->be_id);
+	out_bool("repairable", f->healable ? " (repairable)\n" : "\n", f->healable);
+	out_obj_close();
+	return 0;
+}
+
+/* Under the writer lock: a writer at work raises counts before its flip. */
+static int verify(struct kpr_state *st)
+{
+	int repairable = 0, n;
+
+	out_arr_open("faults");
+	n = kpr_svc_check(st, true, print_fault, &repairable);
+	out_arr_close();
+	if (n < 0)
+		return n;
+	out_bool("consistent", n ? NULL : "consistent\n", !n);
+	if (!n)
+		return 0;
+	kpr_err("%d inconsistencies under %s, %d of them repairable: the next svc-add -f FILE --replace, or svc-del --all, repairs those",
+		n, st->root, repairable);
+	return -EIO;
+}
+
 int main(int argc, char **argv)
 {
 	struct kpr_state st = { .lock_fd = -1 };
@@ -191,6 +238,17 @@ int main(int argc, char **argv)
 	ret = kpr_parse_args(&tool, &a, argc, argv, &ctx);
 	if (ret)
 		goto out;
+	if (a.verify) {
+		if (ctx.argc || a.stats || (strcmp(ctx.output, "table") && strcmp(ctx.output, "json"))) {
+			kpr_err("--verify takes no FRONTEND, no --stats, and -o table or json");
+			ret = -EINVAL;
+			goto out;
+		}
+		ret = kpr_ctx_state_open(&st, &ctx, KPR_OPEN_LOCK);
+		if (!ret)
+			ret = verify(&st);
+		goto out;
+	}
 	if (ctx.argc > 1) {
 		kpr_err("give at most one FRONTEND");
 		ret = -EINVAL;

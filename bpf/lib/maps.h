@@ -69,7 +69,7 @@ struct kpr_maglev_inner {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
 	__uint(max_entries, KPR_MAX_SERVICES);
 	__type(key, __u32);
 	KPR_PINNED;

@@ -266,8 +266,8 @@ int kpr_state_open(struct kpr_state *st, const char *pin_root, unsigned int flag
 	}
 	if (!exists && (flags & KPR_OPEN_DRY_RUN)) {
 		st->ephemeral = true;
-	} else if (flags & KPR_OPEN_WRITE) {
-		err = make_root(st->root);
+	} else if (flags & (KPR_OPEN_WRITE | KPR_OPEN_LOCK)) {
+		err = flags & KPR_OPEN_WRITE ? make_root(st->root) : 0;
 		if (err)
 			return err;
 		err = kpr_lock(st->root, wait);

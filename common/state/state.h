@@ -34,6 +34,8 @@ enum { KPR_NR_MAPS = 0 KPR_MAPS(KPR_MAP_COUNT) };
 
 #define KPR_OPEN_WRITE	0x01	/* take the writer lock; create what is missing */
 #define KPR_OPEN_DRY_RUN 0x02	/* with WRITE: a node without state gets private maps */
+#define KPR_OPEN_LOCK	0x04	/* take the writer lock, create nothing: a reader
+				 * that needs a picture no writer changes */
 
 /*
  * Without KPR_OPEN_WRITE a node with no state gives -ENODATA; with it the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Per-service Maglev tables in the pinned `maglev` map (ARRAY_OF_MAPS:
+ * Per-service Maglev tables in the pinned `maglev` map (HASH_OF_MAPS:
  * service id -> inner ARRAY of M backend ids). A new table is a fresh inner
  * map, filled first and then swapped into the service's slot with one update,
  * so the datapath sees the old table or the new one, never a mix. Inner maps

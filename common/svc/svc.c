@@ -6,7 +6,10 @@
  *   3. the service entry flips to that generation (one map update),
  *   4. the old generation's slots are deleted, unused backends freed.
  * Backend ids are shared by every service naming the same address:port/proto
- * and reference-counted in backend_idx.
+ * and reference-counted in backend_idx. Counts go up before the flip and
+ * down after it, so a writer killed midway leaves counts above their use and
+ * parts that nothing uses, never a service without its parts: every batch
+ * first repairs those (svc_check.c), so a rerun heals what a kill left.
  */
 #define _GNU_SOURCE
 #include <bpf/bpf.h>
@@ -22,6 +25,7 @@
 #include "svc/maglev_map.h"
 #include "state/mapio.h"
 #include "svc/svc.h"
+#include "svc/svc_check.h"
 #include "core/util.h"
 
 static int lookup(int fd, const void *key, void *val)
@@ -83,7 +87,14 @@ struct txn {
 	struct kpr_mg_queue *mq;
 	struct pending *pend;
 	unsigned int n_pend;
+	/* batches: tables of deleted services, removed together (one RCU
+	 * wait per batch instead of one per service) */
+	__u32 *mg_del;
+	unsigned int n_mg_del;
 };
+
+/* Deleting 10,000 Maglev services: three waits, not 10,000. */
+#define MG_DEL_BATCH 4096
 
 static int cmp_l4(const void *a, const void *b)
 {
@@ -135,6 +146,8 @@ static void txn_free(struct txn *t)
 	free(t->done_seq);
 	free(t->mq);
 	free(t->pend);
+	free(t->mg_del);
+	t->mg_del = NULL;
 	t->mq = NULL;
 	t->pend = NULL;
 	t->svc_used = NULL;
@@ -156,7 +169,19 @@ static int touch(struct txn *t, __u32 id)
 	return 0;
 }
 
-static int txn_begin(struct txn *t, struct kpr_state *st, bool cached)
+/* A service to write again (kpr_svc_heal): its slots disagree with the
+ * states of its backends. */
+static int heal_stale(__u32 be_id, void *ctx)
+{
+	return touch(ctx, be_id);
+}
+
+/*
+ * A batch first repairs what a writer killed midway left (counts above
+ * their use, parts of services that are gone): each write below assumes
+ * exact counts, so a rerun of the killed batch heals everything.
+ */
+static int txn_begin(struct txn *t, struct kpr_state *st, bool cached, bool heal)
 {
 	int ret;
 
@@ -177,9 +202,14 @@ static int txn_begin(struct txn *t, struct kpr_state *st, bool cached)
 	t->cached = true;
 	t->mq = calloc(1, sizeof(*t->mq));
 	t->pend = calloc(KPR_MG_QUEUE, sizeof(*t->pend));
+	t->mg_del = calloc(MG_DEL_BATCH, sizeof(*t->mg_del));
 	t->svc_used = calloc(t->svc_max, 1);
-	if (!t->svc_used || !t->mq || !t->pend)
+	if (!t->svc_used || !t->mq || !t->pend || !t->mg_del)
 		ret = -ENOMEM;
+	if (!ret && heal) {
+		ret = kpr_svc_heal(st, heal_stale, t);
+		ret = ret > 0 ? 0 : ret;
+	}
 	if (!ret)
 		ret = kpr_map_walk(st->backend_idx, walk_idx, t);
 	if (!ret)
@@ -193,11 +223,25 @@ static int txn_begin(struct txn *t, struct kpr_state *st, bool cached)
 
 static int flush_pending(struct txn *t);
 
+/* Removes the queued tables of deleted services, before their ids go to
+ * other services. */
+static int flush_mg_del(struct txn *t)
+{
+	int ret = kpr_map_delete_n(t->st->maglev, t->mg_del, t->n_mg_del);
+
+	if (ret)
+		kpr_err("cannot remove Maglev tables from %s/maglev: %s", t->st->root, strerror(-ret));
+	t->n_mg_del = 0;
+	return ret;
+}
+
 /* What is prepared is finished, even after an error: each pending service
  * has its backends and slots in place and only waits for its flip. */
 static int txn_end(struct txn *t, bool write)
 {
 	int ret = flush_pending(t);
+
+	ret = flush_mg_del(t) ?: ret;
 
 	if (write)
 		ret = kpr_config_write(t->st, &t->cfg) ?: ret;
@@ -408,11 +452,13 @@ static int finish(struct txn *t, const struct kpr_svc_key *key, const struct kpr
 	struct kpr_state *st = t->st;
 	int ret;
 
+	/* Counts go up before the flip and down after it: a kill in between
+	 * leaves them above their use, which the next batch repairs. */
 	ret = update(st->revnat, &nv->id, key, "revnat");
-	if (!ret)
-		ret = update(st->services, key, nv, "services");
 	if (!ret && !old)
 		ret = svc_addr_ref(st, key, 1);
+	if (!ret)
+		ret = update(st->services, key, nv, "services");
 	if (ret || !old)
 		return ret;
 
@@ -759,7 +805,17 @@ static int svc_delete(struct txn *t, const struct kpr_svc_key *key, bool dry_run
 	}
 	svc_addr_ref(st, key, -1);
 	del(st->revnat, &svc.id);
-	del(st->maglev, &svc.id);
+	if (t->mg_del) {
+		__u32 inner;
+
+		/* only tables that exist: a batch stops at an absent one */
+		if (!bpf_map_lookup_elem(st->maglev, &svc.id, &inner))
+			t->mg_del[t->n_mg_del++] = svc.id;
+		if (t->n_mg_del == MG_DEL_BATCH)
+			flush_mg_del(t);
+	} else {
+		del(st->maglev, &svc.id);
+	}
 	if (t->cached && svc.id < t->svc_max)
 		t->svc_used[svc.id] = 0;
 	delete_slots(st, &svc);
@@ -777,18 +833,14 @@ out:
  * reading the maps once is cheaper than a lookup per backend. */
 #define TXN_CACHE_MIN 32
 
-int kpr_svc_delete_keys(struct kpr_state *st, const struct kpr_svc_key *keys, size_t n,
-			bool dry_run, kpr_change_fn report, struct kpr_batch_result *res)
+static int delete_keys(struct txn *t, const struct kpr_svc_key *keys, size_t n, bool dry_run,
+		       kpr_change_fn report, struct kpr_batch_result *res)
 {
-	struct txn t;
 	__u32 id = 0;
-	int ret;
+	int ret = 0;
 
-	ret = txn_begin(&t, st, n >= TXN_CACHE_MIN);
-	if (ret)
-		return ret;
 	for (size_t i = 0; i < n; i++) {
-		ret = svc_delete(&t, &keys[i], dry_run, &id);
+		ret = svc_delete(t, &keys[i], dry_run, &id);
 		if (ret < 0)
 			break;
 		if (ret == KPR_DELETED)
@@ -798,7 +850,49 @@ int kpr_svc_delete_keys(struct kpr_state *st, const struct kpr_svc_key *keys, si
 		report((enum kpr_change)ret, &keys[i], ret == KPR_DELETED ? id : 0);
 		ret = 0;
 	}
+	return flush_mg_del(t) ?: ret;
+}
+
+int kpr_svc_delete_keys(struct kpr_state *st, const struct kpr_svc_key *keys, size_t n,
+			bool dry_run, kpr_change_fn report, struct kpr_batch_result *res)
+{
+	struct txn t;
+	int ret;
+
+	ret = txn_begin(&t, st, n >= TXN_CACHE_MIN, false);
+	if (ret)
+		return ret;
+	ret = delete_keys(&t, keys, n, dry_run, report, res);
 	txn_end(&t, false);
+	return ret;
+}
+
+static int list_keys(struct kpr_state *st, struct kpr_svc_key **out, size_t *n);
+
+int kpr_svc_delete_all(struct kpr_state *st, bool dry_run, kpr_change_fn report,
+		       struct kpr_batch_result *res)
+{
+	struct kpr_svc_key *keys = NULL;
+	struct txn t;
+	size_t n = 0;
+	int ret;
+
+	ret = list_keys(st, &keys, &n);
+	if (ret)
+		return ret;
+	ret = txn_begin(&t, st, true, false);
+	if (ret)
+		goto out;
+	ret = delete_keys(&t, keys, n, dry_run, report, res);
+	txn_end(&t, false);
+	/* With no service left, whatever remains (a killed writer's parts,
+	 * counts above their use) is an orphan: the maps end empty. */
+	if (!ret && !dry_run) {
+		ret = kpr_svc_heal(st, NULL, NULL);
+		ret = ret > 0 ? 0 : ret;
+	}
+out:
+	free(keys);
 	return ret;
 }
 
@@ -909,6 +1003,7 @@ int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 {
 	struct kpr_svc_key *sorted, *keys = NULL;
 	bool in_txn = false;
+	__u8 *done = NULL;
 	size_t nkeys = 0;
 	struct txn t;
 	__u32 id;
@@ -921,36 +1016,53 @@ int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 	ret = validate(st, sp, n, replace, sorted);
 	if (ret)
 		goto out;
-	ret = txn_begin(&t, st, n >= TXN_CACHE_MIN || replace);
+	ret = txn_begin(&t, st, n >= TXN_CACHE_MIN || replace, !dry_run);
 	if (ret)
 		goto out;
 	in_txn = true;
-
-	/* Deletions first: they free ids that the batch may give out again. */
-	if (replace) {
-		ret = list_keys(st, &keys, &nkeys);
-		if (ret)
-			goto out;
-		for (size_t i = 0; i < nkeys; i++) {
-			if (bsearch(&keys[i], sorted, n, sizeof(*sorted), cmp_key))
-				continue;
-			ret = svc_delete(&t, &keys[i], dry_run, &id);
-			if (ret < 0)
-				goto out;
-			res->deleted++;
-			report(KPR_DELETED, &keys[i], id);
-		}
+	done = calloc(n + 1, 1);
+	if (!done) {
+		ret = -ENOMEM;
+		goto out;
 	}
-	/* Lines that give their frontend a new id go after the lines that
-	 * free that id; with ids checked above, two passes suffice. */
+
+	/*
+	 * Additions and updates first, deletions after them: a writer killed
+	 * midway never leaves fewer services than the old set less what the
+	 * input removes. A line whose --id another service still holds (one
+	 * that moves to another id, or that --replace deletes) waits for the
+	 * second pass; with ids checked above, two passes suffice.
+	 */
 	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1 && replace) {
+			/* what is added is in place before anything goes */
+			ret = dry_run ? 0 : flush_pending(&t);
+			if (!ret)
+				ret = list_keys(st, &keys, &nkeys);
+			if (ret)
+				goto out;
+			for (size_t i = 0; i < nkeys; i++) {
+				if (bsearch(&keys[i], sorted, n, sizeof(*sorted), cmp_key))
+					continue;
+				ret = svc_delete(&t, &keys[i], dry_run, &id);
+				if (ret < 0)
+					goto out;
+				res->deleted++;
+				report(KPR_DELETED, &keys[i], id);
+			}
+			/* their ids may go to the lines that wait */
+			ret = flush_mg_del(&t);
+			if (ret)
+				goto out;
+		}
 		for (size_t i = 0; i < n; i++) {
 			struct kpr_svc_key owner;
 			bool blocked = sp[i].id && !kpr_svc_key_by_id(st, sp[i].id, &owner) &&
 				       cmp_key(&owner, &sp[i].key);
 
-			if (blocked != (pass == 1))
+			if (done[i] || (blocked && pass == 0))
 				continue;
+			done[i] = 1;
 			if (dry_run && blocked) {
 				/* The owner of the id has not really moved away. */
 				struct kpr_svc cur;
@@ -978,6 +1090,7 @@ out:
 		ret = ret ?: err;
 	}
 	free(keys);
+	free(done);
 	free(sorted);
 	return ret;
 }

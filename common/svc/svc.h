@@ -126,6 +126,11 @@ void kpr_svc_save_line(const struct kpr_svc_info *info, FILE *f);
 int kpr_svc_delete_keys(struct kpr_state *st, const struct kpr_svc_key *keys, size_t n,
 			bool dry_run, kpr_change_fn report, struct kpr_batch_result *res);
 
+/* Deletes every service, and then whatever a writer killed midway left
+ * behind: the service maps end empty. */
+int kpr_svc_delete_all(struct kpr_state *st, bool dry_run, kpr_change_fn report,
+		       struct kpr_batch_result *res);
+
 /* Reporting changes the same way in svc-add and svc-del: a text line each,
  * or an entry of the JSON "services" array. */
 void kpr_svc_report(enum kpr_change c, const struct kpr_svc_key *key, __u32 id);
