@@ -14,9 +14,10 @@ def common_args(pin_root):
     return ['--pin-root', pin_root] if pin_root else []
 
 
-def run_tool(module, tool, args, check_rc=True, data=None):
-    """Runs TOOL -o json ARGS; returns (rc, document). A failure, with
-    check_rc, ends the module with the tool's own messages in msg."""
+def run_tool(module, tool, args, check_rc=True, data=None, ok_rcs=(0,)):
+    """Runs TOOL -o json ARGS; returns (rc, document). An exit status
+    not in ok_rcs, with check_rc, ends the module with the tool's own
+    messages in msg."""
     path = module.get_bin_path(tool, required=True)
     cmd = [path, '-o', 'json'] + args
     rc, out, err = module.run_command(cmd, data=data, binary_data=data is not None)
@@ -27,7 +28,7 @@ def run_tool(module, tool, args, check_rc=True, data=None):
         if rc == 0:
             module.fail_json(msg='%s printed no JSON document: %s' % (tool, out), cmd=cmd,
                              stderr=err)
-    if rc != 0 and check_rc:
+    if rc not in ok_rcs and check_rc:
         errors = doc.get('errors') or ([doc['error']] if doc.get('error') else [])
         msg = '; '.join(errors) if errors else (err.strip() or 'exit %d' % rc)
         module.fail_json(msg='%s failed (exit %d): %s' % (tool, rc, msg), rc=rc, cmd=cmd,

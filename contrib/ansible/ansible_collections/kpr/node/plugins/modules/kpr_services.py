@@ -15,9 +15,9 @@ description:
     list given here or from a file, and with C(replace) makes the node hold exactly those.
   - C(changed) is the tool's own; a second run of the same task reports nothing changed.
   - Check mode runs C(svc-add --dry-run), which changes nothing. With C(--diff), each service
-    that changes is shown before and after, as C(svc-list -o save) lines; in check mode the
-    after side is computed on a private copy of the node's services (a pin root of its own,
-    removed afterwards).
+    that changes is shown before and after, as C(svc-list -o save) lines, under a header
+    naming the backends added, removed or changed; in check mode the after side is computed
+    on a private copy of the node's services (a pin root of its own, removed afterwards).
   - The tools are found on the node's PATH.
 version_added: "0.1.0"
 author: kpr
@@ -51,6 +51,10 @@ options:
         description: Backend selection of this service; the node's (lb-mode) when not given.
         type: str
         choices: [random, maglev]
+      mode:
+        description: Forwarding of the service's new flows; the node's (lb-mode) when not given.
+        type: str
+        choices: [snat, dsr]
   src:
     description:
       - A file on the node, of svc-add lines or, with C(format=kubernetes), the JSON of
@@ -74,7 +78,8 @@ options:
     type: path
 notes:
   - Every error is the tool's own message, in C(msg).
-  - The C(mode) of a service (snat, dsr) is not offered, since this kpr's svc-add has no C(--mode).
+  - There is no C(netns), since services live in the pinned maps, which belong to no network
+    namespace. The devices' namespace is C(kpr_datapath)'s and C(kpr_masq)'s.
 '''
 
 EXAMPLES = r'''
@@ -117,13 +122,14 @@ import shutil
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kpr.node.plugins.module_utils.kpr import common_args, run_text, run_tool
 
-SAVE_OPTS = ('-t', '--type', '--id', '--affinity', '--algorithm')
+SAVE_OPTS = ('-t', '--type', '--id', '--affinity', '--algorithm', '--mode')
+DICT_KEYS = ('frontend', 'backends', 'type', 'affinity', 'algorithm', 'mode')
 
 
 def dict_line(module, s):
     if not isinstance(s, dict):
         return str(s)
-    unknown = set(s) - {'frontend', 'backends', 'type', 'affinity', 'algorithm'}
+    unknown = set(s) - set(DICT_KEYS)
     if unknown:
         module.fail_json(msg='services: unknown keys %s in %s' % (', '.join(sorted(unknown)), s))
     if not s.get('frontend'):
@@ -133,6 +139,8 @@ def dict_line(module, s):
         words += ['--affinity', str(s['affinity'])]
     if s.get('algorithm'):
         words += ['--algorithm', s['algorithm']]
+    if s.get('mode'):
+        words += ['--mode', s['mode']]
     words += [s['frontend']] + [str(b) for b in s.get('backends') or []]
     for w in words:
         if not w or any(c.isspace() or c == '#' for c in w):
@@ -140,19 +148,46 @@ def dict_line(module, s):
     return ' '.join(words)
 
 
+def split_save(line):
+    """An svc-list -o save line's frontend and its backends by address
+    (ADDR:PORT/PROTO, without weight or state); None for a comment."""
+    words = line.split()
+    if not words or words[0].startswith('#'):
+        return None, {}
+    i = 0
+    while i < len(words) and words[i] in SAVE_OPTS:
+        i += 2
+    if i >= len(words):
+        return None, {}
+    return words[i], dict((w.split(',')[0], w) for w in words[i + 1:])
+
+
 def by_frontend(save):
     """svc-list -o save lines by their frontend."""
     out = {}
     for line in save.splitlines():
-        words = line.split()
-        if not words or words[0].startswith('#'):
-            continue
-        i = 0
-        while i < len(words) and words[i] in SAVE_OPTS:
-            i += 2
-        if i < len(words):
-            out[words[i]] = line
+        fe, _ = split_save(line)
+        if fe:
+            out[fe] = line
     return out
+
+
+def backend_changes(before, after):
+    """What changes in a service's backends, one phrase each: the backend
+    that a diff of two long lines would leave the reader to find."""
+    b = split_save(before)[1] if before else {}
+    a = split_save(after)[1] if after else {}
+    out = ['backend %s added' % a[k] for k in a if k not in b]
+    out += ['backend %s removed' % b[k] for k in b if k not in a]
+    out += ['backend %s now %s' % (b[k], a[k]) for k in b if k in a and a[k] != b[k]]
+    return out
+
+
+def diff_entry(fe, before, after):
+    what = backend_changes(before, after)
+    head = fe + (' (%s)' % '; '.join(what) if what else '')
+    return dict(before_header=head, after_header=head,
+                before=before + '\n' if before else '', after=after + '\n' if after else '')
 
 
 def saved(module, pin_root):
@@ -220,12 +255,8 @@ def main():
         after = (after_on_copy(module, p, data, before) if module.check_mode
                  else saved(module, p['pin_root']))
         b, a = by_frontend(before), by_frontend(after)
-        result['diff'] = [
-            dict(before_header=s['frontend'], after_header=s['frontend'],
-                 before=b[s['frontend']] + '\n' if s['frontend'] in b else '',
-                 after=a[s['frontend']] + '\n' if s['frontend'] in a else '')
-            for s in result['services'] if s.get('action') != 'unchanged'
-        ]
+        result['diff'] = [diff_entry(s['frontend'], b.get(s['frontend']), a.get(s['frontend']))
+                          for s in result['services'] if s.get('action') != 'unchanged']
     module.exit_json(**result)
 
 
