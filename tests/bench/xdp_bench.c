@@ -22,7 +22,17 @@
  * Prints one line per path: the median over RUNS of the kernel's average
  * ns per repeat, and the median of each run's ratio to a run of the empty
  * program just before it; where Katran has a figure for the same path, its
- * ratio beside. Figures are printed, never judged.
+ * ratio beside, with kpr's goal for that path (issue 15: 0.8 of Katran's).
+ * Figures are printed, never judged.
+ *
+ * Katran's figures: its balancer.bpf.c unmodified (clang-14, its default
+ * features), measured side by side with kpr on this machine type on
+ * 2026-12-01, in one process, interleaved, 15 rounds, the same 54-byte
+ * packets, each ratio to an empty XDP program run just before it (which
+ * cost 13 ns that day). Its SYN figure has its flood limit raised so that it
+ * records every flow, and deletes its entry inside the timed run as
+ * bench_syn_warm does (28.6x without the delete). Only ratios compare
+ * across days, and only roughly: the empty program cost 30 ns on another.
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -183,12 +193,22 @@ static const char *xdp_rc(__u32 rc)
 	return rc < 5 ? n[rc] : "?";
 }
 
+/* Katran's ratio to the empty program per path, and kpr's goal. */
+struct katran {
+	double ratio;
+	double goal;
+};
+
+static const struct katran k_plain = { 5.67, 4.5 };	/* not for a service */
+static const struct katran k_flow = { 11.29, 9.0 };	/* established flow */
+static const struct katran k_syn = { 32.9, 26.0 };	/* SYN inserting its flow */
+
 /* XDP_BENCH_ONLY=WORD measures only the paths whose name holds WORD (for
  * perf record); the baselines always run. wrap: the wrapper's cost, to
- * subtract, or -1 for a path measured unwrapped. katran: Katran's ratio for
- * the same path, measured beside kpr on this machine type, 0 where it has none. */
+ * subtract, or -1 for a path measured unwrapped. katran: Katran's figure for
+ * the same path, NULL where it has none. */
 static void report(const char *label, const char *what, struct bpf_program *prog, __u8 *pkt,
-		   int rep, double wrap, double katran)
+		   int rep, double wrap, const struct katran *katran)
 {
 	struct fig f;
 	__u32 rc = 0;
@@ -205,9 +225,10 @@ static void report(const char *label, const char *what, struct bpf_program *prog
 	else
 		printf("  %-26s", "(unwrapped)");
 	printf("  [%s]", xdp_rc(rc));
-	if (katran > 0)
-		printf("  Katran %4.1fx: %s by %.0f%%", katran, f.ratio <= katran ? "at or below" : "ABOVE",
-		       100.0 * (f.ratio - katran) / katran);
+	if (katran)
+		printf("  Katran %5.2fx (side by side, 2026-12-01): kpr/Katran %.2f; goal <= %.1fx: %s",
+		       katran->ratio, f.ratio / katran->ratio, katran->goal,
+		       f.ratio <= katran->goal ? "met" : "NOT met");
 	printf("\n");
 }
 
@@ -246,7 +267,7 @@ static int masq_bench(const char *root, const char *label, struct kpr_bench_bpf 
 	       "tc wrapper around nothing", we.ns);
 	build(pkt, IPPROTO_TCP, "10.98.1.1", 40000, "10.99.0.2", 80, true);
 	report(label, "masquerade: pod's SYN opening its flow", skel->progs.mb_syn_warm, pkt,
-	       repeat, wrap, 0);
+	       repeat, wrap, NULL);
 	/* one flow through once, unwrapped, to learn its port */
 	build(pkt, IPPROTO_TCP, "10.98.1.2", 40001, "10.99.0.2", 80, true);
 	if (run(skel->progs.mb_plain, pkt, 1, out, &rc, &ns) || rc != 0 ||
@@ -258,9 +279,9 @@ static int masq_bench(const char *root, const char *label, struct kpr_bench_bpf 
 	inet_ntop(AF_INET, out + 26, snat, sizeof(snat));
 	build(pkt, IPPROTO_TCP, "10.98.1.2", 40001, "10.99.0.2", 80, false);
 	report(label, "masquerade: established flow (ct hit)", skel->progs.mb_flow, pkt, repeat,
-	       wrap, 0);
+	       wrap, NULL);
 	build(pkt, IPPROTO_TCP, "10.98.1.3", 40002, "10.97.0.1", 80, false);
-	report(label, "not masqueraded: no pod source", skel->progs.mb_plain, pkt, repeat, -1, 0);
+	report(label, "not masqueraded: no pod source", skel->progs.mb_plain, pkt, repeat, -1, NULL);
 
 	/* the reply comes in by XDP: its own empty program and wrapper */
 	tc_mode = false;
@@ -272,7 +293,7 @@ static int masq_bench(const char *root, const char *label, struct kpr_bench_bpf 
 	wrap = we.ns > e.ns ? we.ns - e.ns : 0;
 	printf("%-14s %-46s %7.1f ns %6.2fx empty\n", label, "empty XDP program", e.ns, 1.0);
 	report(label, "masquerade: reply, back to the pod (nat hit)", xdp->progs.bench_flow, pkt,
-	       repeat, wrap, 0);
+	       repeat, wrap, NULL);
 	kpr_masq_bench_bpf__destroy(skel);
 	return 0;
 }
@@ -468,7 +489,7 @@ int main(int argc, char **argv)
 	/* nothing is rewritten here: measured bare, as the empty program */
 	build(pkt, IPPROTO_TCP, "10.98.0.1", 40000, "10.97.0.1", 80, false);
 	report(label, "not for a service (TCP to 10.97.0.1:80)", skel->progs.bench_plain, pkt,
-	       repeat, -1, 6.6);
+	       repeat, -1, &k_plain);
 
 	/* one flow through once, unwrapped, to learn its nat port */
 	build(pkt, IPPROTO_TCP, "10.98.0.2", 40001, vip, 80, true);
@@ -485,18 +506,18 @@ int main(int argc, char **argv)
 	inet_ntop(AF_INET, out + 30, be, sizeof(be));
 	build(pkt, IPPROTO_TCP, "10.98.0.2", 40001, vip, 80, false);
 	report(label, "TCP established flow (ct hit)", skel->progs.bench_flow, pkt, repeat, wrap,
-	       12.6);
+	       &k_flow);
 	build(pkt, IPPROTO_TCP, be, be_port, snat, nat_port, false);
 	report(label, "TCP reply, reverse SNAT (nat hit)", skel->progs.bench_flow, pkt, repeat,
-	       wrap, 0);
+	       wrap, NULL);
 	build(pkt, IPPROTO_UDP, "10.98.0.3", 40002, vip, 53, false);
 	report(label, "UDP packet of an established flow", skel->progs.bench_flow, pkt, repeat,
-	       wrap, 0);
+	       wrap, NULL);
 
 	/* Katran's way: one warm flow, whose SYN inserts it at every repeat */
 	build(pkt, IPPROTO_TCP, "10.98.0.4", 40003, vip, 80, true);
 	report(label, "TCP SYN inserting its flow, one warm flow", skel->progs.bench_syn_warm, pkt,
-	       repeat, wrap, 33.0);
+	       repeat, wrap, &k_syn);
 
 	/* last: a new flow at every repeat, cold in the caches. First a few
 	 * thousand per run, so that the tables stay far from full (ct and nat
@@ -505,9 +526,9 @@ int main(int argc, char **argv)
 	 * within its timeout, new flows are dropped, counted ([DROP]). */
 	build(pkt, IPPROTO_TCP, "10.98.0.1", 40000, vip, 80, true);
 	report(label, "TCP SYN, new flow each repeat, tables filling",
-	       skel->progs.bench_new_flow, pkt, 10000, wrap, 0);
+	       skel->progs.bench_new_flow, pkt, 10000, wrap, NULL);
 	report(label, "TCP SYN, new flow each repeat, tables full", skel->progs.bench_new_flow,
-	       pkt, repeat, wrap, 0);
+	       pkt, repeat, wrap, NULL);
 
 	ret = 0;
 out:
