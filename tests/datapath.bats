@@ -263,8 +263,9 @@ be6() {
 	lb-mode -q --nat-ports 40000-40000
 	svc-add -q -t loadbalancer $VIP:80 10.77.2.11:80
 	# the HTTP echo server closes first: b1 holds 10.77.2.1:40000 ->
-	# 10.77.2.11:80 in TIME_WAIT for 60 s
-	run ccurl --local-port 41000 http://$VIP/
+	# 10.77.2.11:80 in TIME_WAIT for 60 s. Not curl, which may close
+	# first (below), and the flow would then be a client-closed one.
+	run chttp_from 41000
 	assert_success
 	assert_output --partial "peer=10.77.2.1:40000"
 	# another client port would meet that TIME_WAIT: refused past the 10 s
