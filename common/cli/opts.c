@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/opts.h"
+#include "core/buf.h"
 #include "core/out.h"
 #include "state/state.h"
 #include "core/util.h"
@@ -207,6 +208,7 @@ int kpr_parse_args(const struct kpr_tool_desc *t, void *priv, int argc,
 	const char *env;
 	int n = 0, c, err;
 
+	kpr_guard_std_fds();
 	kpr_tool = t->name;
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->wait = 10;

@@ -22,4 +22,22 @@ void kpr_buf_free(struct kpr_buf *b);
  * *s moves past it. False at the end of the text. */
 bool kpr_next_line(const char **s, const char **line, size_t *len);
 
+/* The name an input is reported by: "<stdin>" for "-". */
+const char *kpr_input_name(const char *path);
+
+/*
+ * Reads all of path ("-": stdin) into b as text. A file that is not there is
+ * -EINVAL (bad input); a read error (a directory, EIO, a closed stdin) is its
+ * -errno, never a short input. A NUL byte is -EINVAL naming its line: a torn
+ * write leaves zeros, and a parser would stop at the first one. Errors are
+ * reported; on error b holds nothing.
+ */
+int kpr_buf_read_input(const char *path, struct kpr_buf *b);
+
+/* Points a closed fd 0, 1 or 2 at /dev/null, opened so that using it still
+ * fails (stdin write-only, stdout and stderr read-only): a file the tool opens
+ * next must not become its stdin or stdout, and a closed stdin must read as a
+ * read error, not as an empty input. */
+void kpr_guard_std_fds(void);
+
 #endif

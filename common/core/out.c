@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -194,6 +195,13 @@ int out_finish(int rc)
 		json_decref(stack[0]);
 		stack[0] = NULL;
 	}
-	fflush(stdout);
+	/* Output that did not reach its reader (a full disk, a closed pipe or
+	 * stdout) is a failure: a script saving svc-list -o save must know. */
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "%s: cannot write the output: %s\n", kpr_tool,
+			strerror(errno ? errno : EIO));
+		if (code == KPR_EXIT_OK)
+			code = KPR_EXIT_ERR;
+	}
 	return code;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "core/buf.h"
 #include "core/util.h"
 #include "svc/addr.h"
 #include "dev/masq.h"
@@ -241,49 +242,19 @@ out:
 
 static int read_file(const char *path, char **out, size_t *len)
 {
-	FILE *f = fopen(path, "r");
-	size_t cap = 4096, n = 0;
-	char *buf;
-	int ret = 0;
+	struct kpr_buf b;
+	int ret;
 
-	if (!f) {
-		ret = -errno;
-		kpr_err("cannot open --ip-masq-agent file %s: %s", path, strerror(errno));
-		/* a file that is not there is bad input, not a runtime error */
-		return ret == -ENOENT ? -EINVAL : ret;
-	}
-	buf = malloc(cap + 1);
-	while (buf) {
-		size_t r = fread(buf + n, 1, cap - n, f);
-
-		n += r;
-		if (n < cap)
-			break;
-		if (cap >= (1u << 20)) {
-			kpr_err("%s: larger than 1 MiB: not an ip-masq-agent configuration", path);
-			ret = -EINVAL;
-			break;
-		}
-		cap *= 2;
-		buf = realloc(buf, cap + 1);
-	}
-	if (!buf)
-		ret = -ENOMEM;
-	else if (ferror(f))
-		ret = -EIO;
-	fclose(f);
-	if (ret) {
-		free(buf);
+	ret = kpr_buf_read_input(path, &b);
+	if (ret)
 		return ret;
-	}
-	buf[n] = '\0';
-	if (strlen(buf) != n) {
-		kpr_err("%s: holds a NUL byte: not an ip-masq-agent configuration", path);
-		free(buf);
+	if (b.len > (1u << 20)) {
+		kpr_err("%s: larger than 1 MiB: not an ip-masq-agent configuration", path);
+		kpr_buf_free(&b);
 		return -EINVAL;
 	}
-	*out = buf;
-	*len = n;
+	*out = b.s;
+	*len = b.len;
 	return 0;
 }
 

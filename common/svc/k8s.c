@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/out.h"
 #include "svc/k8s.h"
 #include "core/util.h"
@@ -883,22 +884,18 @@ static int parse_items(struct k8s_ctx *c, json_t *root)
 int kpr_k8s_parse_file(const char *path, struct kpr_svc_spec **out, size_t *n,
 		       struct kpr_k8s_counts *counts)
 {
-	bool is_stdin = !strcmp(path, "-");
-	struct k8s_ctx c = { .src = is_stdin ? "<stdin>" : path, .cnt = counts };
+	struct k8s_ctx c = { .src = kpr_input_name(path), .cnt = counts };
+	struct kpr_buf in;
 	json_error_t je;
 	json_t *root;
-	FILE *f;
 	int ret;
 
 	memset(counts, 0, sizeof(*counts));
-	f = is_stdin ? stdin : fopen(path, "r");
-	if (!f) {
-		kpr_err("cannot open %s: %s", path, strerror(errno));
-		return errno == ENOENT ? -EINVAL : -errno;
-	}
-	root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
-	if (!is_stdin)
-		fclose(f);
+	ret = kpr_buf_read_input(path, &in);
+	if (ret)
+		return ret;
+	root = json_loadb(in.s, in.len, JSON_REJECT_DUPLICATES, &je);
+	kpr_buf_free(&in);
 	if (!root) {
 		/* an empty input is what a failed kubectl leaves */
 		kpr_err("%s:%d:%d: not the JSON of kubectl get services,endpointslices -o json: %s; nothing was changed",

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/hidx.h"
 #include "svc/svc.h"
 #include "core/util.h"
@@ -278,21 +279,87 @@ out:
 	return ret;
 }
 
+struct be_use {
+	struct kpr_be_spec be;
+	int line;
+};
+
+static int cmp_be_use(const void *a, const void *b)
+{
+	const struct be_use *x = a, *y = b;
+	int r = memcmp(&x->be.addr, &y->be.addr, sizeof(x->be.addr));
+
+	return r ?: x->line - y->line;
+}
+
+static void fmt_be_props(const struct kpr_be_spec *b, char *buf, size_t len)
+{
+	snprintf(buf, len, "state=%s,weight=%u", kpr_state_name(b->state), b->weight);
+}
+
+/*
+ * State and weight belong to a backend, not to the line that names it: the
+ * datapath keeps one of each per backend. Two lines that disagree would leave
+ * the last one in force and the file never settled (every run an update), so
+ * the input is refused, naming both lines. Returns the number of conflicts.
+ */
+static int check_backends(const char *name, const struct kpr_svc_spec *v, size_t cnt)
+{
+	struct be_use *u;
+	size_t n = 0, i, j, end;
+	int bad = 0;
+
+	for (i = 0; i < cnt; i++)
+		n += v[i].n_be;
+	if (n < 2)
+		return 0;
+	u = calloc(n, sizeof(*u));
+	if (!u) {
+		kpr_err("out of memory reading %s", name);
+		return 1;
+	}
+	n = 0;
+	for (i = 0; i < cnt; i++)
+		for (j = 0; j < v[i].n_be; j++)
+			u[n++] = (struct be_use){ v[i].be[j], v[i].line };
+	qsort(u, n, sizeof(*u), cmp_be_use);
+	for (i = 0; i < n; i = end) {
+		const struct be_use *first = &u[i];
+		char a[KPR_ADDRSTRLEN], p1[64], p2[64];
+		size_t k = n;
+
+		for (end = i + 1; end < n && !memcmp(&u[end].be.addr, &first->be.addr, sizeof(first->be.addr)); end++)
+			if (k == n && (u[end].be.state != first->be.state || u[end].be.weight != first->be.weight))
+				k = end;
+		if (k == n)
+			continue;
+		fmt_be_props(&u[k].be, p1, sizeof(p1));
+		fmt_be_props(&first->be, p2, sizeof(p2));
+		if (bad++ < 20)
+			kpr_err("%s:%d: backend %s is %s here and %s on line %d: state and weight belong to the backend, whichever service names it; give it the same on both lines",
+				name, u[k].line, kpr_fmt_l4addr(&first->be.addr, false, a, sizeof(a)),
+				p1, p2, first->line);
+	}
+	free(u);
+	return bad;
+}
+
 int kpr_svc_parse_file(const char *path, struct kpr_svc_spec **out, size_t *n)
 {
+	const char *name = kpr_input_name(path);
 	struct kpr_svc_spec *v = NULL, sp;
-	size_t cap = 0, cnt = 0, linecap = 0;
-	char err[KPR_ERRLEN], *line = NULL;
+	size_t cap = 0, cnt = 0;
+	char err[KPR_ERRLEN], *line, *next;
 	int lineno = 0, bad = 0, ret;
-	bool is_stdin = !strcmp(path, "-");
-	FILE *f;
+	struct kpr_buf in;
 
-	f = is_stdin ? stdin : fopen(path, "r");
-	if (!f) {
-		kpr_err("cannot open %s: %s", path, strerror(errno));
-		return errno == ENOENT ? -EINVAL : -errno;
-	}
-	while (getline(&line, &linecap, f) > 0) {
+	ret = kpr_buf_read_input(path, &in);
+	if (ret)
+		return ret;
+	for (line = in.s; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
 		lineno++;
 		ret = kpr_svc_parse_line(line, &sp, err, sizeof(err));
 		if (ret == 1)
@@ -301,7 +368,7 @@ int kpr_svc_parse_file(const char *path, struct kpr_svc_spec **out, size_t *n)
 			kpr_svc_spec_free(&sp);
 			/* Every bad line is named, up to a screenful. */
 			if (bad++ < 20)
-				kpr_err("%s:%d: %s", is_stdin ? "<stdin>" : path, lineno, err);
+				kpr_err("%s:%d: %s", name, lineno, err);
 			continue;
 		}
 		sp.line = lineno;
@@ -313,19 +380,19 @@ int kpr_svc_parse_file(const char *path, struct kpr_svc_spec **out, size_t *n)
 			if (!nv) {
 				kpr_svc_spec_free(&sp);
 				bad++;
-				kpr_err("out of memory reading %s", path);
+				kpr_err("out of memory reading %s", name);
 				break;
 			}
 			v = nv;
 		}
 		v[cnt++] = sp;
 	}
-	free(line);
-	if (!is_stdin)
-		fclose(f);
+	kpr_buf_free(&in);
+	if (!bad)
+		bad = check_backends(name, v, cnt);
 	if (bad) {
 		if (bad > 20)
-			kpr_err("%s: %d bad lines in all; nothing was changed", path, bad);
+			kpr_err("%s: %d bad lines in all; nothing was changed", name, bad);
 		kpr_svc_specs_free(v, cnt);
 		return -EINVAL;
 	}

@@ -1,0 +1,112 @@
+#!/usr/bin/env bats
+# Inputs that must never change the node (issue 14, items 1, 2 and 4): read
+# errors, NUL bytes, closed standard streams, one backend given two states.
+# Each case checks the exit code, the message, and that every pinned map is
+# byte-for-byte what it was.
+
+load helpers
+
+setup() {
+	kpr_root_setup
+	svc-add 10.96.1.1:80 10.0.0.1:80 10.0.0.2:80
+	svc-add -t nodeport '*:30080' 10.0.1.5:8080
+	maps_snapshot "$BATS_TEST_TMPDIR/before"
+}
+teardown() { kpr_root_teardown; }
+
+unchanged() {
+	maps_snapshot "$BATS_TEST_TMPDIR/after"
+	cmp "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
+}
+
+@test "a read error is exit 1 and changes nothing, --replace included: a directory, EIO, a closed stdin" {
+	run svc-add -f "$BATS_TEST_TMPDIR" --replace
+	assert_failure 1
+	assert_output --partial "cannot read $BATS_TEST_TMPDIR: Is a directory; nothing was changed"
+	unchanged
+	run svc-add -f /proc/self/mem --replace
+	assert_failure 1
+	assert_output --partial "cannot read /proc/self/mem: Input/output error"
+	unchanged
+	# bats' run would wait on the closed fd; the shell closes it for the tool only
+	run bash -c 'svc-add -f - --replace <&-'
+	assert_failure 1
+	assert_output --partial "cannot read <stdin>: Bad file descriptor"
+	unchanged
+	run bash -c 'svc-add --format kubernetes -f - --replace <&-'
+	assert_failure 1
+	assert_output --partial "cannot read <stdin>"
+	unchanged
+	run svc-add --format kubernetes -f "$BATS_TEST_TMPDIR" --replace
+	assert_failure 1
+	unchanged
+	# JSON mode: the same failure, one document
+	run --separate-stderr svc-add -j -f "$BATS_TEST_TMPDIR" --replace
+	assert_failure 1
+	assert_json
+	[ "$(jq -r .exit_code <<<"$output")" = 1 ]
+	jq -e '.error | test("Is a directory")' <<<"$output"
+	unchanged
+}
+
+@test "a NUL byte anywhere is exit 2 naming FILE:LINE; a file of zeros does not wipe the node" {
+	printf '10.96.1.2:80 10.0.0.1:80\0 10.0.0.2:80\n' >"$BATS_TEST_TMPDIR/nul"
+	run svc-add -f "$BATS_TEST_TMPDIR/nul"
+	assert_failure 2
+	assert_output --partial "$BATS_TEST_TMPDIR/nul:1: a NUL byte"
+	unchanged
+	printf '# ok\n10.96.1.3:80 10.0.0.1:80\n10.96.1.4:80 10.0.0.1:80\0\n' >"$BATS_TEST_TMPDIR/nul3"
+	run svc-add -f - <"$BATS_TEST_TMPDIR/nul3"
+	assert_failure 2
+	assert_output --partial "<stdin>:3: a NUL byte"
+	unchanged
+	head -c 4096 /dev/zero >"$BATS_TEST_TMPDIR/zeros"
+	run svc-add -f "$BATS_TEST_TMPDIR/zeros" --replace --allow-empty
+	assert_failure 2
+	assert_output --partial "zeros:1: a NUL byte: this is not a text file"
+	unchanged
+	run svc-add --format kubernetes -f "$BATS_TEST_TMPDIR/zeros" --replace
+	assert_failure 2
+	assert_output --partial "a NUL byte"
+	unchanged
+	run svc-list
+	assert_output --partial 10.96.1.1:80
+}
+
+@test "output that cannot be written is exit 1: svc-list -o save to a full disk or a closed stdout" {
+	run bash -c 'svc-list -o save >/dev/full'
+	assert_failure 1
+	assert_output --partial "cannot write the output: No space left on device"
+	run bash -c 'svc-list -o save >&-'
+	assert_failure 1
+	assert_output --partial "cannot write the output: Bad file descriptor"
+	run bash -c 'svc-list -o json >/dev/full'
+	assert_failure 1
+	# the save itself round-trips when it can be written
+	svc-list -o save >"$BATS_TEST_TMPDIR/save"
+	svc-add -f "$BATS_TEST_TMPDIR/save" --replace
+	unchanged
+}
+
+@test "one backend with two states or weights in one input is refused naming both lines" {
+	printf '10.96.5.1:80 10.0.9.1:80,weight=3 10.0.9.2:80\n\n10.96.5.2:80 10.0.9.1:80 10.0.9.3:80\n' >"$BATS_TEST_TMPDIR/w"
+	run svc-add -f "$BATS_TEST_TMPDIR/w"
+	assert_failure 2
+	assert_output --partial "w:3: backend 10.0.9.1:80/tcp is state=active,weight=1 here and state=active,weight=3 on line 1"
+	unchanged
+	printf '10.96.5.1:80 10.0.9.1:80,state=terminating\n10.96.5.2:80 10.0.9.1:80\n' >"$BATS_TEST_TMPDIR/s"
+	run svc-add -f "$BATS_TEST_TMPDIR/s" --replace
+	assert_failure 2
+	assert_output --partial "s:2: backend 10.0.9.1:80/tcp is state=active,weight=1 here and state=terminating,weight=1 on line 1"
+	unchanged
+	# the same address under another protocol is another backend; agreeing lines are fine
+	printf '10.96.5.1:80 10.0.9.1:80,weight=3\n10.96.5.2:80/udp 10.0.9.1:80\n10.96.5.3:80 10.0.9.1:80,weight=3\n' >"$BATS_TEST_TMPDIR/ok"
+	run svc-add -f "$BATS_TEST_TMPDIR/ok"
+	assert_success
+	# and it settles: the second run changes nothing
+	maps_snapshot "$BATS_TEST_TMPDIR/before"
+	run svc-add -f "$BATS_TEST_TMPDIR/ok"
+	assert_success
+	assert_output --partial "0 added, 0 updated, 0 deleted, 3 unchanged"
+	unchanged
+}
