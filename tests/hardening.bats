@@ -110,3 +110,44 @@ unchanged() {
 	assert_output --partial "0 added, 0 updated, 0 deleted, 3 unchanged"
 	unchanged
 }
+
+zero_config() {
+	local n
+	n=$(bpftool -j map show pinned "$KPR_PIN_ROOT/config" | jq .bytes_value)
+	# shellcheck disable=SC2046
+	bpftool map update pinned "$KPR_PIN_ROOT/config" key hex 00 00 00 00 \
+		value hex $(printf '00 %.0s' $(seq "$n"))
+}
+
+@test "a zeroed config while services exist is exit 4 for every tool, and none writes it" {
+	svc-add --algorithm maglev 10.96.1.9:80 10.0.0.1:80
+	zero_config
+	maps_snapshot "$BATS_TEST_TMPDIR/before"
+	for t in "svc-list" "svc-list -o save" "lb-mode" "svc-add 10.96.1.8:80 10.0.0.1:80" \
+		 "svc-del --all" "lb-mode --icmp-echo off"; do
+		run $t
+		assert_failure 4
+		assert_output --partial "is zeroed (magic 0) while services or attachments exist"
+		assert_output --partial "rm -r $KPR_PIN_ROOT"
+		unchanged
+	done
+	run --separate-stderr svc-list -j
+	assert_failure 4
+	assert_json
+	[ "$(jq .exit_code <<<"$output")" = 4 ]
+}
+
+@test "a config never stamped on an empty node: readers see the defaults and write nothing, the first writer stamps it" {
+	svc-del --all
+	zero_config
+	maps_snapshot "$BATS_TEST_TMPDIR/before"
+	run svc-list
+	assert_success
+	run lb-mode -j
+	assert_success
+	[ "$(jq -r .algorithm <<<"$output")" = random ]
+	unchanged
+	run svc-add 10.96.1.2:80 10.0.0.1:80
+	assert_success
+	[ "$(bpftool -j map dump pinned "$KPR_PIN_ROOT/config" | jq '.[0].formatted.value.magic')" != 0 ]
+}

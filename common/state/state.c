@@ -209,6 +209,25 @@ int kpr_obj_use_pins(const char *root, struct bpf_object *obj)
 	return 0;
 }
 
+/* No service, no backend, no pinned link: what a first run leaves when it
+ * dies between creating the maps and stamping the config. */
+static bool state_is_fresh(const struct kpr_state *st)
+{
+	__u8 key[256];
+	char path[PATH_MAX + 16];
+	struct stat sb;
+
+	if (!bpf_map_get_next_key(st->services, NULL, key) ||
+	    !bpf_map_get_next_key(st->backends, NULL, key))
+		return false;
+	snprintf(path, sizeof(path), "%s/links", st->root);
+	if (stat(path, &sb))
+		return true;
+	/* a links directory holds one directory per netns; empty ones do not count */
+	return sb.st_nlink <= 2;
+}
+
+/* 1: created and never stamped; 0: stamped by this layout; < 0: refused. */
 static int check_stamp(struct kpr_state *st)
 {
 	struct kpr_config cfg;
@@ -216,8 +235,18 @@ static int check_stamp(struct kpr_state *st)
 
 	if (err)
 		return err;
-	if (cfg.magic == 0)
-		return 1;	/* created, never stamped: a first run died early */
+	if (cfg.magic == 0 && state_is_fresh(st))
+		return 1;
+	if (cfg.magic == 0) {
+		/* Defaults written over a live node would switch Maglev back to
+		 * random, re-seed the tables and turn ICMP echo back on. */
+		kpr_err("the config map under %s is zeroed (magic 0) while services or attachments exist: it was damaged, "
+			"and kpr will not guess this node's settings (modes, Maglev size and seed, nat ports); "
+			"drop the state with rm -r %s (its pinned links go with it, and the datapath with them), "
+			"then load the services, set lb-mode and attach again",
+			st->root, st->root);
+		return -EPROTO;
+	}
 	if (cfg.magic != KPR_MAGIC || cfg.layout != KPR_LAYOUT_VERSION) {
 		kpr_err("state under %s has layout %u (magic %#x); this kpr reads layout %u: " KPR_CLEAR_HOW,
 			st->root, cfg.layout, cfg.magic, KPR_LAYOUT_VERSION, st->root);
@@ -307,7 +336,10 @@ int kpr_state_open(struct kpr_state *st, const char *pin_root, unsigned int flag
 	err = check_stamp(st);
 	if (err < 0)
 		goto fail;
-	if (err == 1) {
+	if (err == 1 && !(flags & KPR_OPEN_WRITE)) {
+		/* a reader never writes: it sees the defaults the first writer stamps */
+		st->unstamped = true;
+	} else if (err == 1) {
 		struct kpr_config cfg;
 
 		kpr_config_defaults(&cfg);

@@ -21,6 +21,7 @@ struct kpr_state {
 	struct kpr_state_bpf *skel;
 	int lock_fd;
 	bool ephemeral;		/* dry run on a node without state: private maps */
+	bool unstamped;		/* a reader's view of a config no writer stamped yet */
 	char root[PATH_MAX];
 	/* one descriptor per map of KPR_MAPS: st->services, st->ct, ... */
 #define KPR_MAP_FD_FIELD(name) int name;
