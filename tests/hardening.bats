@@ -151,3 +151,33 @@ zero_config() {
 	assert_success
 	[ "$(bpftool -j map dump pinned "$KPR_PIN_ROOT/config" | jq '.[0].formatted.value.magic')" != 0 ]
 }
+
+@test "every run asked for JSON prints one document with error and errors: parse errors, invalid UTF-8, -V" {
+	local a t
+	for a in "-qj" "-jq" "-vj" "--js" "--outp=json" "-o json" "-ojson"; do
+		for t in svc-add svc-list svc-del lb-mode xdp-attach masq-ctl maglev-gen kp-cleanup; do
+			# shellcheck disable=SC2086
+			run --separate-stderr $t $a --no-such-option
+			assert_failure 2
+			assert_json
+			[ "$(jq -s length <<<"$output")" = 1 ]
+			[ "$(jq -r .exit_code <<<"$output")" = 2 ]
+			jq -e '(.error | test("unknown option")) and (.errors | length == 1)' <<<"$output"
+		done
+	done
+	# a batch with four bad lines lists four, invalid UTF-8 and all
+	printf '10.96.1.1:80 bad\n10.96.1.2 x\n\377\376:80 10.0.0.1:80\n10.96.1.3:80 10.0.0.1:80,weight=0\n' \
+		>"$BATS_TEST_TMPDIR/bad4"
+	run --separate-stderr svc-add -j -f "$BATS_TEST_TMPDIR/bad4"
+	assert_failure 2
+	assert_json
+	jq -e '(.errors | length == 4) and (.error == .errors[0]) and (.errors[2] | test("bad4:3:"))' <<<"$output"
+	unchanged
+	# -V in JSON is a document, not text followed by {}
+	run --separate-stderr svc-list -V -o json
+	assert_success
+	assert_json
+	[ "$(jq -s length <<<"$output")" = 1 ]
+	[ "$(jq -r .tool <<<"$output")" = svc-list ]
+	jq -e '.version | length > 0' <<<"$output"
+}

@@ -183,20 +183,29 @@ static const struct kpr_opt *option_of(const struct kpr_opt **flat, int n, int c
 	return NULL;
 }
 
-/* -o json must shape even the errors of parsing itself, so look for it first. */
-static void prescan_json(int argc, char **argv)
+/*
+ * -o json must shape even the errors of parsing itself, so a first pass of
+ * the same parser looks for it: -qj, --js and --outp=json are found as
+ * getopt finds them, and an error later on the line still comes as JSON.
+ */
+static void prescan_json(int argc, char **argv, const char *so, const struct option *lo,
+			 const struct kpr_opt **flat, int n)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
+	char **copy = malloc(((size_t)argc + 1) * sizeof(*copy));
+	int c;
 
-		if (!strcmp(a, "--"))
-			break;
-		if (!strcmp(a, "-j") || !strcmp(a, "--json") ||
-		    !strcmp(a, "-ojson") || !strcmp(a, "--output=json") ||
-		    ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc &&
-		     !strcmp(argv[i + 1], "json")))
+	if (!copy)
+		return;
+	memcpy(copy, argv, ((size_t)argc + 1) * sizeof(*copy));
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, copy, so, lo, NULL)) != -1) {
+		const struct kpr_opt *o = c == '?' || c == ':' ? NULL : option_of(flat, n, c);
+
+		if (o && (o->id == OPT_JSON || (o->id == OPT_OUTPUT && !strcmp(optarg, "json"))))
 			out_init(OUT_JSON, false);
 	}
+	free(copy);
 }
 
 int kpr_parse_args(const struct kpr_tool_desc *t, void *priv, int argc,
@@ -216,8 +225,6 @@ int kpr_parse_args(const struct kpr_tool_desc *t, void *priv, int argc,
 	ctx->pin_root = env && *env ? env : KPR_DEFAULT_PIN_ROOT;
 	ctx->output = NULL;
 
-	prescan_json(argc, argv);
-
 	/* Options may follow positional arguments (svc-add FE BE -t nodeport),
 	 * so permute; "--" still ends them. */
 	strcpy(so, ":");
@@ -231,6 +238,7 @@ int kpr_parse_args(const struct kpr_tool_desc *t, void *priv, int argc,
 		add_opts(flat, lo, &n, so, netns_opts);
 	add_opts(flat, lo, &n, so, common_opts);
 	memset(&lo[n], 0, sizeof(lo[n]));
+	prescan_json(argc, argv, so, lo, flat, n);
 
 	opterr = 0;
 	optind = 0;
@@ -261,10 +269,17 @@ int kpr_parse_args(const struct kpr_tool_desc *t, void *priv, int argc,
 		}
 		switch (o->id) {
 		case OPT_HELP:
+			/* help is for a human, whatever -o says: text only */
+			out_init(OUT_TEXT, false);
 			kpr_print_help(t);
 			return KPR_PARSE_DONE;
 		case OPT_VERSION:
-			printf("%s (kpr) %s\n", t->name, KPR_VERSION);
+			if (out_json()) {
+				out_str("tool", NULL, t->name);
+				out_str("version", NULL, KPR_VERSION);
+			} else {
+				printf("%s (kpr) %s\n", t->name, KPR_VERSION);
+			}
 			return KPR_PARSE_DONE;
 		case OPT_PIN_ROOT:
 			if (!*optarg) {

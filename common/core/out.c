@@ -3,6 +3,7 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/out.h"
@@ -15,6 +16,49 @@ static bool quiet_mode;
 static json_t *stack[OUT_DEPTH];
 static int depth;
 static char *error_msg;
+
+/*
+ * A JSON string of any bytes: jansson refuses invalid UTF-8 (an input's
+ * bytes quoted in a message, or a message cut mid-character), which would
+ * leave the document without its error. Each invalid byte becomes U+FFFD.
+ */
+static json_t *json_text(const char *s)
+{
+	json_t *j = json_string(s);
+	size_t len = strlen(s), n = 0;
+	char *t;
+
+	if (j)
+		return j;
+	t = malloc(len * 3 + 1);
+	if (!t)
+		return json_string("(out of memory)");
+	for (size_t i = 0; i < len;) {
+		size_t k;
+
+		/* the longest prefix of 1 to 4 bytes that jansson takes */
+		for (k = 1; k <= 4 && i + k <= len; k++) {
+			json_t *c = json_stringn(s + i, k);
+
+			if (c) {
+				json_decref(c);
+				break;
+			}
+		}
+		if (k <= 4 && i + k <= len) {
+			memcpy(t + n, s + i, k);
+			n += k;
+			i += k;
+		} else {
+			memcpy(t + n, "\xef\xbf\xbd", 3);
+			n += 3;
+			i++;
+		}
+	}
+	j = json_stringn(t, n);
+	free(t);
+	return j;
+}
 
 void out_init(enum out_fmt fmt, bool quiet)
 {
@@ -88,7 +132,7 @@ static bool text_on(const char *fmt)
 void out_str(const char *key, const char *fmt, const char *val)
 {
 	if (fmt_mode == OUT_JSON && key)
-		json_add(key, val ? json_string(val) : json_null());
+		json_add(key, val ? json_text(val) : json_null());
 	else if (text_on(fmt))
 		printf(fmt, val ? val : "");
 }
@@ -162,10 +206,15 @@ void out_text(const char *fmt, ...)
 	va_end(ap);
 }
 
+static json_t *errors;
+
 void out_set_error(const char *msg)
 {
 	if (!error_msg)
 		error_msg = strdup(msg);
+	if (!errors)
+		errors = json_array();
+	json_array_append_new(errors, json_text(msg));
 }
 
 /* Errors are recorded from the first one on, before out_init has run too. */
@@ -186,8 +235,15 @@ int out_finish(int rc)
 
 	if (fmt_mode == OUT_JSON && stack[0]) {
 		if (code != KPR_EXIT_OK) {
-			json_object_set_new(stack[0], "error",
-					    json_string(error_msg ? error_msg : strerror(-rc)));
+			const char *msg = error_msg ? error_msg : strerror(-rc);
+
+			json_object_set_new(stack[0], "error", json_text(msg));
+			if (!errors) {
+				errors = json_array();
+				json_array_append_new(errors, json_text(msg));
+			}
+			/* every error, in order: a batch with four bad lines has four */
+			json_object_set(stack[0], "errors", errors);
 			json_object_set_new(stack[0], "exit_code", json_integer(code));
 		}
 		json_dumpf(stack[0], stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
