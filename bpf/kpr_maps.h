@@ -136,6 +136,10 @@ struct kpr_svc_key {
  * established flows still find them.
  */
 #define KPR_SVC_F_GEN		0x01
+/* The active backends' weights differ: a random service then draws its
+ * backend from a (weighted) Maglev table at a random index, so that each
+ * backend's share of new flows follows its weight, as Maglev's does. */
+#define KPR_SVC_F_WEIGHTED	0x02
 #define KPR_SLOT_GEN_BIT	0x80000000u
 
 struct kpr_svc {

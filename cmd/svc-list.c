@@ -12,6 +12,7 @@
 #include "core/prom.h"
 #include "dev/dev_prom.h"
 #include "state/state.h"
+#include "svc/maglev_map.h"
 #include "svc/svc.h"
 #include "svc/svc_check.h"
 #include "svc/svc_prom.h"
@@ -121,11 +122,15 @@ static void print_table(struct kpr_state *st, const struct kpr_svc_info *v, size
 static void print_json(struct kpr_state *st, const struct kpr_svc_info *v, size_t n, bool stats)
 {
 	char a[KPR_ADDRSTRLEN];
+	struct kpr_config cfg;
 	struct kpr_stats s;
+	bool have_cfg = !kpr_config_read(st, &cfg);
 
 	out_arr_open("services");
 	for (size_t i = 0; i < n; i++) {
 		const struct kpr_svc_info *x = &v[i];
+		double *share = calloc(x->svc.total + 1u, sizeof(*share));
+		bool shares = share && have_cfg && !kpr_svc_shares(st, x, &cfg, share);
 
 		out_obj_open(NULL);
 		out_uint("id", NULL, x->svc.id);
@@ -138,6 +143,7 @@ static void print_json(struct kpr_state *st, const struct kpr_svc_info *v, size_
 		out_str("mode", NULL, kpr_mode_name(x->svc.mode));
 		out_uint("affinity", NULL, x->svc.affinity_timeout);
 		out_uint("active", NULL, x->svc.active);
+		out_bool("weighted", NULL, x->svc.flags & KPR_SVC_F_WEIGHTED);
 		if (stats && !kpr_svc_stats(st, KPR_STATS_SVC, x->svc.id, &s))
 			stats_json(&s, true);
 		out_arr_open("backends");
@@ -152,12 +158,17 @@ static void print_json(struct kpr_state *st, const struct kpr_svc_info *v, size_
 			out_str("protocol", NULL, kpr_proto_name(b->be.proto, false));
 			out_str("state", NULL, kpr_state_name(b->state));
 			out_uint("weight", NULL, b->weight);
+			if (shares)
+				out_float("share", NULL, share[j]);
+			else
+				out_null("share");
 			if (stats && !kpr_svc_stats(st, KPR_STATS_BACKEND, x->be_ids[j], &s))
 				stats_json(&s, false);
 			out_obj_close();
 		}
 		out_arr_close();
 		out_obj_close();
+		free(share);
 	}
 	out_arr_close();
 }

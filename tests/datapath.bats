@@ -107,6 +107,27 @@ be6() {
 	while read -r n b; do [ "$n" -ge 60 ] || fail "$b got only $n of 300"; done <<<"$counts"
 }
 
+@test "random follows the weights: 4, 1 and 1 take about 4/6, 1/6 and 1/6 of 300 requests" {
+	svc-add -q -t loadbalancer $VIP:80 10.77.2.11:80,weight=4 10.77.2.12:80 10.77.2.13:80
+	run svc-list -j
+	jq -e '.services[0].weighted' <<<"$output"
+	jq -e '[.services[0].backends[].share] | (.[0] > 0.66 and .[0] < 0.67 and .[1] > 0.16 and .[1] < 0.17)' <<<"$output"
+	run ccurl "http://$VIP/[1-300]"
+	assert_success
+	counts=$(spread <<<"$output")
+	echo "$counts"
+	[ "$(awk '{s += $1} END {print s}' <<<"$counts")" -eq 300 ]
+	# 200 expected, 8 its standard deviation; unweighted gives 100
+	[ "$(awk '$2 == "backend=b1" {print $1}' <<<"$counts")" -ge 160 ]
+	while read -r n b; do [ "$n" -ge 20 ] || fail "$b got only $n of 300"; done <<<"$counts"
+	# equal weights again: an even draw, no table
+	svc-add -q -t loadbalancer $VIP:80 $(be4 80)
+	run svc-list -j
+	jq -e '(.services[0].weighted | not) and ([.services[0].backends[].share] | all(. > 0.33 and . < 0.34))' <<<"$output"
+	run bpftool map dump pinned "$KPR_PIN_ROOT/maglev"
+	refute_output --partial key
+}
+
 @test "svc-list --stats counts packets, bytes and flows per service and backend" {
 	svc-add -q -t loadbalancer $VIP:80 $(be4 80)
 	ccurl "http://$VIP/[1-9]" >/dev/null

@@ -115,3 +115,32 @@ load_mix() {
 	run svc-list 10.0.0.1:80 10.0.0.2:80
 	assert_failure 2
 }
+
+@test "-o json: weights under random are a table dealt by weight, shares exact to 1/M; equal weights have none" {
+	lb-mode -q --maglev-table-size 251
+	svc-add 10.96.7.1:80 10.0.7.1:80,weight=4 10.0.7.2:80 10.0.7.3:80,state=terminating
+	run svc-list -j
+	assert_success
+	jq -e '.services[0].weighted' <<<"$output"
+	# 251 * 4/5 = 200.8 and 50.2: the larger remainder takes the last slot
+	[ "$(jq -c '[.services[0].backends[].share * 251 | round]' <<<"$output")" = "[201,50,0]" ]
+	run svc-list --verify
+	assert_success
+	# the shared backend's weight moves with it: the other service follows
+	svc-add 10.96.7.2:80 10.0.7.1:80,weight=4 10.0.7.4:80,weight=4
+	run svc-list -j 10.96.7.2:80
+	jq -e '(.services[0].weighted | not)' <<<"$output"
+	[ "$(jq -c '[.services[0].backends[].share]' <<<"$output")" = "[0.5,0.5]" ]
+	# 10.0.7.1 back to weight 1: the first service is even, the second weighted
+	svc-add 10.96.7.1:80 10.0.7.1:80 10.0.7.2:80
+	run svc-list -j
+	[ "$(jq -c '[.services[].weighted]' <<<"$output")" = "[false,true]" ]
+	[ "$(jq -c '[.services[1].backends[].share * 251 | round]' <<<"$output")" = "[50,201]" ]
+	run bpftool -j map dump pinned "$KPR_PIN_ROOT/maglev"
+	[ "$(jq length <<<"$output")" = 1 ]
+	run svc-list --verify
+	assert_success
+	svc-del 10.96.7.2:80
+	run bpftool -j map dump pinned "$KPR_PIN_ROOT/maglev"
+	[ "$(jq length <<<"$output")" = 0 ]
+}

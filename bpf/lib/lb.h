@@ -3,7 +3,8 @@
  * Service lookup and backend selection, keyed on a flow key and never on a
  * packet, so that a hook with no packet (a socket's connect()) can ask the
  * same questions: the service of a frontend, client affinity, then Maglev
- * or random among the active slots of the service's current generation.
+ * or random among the active slots of the service's current generation
+ * (weighted random: a random slot of the service's weighted Maglev table).
  * That an established flow keeps its backend is ct's (lib/ct.h).
  */
 #ifndef KPR_LIB_LB_H
@@ -78,15 +79,18 @@ static __always_inline __u32 kpr_pick_backend(const struct kpr_svc *svc,
 
 	if (!svc->active)
 		return 0;
-	if (alg == KPR_ALG_MAGLEV && cfg->maglev_size) {
+	if ((alg == KPR_ALG_MAGLEV || (svc->flags & KPR_SVC_F_WEIGHTED)) && cfg->maglev_size) {
 		void *table = bpf_map_lookup_elem(&maglev, &svc->id);
 
 		if (table) {
 			/* Cilium's hash and seed: a node of either picks the
-			 * same backend for the same flow */
-			__u32 slot = kpr_flow_hash(fk, cfg->maglev_seed,
-						   svc->affinity_timeout) % cfg->maglev_size;
+			 * same backend for the same flow; weighted random takes
+			 * the same table at a random index */
+			__u32 slot = alg == KPR_ALG_MAGLEV ?
+				kpr_flow_hash(fk, cfg->maglev_seed, svc->affinity_timeout) :
+				bpf_get_prandom_u32();
 
+			slot %= cfg->maglev_size;
 			id = bpf_map_lookup_elem(table, &slot);
 			if (id && *id)
 				return *id;

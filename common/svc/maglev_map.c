@@ -12,9 +12,10 @@
 #include "svc/svc.h"
 #include "core/util.h"
 
-bool kpr_maglev_wanted(__u8 alg, const struct kpr_config *cfg)
+bool kpr_maglev_wanted(const struct kpr_svc *svc, const struct kpr_config *cfg)
 {
-	return (alg ? alg : cfg->algorithm) == KPR_ALG_MAGLEV;
+	return (svc->algorithm ? svc->algorithm : cfg->algorithm) == KPR_ALG_MAGLEV ||
+	       (svc->flags & KPR_SVC_F_WEIGHTED);
 }
 
 static void drop_table(struct kpr_state *st, __u32 svc_id)
@@ -74,9 +75,73 @@ int kpr_maglev_queue_flush(struct kpr_state *st, struct kpr_mg_queue *q)
 	return ret;
 }
 
+/*
+ * The table of weighted random: each backend holds round(M * w / W) slots
+ * (largest remainders first, every backend at least one), dealt round-robin
+ * so that no backend holds a run. A random index then draws by weight
+ * exactly to 1/M, where Maglev's weighted walk follows Cilium's rule (weights
+ * count only when W / N, in integers, is above 1: 2 and 1 would be equal).
+ */
+static int build_even(const struct kpr_maglev_be *mbe, unsigned int n, __u32 m, __u32 *table)
+{
+	__u32 *want = calloc(n + 1u, sizeof(*want)), given = 0, k = 0;
+	double *rem = calloc(n + 1u, sizeof(*rem));
+	__u64 wsum = 0;
+
+	if (!want || !rem || n > m) {
+		free(want);
+		free(rem);
+		return n > m ? -E2BIG : -ENOMEM;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		wsum += mbe[i].weight;
+	for (unsigned int i = 0; i < n; i++) {
+		double exact = (double)m * mbe[i].weight / (double)wsum;
+
+		want[i] = (__u32)exact;
+		if (!want[i])
+			want[i] = 1;
+		rem[i] = exact - want[i];
+		given += want[i];
+	}
+	/* settle the rounding: the largest remainders gain, the smallest lose */
+	while (given != m) {
+		unsigned int best = n;
+
+		for (unsigned int i = 0; i < n; i++) {
+			if (given < m ? (best == n || rem[i] > rem[best]) :
+			    (want[i] > 1 && (best == n || rem[i] < rem[best])))
+				best = i;
+		}
+		if (given < m) {
+			want[best]++;
+			rem[best] -= 1;
+			given++;
+		} else {
+			want[best]--;
+			rem[best] += 1;
+			given--;
+		}
+	}
+	while (k < m)
+		for (unsigned int i = 0; i < n && k < m; i++)
+			if (want[i]) {
+				want[i]--;
+				table[k++] = i;
+			}
+	free(want);
+	free(rem);
+	return 0;
+}
+
+static bool uses_maglev(const struct kpr_svc *svc, const struct kpr_config *cfg)
+{
+	return (svc->algorithm ? svc->algorithm : cfg->algorithm) == KPR_ALG_MAGLEV;
+}
+
 /* The table over mbe[0..n) at cfg's size and seed, in backend ids (be_ids[i]
  * is mbe[i]'s): what a service's inner map holds. */
-static int build_ids(__u32 svc_id, const struct kpr_maglev_be *mbe, const __u32 *be_ids,
+static int build_ids(const struct kpr_svc *svc, const struct kpr_maglev_be *mbe, const __u32 *be_ids,
 		     unsigned int n, const struct kpr_config *cfg, __u32 **out)
 {
 	__u32 m = cfg->maglev_size, *table = malloc(m * sizeof(*table));
@@ -84,9 +149,10 @@ static int build_ids(__u32 svc_id, const struct kpr_maglev_be *mbe, const __u32 
 
 	if (!table)
 		return -ENOMEM;
-	ret = kpr_maglev_build(mbe, n, m, cfg->maglev_seed, table);
+	ret = uses_maglev(svc, cfg) ? kpr_maglev_build(mbe, n, m, cfg->maglev_seed, table) :
+				      build_even(mbe, n, m, table);
 	if (ret) {
-		kpr_err("cannot build the Maglev table of service %u: %s", svc_id, strerror(-ret));
+		kpr_err("cannot build the table of service %u: %s", svc->id, strerror(-ret));
 		free(table);
 		return ret;
 	}
@@ -98,12 +164,12 @@ static int build_ids(__u32 svc_id, const struct kpr_maglev_be *mbe, const __u32 
 
 /* Builds the table of a service into a new inner map and queues it; the
  * queue must have room (the caller flushes a full one). */
-static int write_table(struct kpr_state *st, __u32 svc_id, const struct kpr_maglev_be *mbe,
+static int write_table(struct kpr_state *st, const struct kpr_svc *svc, const struct kpr_maglev_be *mbe,
 		       const __u32 *be_ids, unsigned int n, const struct kpr_config *cfg,
 		       struct kpr_mg_queue *q)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = KPR_MAGLEV_INNER_FLAGS);
-	__u32 m = cfg->maglev_size, *table = NULL;
+	__u32 m = cfg->maglev_size, *table = NULL, svc_id = svc->id;
 	char name[BPF_OBJ_NAME_LEN];
 	int fd = -1, ret;
 
@@ -116,7 +182,7 @@ static int write_table(struct kpr_state *st, __u32 svc_id, const struct kpr_magl
 			m, kpr_maglev_sizes_str());
 		return -EINVAL;
 	}
-	ret = build_ids(svc_id, mbe, be_ids, n, cfg, &table);
+	ret = build_ids(svc, mbe, be_ids, n, cfg, &table);
 	if (ret)
 		goto out;
 	snprintf(name, sizeof(name), "kpr_mg_%u", svc_id);
@@ -143,11 +209,11 @@ out:
 }
 
 /* One service now: queued and swapped in at once. */
-static int write_one(struct kpr_state *st, __u32 svc_id, const struct kpr_maglev_be *mbe,
+static int write_one(struct kpr_state *st, const struct kpr_svc *svc, const struct kpr_maglev_be *mbe,
 		     const __u32 *be_ids, unsigned int n, const struct kpr_config *cfg)
 {
 	struct kpr_mg_queue q = { .n = 0 };
-	int ret = write_table(st, svc_id, mbe, be_ids, n, cfg, &q);
+	int ret = write_table(st, svc, mbe, be_ids, n, cfg, &q);
 
 	return kpr_maglev_queue_flush(st, &q) ?: ret;
 }
@@ -176,12 +242,12 @@ int kpr_maglev_expected(const struct kpr_svc_info *info, const struct kpr_config
 	mbe = mbe_of(info->be, info->svc.active, info->key.scope);
 	if (!mbe)
 		return -ENOMEM;
-	ret = build_ids(info->svc.id, mbe, info->be_ids, info->svc.active, cfg, table);
+	ret = build_ids(&info->svc, mbe, info->be_ids, info->svc.active, cfg, table);
 	free(mbe);
 	return ret;
 }
 
-int kpr_maglev_write_service(struct kpr_state *st, __u32 svc_id, __u8 scope,
+int kpr_maglev_write_service(struct kpr_state *st, const struct kpr_svc *svc, __u8 scope,
 			     const struct kpr_backend *be, const __u32 *be_ids,
 			     unsigned int n_active, const struct kpr_config *cfg)
 {
@@ -190,22 +256,22 @@ int kpr_maglev_write_service(struct kpr_state *st, __u32 svc_id, __u8 scope,
 
 	if (!mbe)
 		return -ENOMEM;
-	ret = write_one(st, svc_id, mbe, be_ids, n_active, cfg);
+	ret = write_one(st, svc, mbe, be_ids, n_active, cfg);
 	free(mbe);
 	return ret;
 }
 
-int kpr_maglev_write_specs(struct kpr_state *st, __u32 svc_id, __u8 scope,
+int kpr_maglev_write_specs(struct kpr_state *st, const struct kpr_svc *svc, __u8 scope,
 			   const struct kpr_be_spec *const *be, const __u32 *be_ids,
 			   unsigned int n_active, const struct kpr_config *cfg)
 {
 	struct kpr_mg_queue q = { .n = 0 };
-	int ret = kpr_maglev_queue_specs(st, &q, svc_id, scope, be, be_ids, n_active, cfg);
+	int ret = kpr_maglev_queue_specs(st, &q, svc, scope, be, be_ids, n_active, cfg);
 
 	return kpr_maglev_queue_flush(st, &q) ?: ret;
 }
 
-int kpr_maglev_queue_specs(struct kpr_state *st, struct kpr_mg_queue *q, __u32 svc_id, __u8 scope,
+int kpr_maglev_queue_specs(struct kpr_state *st, struct kpr_mg_queue *q, const struct kpr_svc *svc, __u8 scope,
 			   const struct kpr_be_spec *const *be, const __u32 *be_ids,
 			   unsigned int n_active, const struct kpr_config *cfg)
 {
@@ -219,7 +285,7 @@ int kpr_maglev_queue_specs(struct kpr_state *st, struct kpr_mg_queue *q, __u32 s
 		mbe[i].weight = be[i]->weight;
 		mbe[i].scope = scope;
 	}
-	ret = write_table(st, svc_id, mbe, be_ids, n_active, cfg, q);
+	ret = write_table(st, svc, mbe, be_ids, n_active, cfg, q);
 	free(mbe);
 	return ret;
 }
@@ -250,7 +316,7 @@ int kpr_maglev_regen_all(struct kpr_state *st, const struct kpr_config *cfg)
 		const struct kpr_svc_info *x = &v[i];
 		struct kpr_maglev_be *mbe;
 
-		if (!kpr_maglev_wanted(x->svc.algorithm, cfg)) {
+		if (!kpr_maglev_wanted(&x->svc, cfg)) {
 			drop_table(st, x->svc.id);
 			continue;
 		}
@@ -260,7 +326,7 @@ int kpr_maglev_regen_all(struct kpr_state *st, const struct kpr_config *cfg)
 				goto out;
 		}
 		mbe = mbe_of(x->be, x->svc.active, x->key.scope);
-		ret = mbe ? write_table(st, x->svc.id, mbe, x->be_ids, x->svc.active, cfg, &q) : -ENOMEM;
+		ret = mbe ? write_table(st, &x->svc, mbe, x->be_ids, x->svc.active, cfg, &q) : -ENOMEM;
 		free(mbe);
 		if (ret)
 			goto out;
@@ -351,4 +417,44 @@ int kpr_config_apply(struct kpr_state *st, const struct kpr_config *old,
 		ret = 0;
 	}
 	return ret;
+}
+
+int kpr_svc_shares(struct kpr_state *st, const struct kpr_svc_info *x,
+		   const struct kpr_config *cfg, double *share)
+{
+	__u32 *table = NULL, m = 0, *cnt, max_id = 0;
+	int ret = -ENOENT;
+
+	for (__u32 j = 0; j < x->svc.total; j++) {
+		share[j] = 0;
+		if (x->be_ids[j] > max_id)
+			max_id = x->be_ids[j];
+	}
+	if (!x->svc.active)
+		return 0;
+	if (kpr_maglev_wanted(&x->svc, cfg) && cfg->maglev_size)
+		ret = kpr_maglev_read_service(st, x->svc.id, &table, &m);
+	if (ret == -ENOENT || !m) {
+		/* no table: an even draw over the active slots */
+		for (__u32 j = 0; j < x->svc.active; j++)
+			share[j] = 1.0 / x->svc.active;
+		free(table);
+		return 0;
+	}
+	if (ret)
+		return ret;
+	/* counted by backend id: one pass over the table */
+	cnt = calloc((size_t)max_id + 1, sizeof(*cnt));
+	if (!cnt) {
+		free(table);
+		return -ENOMEM;
+	}
+	for (__u32 k = 0; k < m; k++)
+		if (table[k] <= max_id)
+			cnt[table[k]]++;
+	for (__u32 j = 0; j < x->svc.active; j++)
+		share[j] = (double)cnt[x->be_ids[j]] / m;
+	free(cnt);
+	free(table);
+	return 0;
 }

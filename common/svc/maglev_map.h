@@ -16,19 +16,21 @@
 
 struct kpr_svc_info;
 
-/* Whether a service of algorithm alg (KPR_ALG_DEFAULT: the config's) uses Maglev. */
-bool kpr_maglev_wanted(__u8 alg, const struct kpr_config *cfg);
+/* Whether svc has a Maglev table: its algorithm (KPR_ALG_DEFAULT: the
+ * config's) is Maglev, or it is weighted (KPR_SVC_F_WEIGHTED). */
+bool kpr_maglev_wanted(const struct kpr_svc *svc, const struct kpr_config *cfg);
 
 /*
- * Writes the table of service svc_id over its active backends be[0..n_active)
+ * Writes the table of service svc over its active backends be[0..n_active)
  * (be_ids[i] is be[i]'s id), hashed with the frontend's scope, at the size and
- * seed of cfg. With no active backend the service's table is removed.
+ * seed of cfg: Maglev's, or for weighted random each backend's share of the
+ * slots by weight. With no active backend the service's table is removed.
  */
-int kpr_maglev_write_service(struct kpr_state *st, __u32 svc_id, __u8 scope,
+int kpr_maglev_write_service(struct kpr_state *st, const struct kpr_svc *svc, __u8 scope,
 			     const struct kpr_backend *be, const __u32 *be_ids,
 			     unsigned int n_active, const struct kpr_config *cfg);
 /* The same from the parsed backends of svc-add. */
-int kpr_maglev_write_specs(struct kpr_state *st, __u32 svc_id, __u8 scope,
+int kpr_maglev_write_specs(struct kpr_state *st, const struct kpr_svc *svc, __u8 scope,
 			   const struct kpr_be_spec *const *be, const __u32 *be_ids,
 			   unsigned int n_active, const struct kpr_config *cfg);
 
@@ -55,7 +57,7 @@ struct kpr_mg_queue {
 
 /* Builds a table as kpr_maglev_write_specs does, into the queue, which must
  * have room; with no active backend the table is removed at once. */
-int kpr_maglev_queue_specs(struct kpr_state *st, struct kpr_mg_queue *q, __u32 svc_id, __u8 scope,
+int kpr_maglev_queue_specs(struct kpr_state *st, struct kpr_mg_queue *q, const struct kpr_svc *svc, __u8 scope,
 			   const struct kpr_be_spec *const *be, const __u32 *be_ids,
 			   unsigned int n_active, const struct kpr_config *cfg);
 /* Swaps every queued table in (one syscall) and empties the queue. */
@@ -76,5 +78,13 @@ int kpr_config_apply(struct kpr_state *st, const struct kpr_config *old,
 /* The live table of a service: *table (free it) gets *m backend ids.
  * -ENOENT when the service has no table. */
 int kpr_maglev_read_service(struct kpr_state *st, __u32 svc_id, __u32 **table, __u32 *m);
+
+/*
+ * Each backend's share of new flows as the datapath draws them: share[j] for
+ * x->be_ids[j] (x->svc.total entries), counted in the service's table when
+ * it has one (Maglev, weighted random), else even over the active ones.
+ */
+int kpr_svc_shares(struct kpr_state *st, const struct kpr_svc_info *x,
+		   const struct kpr_config *cfg, double *share);
 
 #endif

@@ -236,7 +236,7 @@ int kpr_maglev_check_service(struct kpr_state *st, const struct kpr_svc_key *key
 		kpr_err("no service %s under %s", fe, st->root);
 	if (ret)
 		return ret;
-	if (!kpr_maglev_wanted(c->info.svc.algorithm, &c->cfg)) {
+	if (!kpr_maglev_wanted(&c->info.svc, &c->cfg)) {
 		kpr_err("service %s (id %u) uses the random algorithm and has no Maglev table: svc-add --algorithm maglev, or lb-mode --algorithm maglev",
 			fe, c->info.svc.id);
 		return -ENOENT;

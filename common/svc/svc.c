@@ -462,7 +462,7 @@ static int finish(struct txn *t, const struct kpr_svc_key *key, const struct kpr
 	if (ret || !old)
 		return ret;
 
-	if (!kpr_maglev_wanted(nv->algorithm, &t->cfg))
+	if (!kpr_maglev_wanted(nv, &t->cfg))
 		del(st->maglev, &nv->id);
 	delete_slots(st, old);
 	if (old->id != nv->id) {
@@ -538,6 +538,9 @@ static int upsert(struct txn *t, const struct kpr_svc_spec *sp, bool dry_run, __
 	}
 	order_backends(sp, ord, &nv.active);
 	nv.total = (__u16)sp->n_be;
+	for (unsigned int i = 1; i < nv.active; i++)
+		if (ord[i]->weight != ord[0]->weight)
+			nv.flags = KPR_SVC_F_WEIGHTED;
 	if (exists) {
 		ret = kpr_svc_read_slots(st, &old, old_ids);
 		if (ret)
@@ -548,7 +551,8 @@ static int upsert(struct txn *t, const struct kpr_svc_spec *sp, bool dry_run, __
 	same = exists && nv.id == old.id && nv.total == old.total &&
 	       nv.active == old.active && nv.type == old.type &&
 	       nv.algorithm == old.algorithm && nv.mode == old.mode &&
-	       nv.affinity_timeout == old.affinity_timeout;
+	       nv.affinity_timeout == old.affinity_timeout &&
+	       (nv.flags & KPR_SVC_F_WEIGHTED) == (old.flags & KPR_SVC_F_WEIGHTED);
 	for (unsigned int i = 0; i < sp->n_be; i++) {
 		struct kpr_backend cur, want;
 
@@ -634,7 +638,7 @@ static int upsert(struct txn *t, const struct kpr_svc_spec *sp, bool dry_run, __
 			t->cfg.next_svc_id = nv.id + 1;
 	}
 	if (exists && old.id == nv.id)
-		nv.flags = (old.flags & KPR_SVC_F_GEN) ^ KPR_SVC_F_GEN;
+		nv.flags |= (old.flags & KPR_SVC_F_GEN) ^ KPR_SVC_F_GEN;
 	for (__u32 i = 0; i < nv.total; i++) {
 		w.slot_keys[i].svc_id = nv.id;
 		w.slot_keys[i].slot = i | ((nv.flags & KPR_SVC_F_GEN) ? KPR_SLOT_GEN_BIT : 0);
@@ -645,7 +649,7 @@ static int upsert(struct txn *t, const struct kpr_svc_spec *sp, bool dry_run, __
 
 	/* 2b. the Maglev table the flipped service will use; in a batch the
 	 * swap and the flip wait until a queue of tables goes in together */
-	if (kpr_maglev_wanted(nv.algorithm, &t->cfg) && t->mq && nv.active) {
+	if (kpr_maglev_wanted(&nv, &t->cfg) && t->mq && nv.active) {
 		struct pending *pd;
 
 		if (t->mq->n == KPR_MG_QUEUE) {
@@ -653,7 +657,7 @@ static int upsert(struct txn *t, const struct kpr_svc_spec *sp, bool dry_run, __
 			if (ret)
 				goto out;
 		}
-		ret = kpr_maglev_queue_specs(st, t->mq, nv.id, sp->key.scope, ord, new_ids,
+		ret = kpr_maglev_queue_specs(st, t->mq, &nv, sp->key.scope, ord, new_ids,
 					     nv.active, &t->cfg);
 		if (ret)
 			goto out;
@@ -667,8 +671,8 @@ static int upsert(struct txn *t, const struct kpr_svc_spec *sp, bool dry_run, __
 		old_ids = new_ids = NULL;	/* the pending flip owns them */
 		ret = exists ? KPR_UPDATED : KPR_ADDED;
 	} else {
-		if (kpr_maglev_wanted(nv.algorithm, &t->cfg)) {
-			ret = kpr_maglev_write_specs(st, nv.id, sp->key.scope, ord, new_ids,
+		if (kpr_maglev_wanted(&nv, &t->cfg)) {
+			ret = kpr_maglev_write_specs(st, &nv, sp->key.scope, ord, new_ids,
 						     nv.active, &t->cfg);
 			if (ret)
 				goto out;
@@ -764,8 +768,8 @@ static int resync(struct txn *t, kpr_change_fn report, struct kpr_batch_result *
 			}
 			ret = upsert(t, &sp, false, &got);
 			/* The slots may not move while the weights still do. */
-			if (ret == KPR_UNCHANGED && kpr_maglev_wanted(info.svc.algorithm, &t->cfg))
-				ret = kpr_maglev_write_service(t->st, id, sp.key.scope, info.be, info.be_ids,
+			if (ret == KPR_UNCHANGED && kpr_maglev_wanted(&info.svc, &t->cfg))
+				ret = kpr_maglev_write_service(t->st, &info.svc, sp.key.scope, info.be, info.be_ids,
 							       info.svc.active, &t->cfg) ?: KPR_UPDATED;
 		}
 		if (ret > 0) {

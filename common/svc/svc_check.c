@@ -399,7 +399,7 @@ static int walk_maglev(const void *k, const void *v, void *ctx)
 	if (!x)
 		return report(c, &f, true, "Maglev table of service id %u: no such service", id);
 	x->has_table = true;
-	if (x->svc.active && kpr_maglev_wanted(x->svc.algorithm, &c->cfg))
+	if (x->svc.active && kpr_maglev_wanted(&x->svc, &c->cfg))
 		return 0;
 	f.key = x->key;
 	return report(c, &f, true, "service %u (%s): a Maglev table, but it does not use Maglev%s", id,
@@ -416,7 +416,7 @@ static int check_maglev(struct chk *c)
 		struct kpr_fault f = { .svc_id = x->svc.id, .key = x->key };
 		bool differs = false;
 
-		if (!x->svc.active || !kpr_maglev_wanted(x->svc.algorithm, &c->cfg))
+		if (!x->svc.active || !kpr_maglev_wanted(&x->svc, &c->cfg))
 			continue;
 		fe_str(&x->key, a, sizeof(a));
 		if (!x->has_table) {
@@ -588,7 +588,7 @@ static int write_table(struct kpr_state *st, const struct kpr_fault *f)
 		ret = kpr_svc_get(st, &f->key, &info);
 	if (ret)
 		return ret;
-	ret = kpr_maglev_write_service(st, info.svc.id, info.key.scope, info.be, info.be_ids,
+	ret = kpr_maglev_write_service(st, &info.svc, info.key.scope, info.be, info.be_ids,
 				       info.svc.active, &cfg);
 	free(info.be_ids);
 	free(info.be);
