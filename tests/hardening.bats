@@ -181,3 +181,56 @@ zero_config() {
 	[ "$(jq -r .tool <<<"$output")" = svc-list ]
 	jq -e '.version | length > 0' <<<"$output"
 }
+
+@test "addresses no flow can use are refused, exit 2, nothing changed; a table too small for its backends too" {
+	local fe be
+	for fe in 0.0.0.0:80 255.255.255.255:80 224.0.0.1:80 239.1.2.3:80; do
+		run svc-add "$fe" 10.0.0.1:80
+		assert_failure 2
+		assert_output --regexp "frontend '$fe' is (the unspecified|the broadcast|a multicast) address"
+	done
+	for fe in '[::]:80' '[ff02::1]:80' '[::ffff:10.0.0.1]:80'; do
+		run svc-add "$fe" '[fd00::1]:80'
+		assert_failure 2
+		assert_output --regexp "(unspecified|multicast|IPv4-mapped) address"
+	done
+	for be in 0.0.0.0:80 224.0.0.5:80 255.255.255.255:80; do
+		run svc-add 10.96.1.7:80 10.0.0.1:80 "$be"
+		assert_failure 2
+		assert_output --partial "backend '$be' is"
+	done
+	printf '10.96.1.7:80 10.0.0.1:80\n10.96.1.8:80 [::]:80\n' >"$BATS_TEST_TMPDIR/f"
+	run svc-add -f "$BATS_TEST_TMPDIR/f"
+	assert_failure 2
+	unchanged
+	# Maglev: more backends than slots is refused, fewer than 100 slots each warned
+	lb-mode -q --maglev-table-size 251
+	maps_snapshot "$BATS_TEST_TMPDIR/before"
+	run svc-add --algorithm maglev 10.96.1.9:80 $(for i in $(seq 1 252); do echo "10.1.$((i / 200)).$((i % 200 + 1)):80"; done)
+	assert_failure 2
+	assert_output --partial "252 active backends do not fit its Maglev table of 251 slots"
+	run svc-add 10.96.1.9:80 10.0.0.1:80,weight=2 $(for i in $(seq 1 251); do echo "10.1.$((i / 200)).$((i % 200 + 1)):80"; done)
+	assert_failure 2
+	assert_output --partial "do not fit its weighted table of 251 slots"
+	unchanged
+	run svc-add --algorithm maglev 10.96.1.9:80 10.0.0.1:80 10.0.0.2:80 10.0.0.3:80
+	assert_success
+	assert_output --partial "3 active backends in a Maglev table of 251 slots, fewer than 100 each"
+}
+
+@test "Kubernetes' spellings of types are taken; svc-del of the wrong protocol names the service that differs" {
+	run svc-add -t NodePort '*:30081' 10.0.1.5:8080
+	assert_success
+	run svc-add -t LoadBalancer 10.0.9.9:80 10.0.1.5:80
+	assert_success
+	run svc-list -j
+	[ "$(jq -c '[.services[].type] | sort' <<<"$output")" = '["clusterip","loadbalancer","nodeport","nodeport"]' ]
+	svc-add 10.96.0.10:53/udp 10.0.0.1:53
+	maps_snapshot "$BATS_TEST_TMPDIR/before"
+	run svc-del -v 10.96.0.10:53
+	assert_success
+	assert_output --partial "no service 10.96.0.10:53/tcp, so nothing was deleted; 10.96.0.10:53/udp differs in protocol: name it with /udp"
+	assert_output --partial "unchanged 10.96.0.10:53/tcp (no such service)"
+	refute_output --partial "new id"
+	unchanged
+}

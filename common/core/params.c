@@ -33,10 +33,11 @@ const char *kpr_enum_name(const struct kpr_enum *e, unsigned int val)
 	return NULL;
 }
 
+/* Any case: Kubernetes spells the types NodePort and ClusterIP. */
 static int enum_find(const struct kpr_enum *e, const char *s, size_t len)
 {
 	for (; e && e->name; e++)
-		if (strlen(e->name) == len && !strncmp(e->name, s, len))
+		if (strlen(e->name) == len && !strncasecmp(e->name, s, len))
 			return (int)e->val;
 	return -1;
 }

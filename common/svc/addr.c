@@ -179,6 +179,30 @@ int kpr_parse_backend(const char *s, __u8 default_proto, struct kpr_be_spec *out
 	return 0;
 }
 
+const char *kpr_addr_unusable(const struct kpr_l4addr *a)
+{
+	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const __u8 zero[16];
+	const __u8 *b = a->addr.b;
+
+	if (a->family == KPR_FAM_V4) {
+		if (!memcmp(b, zero, 4))
+			return "the unspecified address";
+		if (b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255)
+			return "the broadcast address";
+		if ((b[0] & 0xf0) == 0xe0)
+			return "a multicast address";
+	} else if (a->family == KPR_FAM_V6) {
+		if (!memcmp(b, zero, 16))
+			return "the unspecified address";
+		if (b[0] == 0xff)
+			return "a multicast address";
+		if (!memcmp(b, mapped, 12))
+			return "an IPv4-mapped address (give the IPv4 address itself)";
+	}
+	return NULL;
+}
+
 const char *kpr_fmt_addr(const union kpr_addr *a, __u8 family, char *buf, size_t len)
 {
 	if (family == KPR_FAM_ANY)

@@ -32,6 +32,9 @@ int kpr_parse_backend(const char *s, __u8 default_proto, struct kpr_be_spec *out
 /* Canonical text forms: addresses as RFC 5952 / dotted quad. */
 const char *kpr_fmt_addr(const union kpr_addr *a, __u8 family, char *buf, size_t len);
 /* "10.0.0.1:80/tcp", "[2001:db8::1]:80/udp", "*:30080/tcp"; upper: "/TCP" */
+/* Why a is no address a flow can be sent to or from (unspecified,
+ * broadcast, multicast, IPv4-mapped), or NULL when it is one. */
+const char *kpr_addr_unusable(const struct kpr_l4addr *a);
 const char *kpr_fmt_l4addr(const struct kpr_l4addr *a, bool upper, char *buf, size_t len);
 const char *kpr_proto_name(__u8 proto, bool upper);
 /* A backend as svc-add reads it: "10.0.0.1:80/tcp[,weight=N][,state=S]". */

@@ -792,8 +792,19 @@ static int svc_delete(struct txn *t, const struct kpr_svc_key *key, bool dry_run
 	__u32 *ids;
 	int ret;
 
-	if (lookup(st->services, key, &svc))
+	if (lookup(st->services, key, &svc)) {
+		struct kpr_svc_key other = *key;
+		char a[KPR_ADDRSTRLEN], b[KPR_ADDRSTRLEN];
+
+		/* 10.96.0.10:53 is TCP; the DNS service a user means is UDP */
+		other.fe.proto = key->fe.proto == IPPROTO_TCP ? IPPROTO_UDP : IPPROTO_TCP;
+		if (!lookup(st->services, &other, &svc))
+			kpr_warn("no service %s, so nothing was deleted; %s differs in protocol: name it with /%s",
+				 kpr_fmt_l4addr(&key->fe, false, a, sizeof(a)),
+				 kpr_fmt_l4addr(&other.fe, false, b, sizeof(b)),
+				 kpr_proto_name(other.fe.proto, false));
 		return KPR_UNCHANGED;
+	}
 	*id_out = svc.id;
 	if (dry_run)
 		return KPR_DELETED;
@@ -931,15 +942,65 @@ static int cmp_key(const void *a, const void *b)
 }
 
 /* Checks a batch against itself and the maps; reports every conflict. */
+/* "line N: " in a batch file; nothing for the command line's one service. */
+static const char *loc(const struct kpr_svc_spec *sp, char *buf, size_t len)
+{
+	if (sp->line > 0)
+		snprintf(buf, len, "line %d: ", sp->line);
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
+/*
+ * A table of M slots holds at most M backends, and Maglev's promise (a
+ * backend change moves about 1/N of the flows) wants more than 100 slots
+ * each (the Maglev paper; Cilium says the same of its table size).
+ */
+static int check_table_fit(const struct kpr_svc_spec *sp, const struct kpr_config *cfg)
+{
+	bool maglev = (sp->algorithm ? sp->algorithm : cfg->algorithm) == KPR_ALG_MAGLEV;
+	unsigned int active = 0, uneven = 0;
+	char at[32], a[KPR_ADDRSTRLEN];
+
+	for (unsigned int i = 0; i < sp->n_be; i++) {
+		if (sp->be[i].state != KPR_BE_ACTIVE)
+			continue;
+		uneven |= active && sp->be[i].weight != sp->be[0].weight;
+		active++;
+	}
+	if (!maglev && !uneven)
+		return 0;
+	kpr_fmt_l4addr(&sp->key.fe, false, a, sizeof(a));
+	if (active > cfg->maglev_size) {
+		kpr_err("%s%s: %u active backends do not fit its %s table of %u slots: raise lb-mode --maglev-table-size",
+			loc(sp, at, sizeof(at)), a, active, maglev ? "Maglev" : "weighted", cfg->maglev_size);
+		return -E2BIG;
+	}
+	if (maglev && (__u64)active * 100 > cfg->maglev_size)
+		kpr_warn("%s%s: %u active backends in a Maglev table of %u slots, fewer than 100 each: a backend change moves more than 1%% of the other flows; raise lb-mode --maglev-table-size",
+			 loc(sp, at, sizeof(at)), a, active, cfg->maglev_size);
+	return 0;
+}
+
 static int validate(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 		    bool replace, struct kpr_svc_key *sorted)
 {
 	__u32 max_id = kpr_map_size(st->maglev);
 	__u32 *id_line = calloc(max_id + 1, sizeof(*id_line));
+	struct kpr_config cfg;
+	char at[32];
 	int bad = 0;
 
 	if (!id_line)
 		return -ENOMEM;
+	if (kpr_config_read(st, &cfg)) {
+		free(id_line);
+		return -EIO;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (check_table_fit(&sp[i], &cfg) && bad++ >= 20)
+			break;
 	for (size_t i = 0; i < n; i++)
 		sorted[i] = sp[i].key;
 	qsort(sorted, n, sizeof(*sorted), cmp_key);
@@ -956,7 +1017,7 @@ static int validate(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t 
 				continue;
 			}
 			if (bad++ < 20)
-				kpr_err("line %d: frontend %s is already on line %zu", sp[j].line,
+				kpr_err("%sfrontend %s is already on line %zu", loc(&sp[j], at, sizeof(at)),
 					kpr_fmt_l4addr(&sp[j].key.fe, false, a, sizeof(a)), first);
 		}
 		while (i + 1 < n && !cmp_key(&sorted[i], &sorted[i + 1]))
@@ -971,12 +1032,14 @@ static int validate(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t 
 			continue;
 		if (id >= max_id) {
 			if (bad++ < 20)
-				kpr_err("line %d: id %u is beyond this node's %u services", sp[i].line, id, max_id);
+				kpr_err("%sid %u is beyond this node's %u services", loc(&sp[i], at, sizeof(at)),
+					id, max_id);
 			continue;
 		}
 		if (id_line[id]) {
 			if (bad++ < 20)
-				kpr_err("line %d: id %u is already used on line %u", sp[i].line, id, id_line[id]);
+				kpr_err("%sid %u is already used on line %u", loc(&sp[i], at, sizeof(at)),
+					id, id_line[id]);
 			continue;
 		}
 		id_line[id] = (__u32)sp[i].line;
@@ -993,7 +1056,7 @@ static int validate(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t 
 			if (moves)
 				continue;
 			if (bad++ < 20)
-				kpr_err("line %d: id %u is taken by %s", sp[i].line, id,
+				kpr_err("%sid %u is taken by %s", loc(&sp[i], at, sizeof(at)), id,
 					kpr_fmt_l4addr(&owner.fe, false, a, sizeof(a)));
 		}
 	}

@@ -25,6 +25,8 @@ void kpr_svc_report(enum kpr_change c, const struct kpr_svc_key *key, __u32 id)
 	out_str("frontend", " %s", a);
 	if (id)
 		out_uint("id", " id %llu\n", id);
+	else if (c == KPR_UNCHANGED)
+		out_str("id", " (no such service)\n", NULL);	/* svc-del of an absent one */
 	else
 		out_str("id", " (new id)\n", NULL);
 	out_obj_close();

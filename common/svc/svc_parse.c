@@ -172,6 +172,9 @@ int kpr_svc_set_endpoints(struct kpr_svc_spec *sp, int argc, char **argv, char *
 	ret = kpr_parse_frontend(argv[0], sp->type == KPR_SVC_NODEPORT, &fe, err, errlen);
 	if (ret)
 		return ret;
+	if (kpr_addr_unusable(&fe))
+		fail("frontend '%s' is %s: no client can reach a service there", argv[0],
+		     kpr_addr_unusable(&fe));
 	memset(&sp->key, 0, sizeof(sp->key));
 	sp->key.fe = fe;
 
@@ -195,6 +198,9 @@ int kpr_svc_set_endpoints(struct kpr_svc_spec *sp, int argc, char **argv, char *
 		else if (fe.family != KPR_FAM_ANY && b->addr.family != fe.family)
 			snprintf(err, errlen, "backend '%s' is IPv%u but frontend '%s' is IPv%u: no NAT46/64",
 				 argv[i], b->addr.family, argv[0], fe.family);
+		else if (kpr_addr_unusable(&b->addr))
+			snprintf(err, errlen, "backend '%s' is %s: no flow can be sent there", argv[i],
+				 kpr_addr_unusable(&b->addr));
 		else if (be_family && b->addr.family != be_family)
 			snprintf(err, errlen, "backend '%s': a service's backends are all IPv4 or all IPv6",
 				 argv[i]);
