@@ -234,3 +234,20 @@ zero_config() {
 	refute_output --partial "new id"
 	unchanged
 }
+
+@test "-j prints the document on one line, -p indented; -q in JSON mode still prints it" {
+	run --separate-stderr svc-list -j
+	assert_success
+	[ "${#lines[@]}" -eq 1 ]
+	assert_json
+	run --separate-stderr svc-list -p
+	assert_success
+	[ "${#lines[@]}" -gt 1 ]
+	[ "${lines[1]:0:2}" = "  " ]
+	run --separate-stderr svc-add -qj 10.96.1.1:80 10.0.0.1:80 10.0.0.2:80
+	assert_success
+	[ "$(jq .changed <<<"$output")" = false ]
+	run svc-add -q 10.96.1.1:80 10.0.0.1:80 10.0.0.2:80
+	assert_success
+	assert_output ""
+}

@@ -21,6 +21,7 @@ enum {
 	OPT_PIN_ROOT,
 	OPT_OUTPUT,
 	OPT_JSON,
+	OPT_PRETTY,
 	OPT_QUIET,
 	OPT_VERBOSE,
 	OPT_DRY_RUN,
@@ -34,6 +35,7 @@ static const struct kpr_opt common_opts[] = {
 	{ "pin-root", 0, "DIR", "pinned state under DIR (default $KPR_PIN_ROOT or " KPR_DEFAULT_PIN_ROOT ")", OPT_PIN_ROOT, .type = KPR_OPT_STRING },
 	{ "output", 'o', "FORMAT", NULL, OPT_OUTPUT, .type = KPR_OPT_STRING },
 	{ "json", 'j', NULL, "same as -o json", OPT_JSON, .type = KPR_OPT_FLAG },
+	{ "pretty", 'p', NULL, "JSON indented for reading (implies -o json)", OPT_PRETTY, .type = KPR_OPT_FLAG },
 	{ "quiet", 'q', NULL, "print nothing on success", OPT_QUIET, .type = KPR_OPT_FLAG },
 	{ "verbose", 'v', NULL, "say more about what is done", OPT_VERBOSE, .type = KPR_OPT_FLAG },
 	{ NULL },
@@ -202,8 +204,11 @@ static void prescan_json(int argc, char **argv, const char *so, const struct opt
 	while ((c = getopt_long(argc, copy, so, lo, NULL)) != -1) {
 		const struct kpr_opt *o = c == '?' || c == ':' ? NULL : option_of(flat, n, c);
 
-		if (o && (o->id == OPT_JSON || (o->id == OPT_OUTPUT && !strcmp(optarg, "json"))))
+		if (o && (o->id == OPT_JSON || o->id == OPT_PRETTY ||
+			  (o->id == OPT_OUTPUT && !strcmp(optarg, "json"))))
 			out_init(OUT_JSON, false);
+		if (o && o->id == OPT_PRETTY)
+			out_set_pretty(true);
 	}
 	free(copy);
 }
@@ -298,6 +303,10 @@ int kpr_parse_args(const struct kpr_tool_desc *t, void *priv, int argc,
 			break;
 		case OPT_JSON:
 			ctx->output = "json";
+			break;
+		case OPT_PRETTY:
+			ctx->output = "json";
+			out_set_pretty(true);
 			break;
 		case OPT_QUIET:
 			ctx->quiet = true;

@@ -16,6 +16,12 @@ static bool quiet_mode;
 static json_t *stack[OUT_DEPTH];
 static int depth;
 static char *error_msg;
+static bool pretty;
+
+void out_set_pretty(bool on)
+{
+	pretty = on;
+}
 
 /*
  * A JSON string of any bytes: jansson refuses invalid UTF-8 (an input's
@@ -246,7 +252,8 @@ int out_finish(int rc)
 			json_object_set(stack[0], "errors", errors);
 			json_object_set_new(stack[0], "exit_code", json_integer(code));
 		}
-		json_dumpf(stack[0], stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+		json_dumpf(stack[0], stdout, (pretty ? JSON_INDENT(2) : JSON_COMPACT) |
+			   JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
 		fputc('\n', stdout);
 		json_decref(stack[0]);
 		stack[0] = NULL;

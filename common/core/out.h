@@ -21,6 +21,8 @@ enum out_fmt {
 
 void out_init(enum out_fmt fmt, bool quiet);
 bool out_json(void);
+/* -p: the document indented; one line otherwise (ip -j, bpftool -j). */
+void out_set_pretty(bool on);
 bool out_quiet(void);
 
 void out_obj_open(const char *key);	/* key NULL inside an array */
