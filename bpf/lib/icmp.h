@@ -27,6 +27,26 @@ static __always_inline bool kpr_is_svc_addr(const struct kpr_pkt *p)
 	return bpf_map_lookup_elem(&svc_addrs, &k) != NULL;
 }
 
+/*
+ * Whether an echo request's source can take an answer: not the unspecified
+ * address, broadcast or multicast (an answer there is an amplifier) and not
+ * the service address itself (a forged request would have it answer itself).
+ */
+static __always_inline bool kpr_echo_src_ok(const struct kpr_pkt *p)
+{
+	const union kpr_addr *s = &p->key.saddr, *d = &p->key.daddr;
+
+	if (p->ip4) {
+		return s->v4 && s->v4 != 0xffffffff && (s->b[0] & 0xf0) != 0xe0 && s->v4 != d->v4;
+	}
+	if (s->b[0] == 0xff)
+		return false;
+	if (!(s->w[0] | s->w[1] | s->w[2] | s->w[3]))
+		return false;
+	return s->w[0] != d->w[0] || s->w[1] != d->w[1] || s->w[2] != d->w[2] ||
+	       s->w[3] != d->w[3];
+}
+
 /* KPR_TX for an echo request to a service address, -1 when not one. */
 static __always_inline int kpr_icmp_echo(kpr_ctx_t *ctx, struct kpr_pkt *p)
 {
@@ -38,7 +58,7 @@ static __always_inline int kpr_icmp_echo(kpr_ctx_t *ctx, struct kpr_pkt *p)
 		struct kpr_icmphdr *ih = p->l4;
 		__u32 a;
 
-		if (ih->type != KPR_ICMP_ECHO || ih->code)
+		if (ih->type != KPR_ICMP_ECHO || ih->code || !kpr_echo_src_ok(p))
 			return -1;
 		if (!kpr_is_svc_addr(p))
 			return -1;
@@ -55,7 +75,7 @@ static __always_inline int kpr_icmp_echo(kpr_ctx_t *ctx, struct kpr_pkt *p)
 	} else if (p->ip6) {
 		struct icmp6hdr *ih = p->l4;
 
-		if (ih->icmp6_type != ICMPV6_ECHO_REQUEST || ih->icmp6_code)
+		if (ih->icmp6_type != ICMPV6_ECHO_REQUEST || ih->icmp6_code || !kpr_echo_src_ok(p))
 			return -1;
 		if (!kpr_is_svc_addr(p))
 			return -1;

@@ -10,9 +10,11 @@
  *
  * A row: BASE MUTATION VERDICT CT WHAT...
  *   BASE      tcp4 udp4 tcp6 udp6 (a SYN or a datagram to the service), icmp4err
- *             (a port unreachable to the node quoting 8 bytes of garbage)
+ *             (a port unreachable to the node quoting 8 bytes of garbage),
+ *             ping4 ping6 (an echo request to the service address)
  *   MUTATION  - | ttl=N | ver=N | totlen=N | totlen=+N (past the frame) |
  *             doff=N | udplen=N | udplen=+N | hop=N | plen=+N | mf | fragoff |
+ *             src=0 | src=bcast | src=mcast | src=vip (the source address) |
  *             opt=nop4 (4 bytes of IPv4 NOPs) | ext=dst (an IPv6 Destination
  *             Options header of padding) | trunc (every length from the
  *             Ethernet header to one byte short, each a case)
@@ -67,13 +69,14 @@ static void ip4_csum(__u8 *ip, size_t hlen)
  * (NOPs) or, for IPv6, an olen-byte Destination Options header. */
 static int build(struct pkt *p, const char *base, __u16 sport, size_t olen)
 {
-	bool v6 = base[3] == '6' || !strcmp(base, "udp6");
+	bool v6 = base[3] == '6' || !strcmp(base, "udp6") || !strcmp(base, "ping6");
 	bool tcp = !strncmp(base, "tcp", 3), icmp = !strcmp(base, "icmp4err");
+	bool ping = !strncmp(base, "ping", 4);
 	size_t iphl = v6 ? 40 : 20, l4 = tcp ? 20 : 8, pay = tcp ? 0 : 12;
 	__u8 *ip = p->b + ETH_HLEN, *l4p;
 	__u16 dport = htons(tcp ? 80 : 53);
 
-	if (!icmp && strcmp(base, "tcp4") && strcmp(base, "udp4") && strcmp(base, "tcp6") &&
+	if (!icmp && !ping && strcmp(base, "tcp4") && strcmp(base, "udp4") && strcmp(base, "tcp6") &&
 	    strcmp(base, "udp6"))
 		return -1;
 	memset(p, 0, sizeof(*p));
@@ -84,7 +87,7 @@ static int build(struct pkt *p, const char *base, __u16 sport, size_t olen)
 	if (v6) {
 		ip[0] = 0x60;
 		*(__u16 *)(ip + 4) = htons((__u16)(olen + l4 + pay));
-		ip[6] = olen ? 60 : (tcp ? IPPROTO_TCP : IPPROTO_UDP);
+		ip[6] = olen ? 60 : ping ? IPPROTO_ICMPV6 : (tcp ? IPPROTO_TCP : IPPROTO_UDP);
 		ip[7] = 64;
 		inet_pton(AF_INET6, CLIENT6, ip + 8);
 		inet_pton(AF_INET6, VIP6, ip + 24);
@@ -98,13 +101,17 @@ static int build(struct pkt *p, const char *base, __u16 sport, size_t olen)
 		ip[0] = 0x40 | (__u8)((20 + olen) / 4);
 		*(__u16 *)(ip + 2) = htons((__u16)(20 + olen + l4 + pay));
 		ip[8] = 64;
-		ip[9] = icmp ? IPPROTO_ICMP : tcp ? IPPROTO_TCP : IPPROTO_UDP;
+		ip[9] = icmp || ping ? IPPROTO_ICMP : tcp ? IPPROTO_TCP : IPPROTO_UDP;
 		inet_pton(AF_INET, CLIENT4, ip + 12);
 		inet_pton(AF_INET, icmp ? NODE4 : VIP4, ip + 16);
 		memset(ip + 20, 1, olen);	/* NOPs */
 		ip4_csum(ip, 20 + olen);
 	}
-	if (icmp) {	/* port unreachable quoting 8 bytes that are no header */
+	if (ping) {	/* an echo request, identifier sport */
+		l4p[0] = v6 ? 128 : 8;
+		*(__u16 *)(l4p + 4) = htons(sport);
+		*(__u16 *)(l4p + 6) = htons(1);
+	} else if (icmp) {	/* port unreachable quoting 8 bytes that are no header */
 		l4p[0] = 3;
 		l4p[1] = 3;
 		memset(l4p + 8, 0xa5, 12);
@@ -150,6 +157,14 @@ static int mutate(struct pkt *p, const char *base, const char *m)
 		l4[12] = (__u8)(n << 4);
 	else if (!strncmp(m, "udplen=", 7) && base[0] == 'u')
 		*(__u16 *)(l4 + 4) = htons((__u16)(eq[1] == '+' ? (long)(p->b + p->len - l4) + n : n));
+	else if (!strcmp(m, "src=0"))
+		memset(ip + (v6 ? 8 : 12), 0, v6 ? 16 : 4);
+	else if (!strcmp(m, "src=bcast") && !v6)
+		memset(ip + 12, 0xff, 4);
+	else if (!strcmp(m, "src=mcast"))
+		inet_pton(v6 ? AF_INET6 : AF_INET, v6 ? "ff02::1" : "224.0.0.1", ip + (v6 ? 8 : 12));
+	else if (!strcmp(m, "src=vip"))
+		memcpy(ip + (v6 ? 8 : 12), ip + (v6 ? 24 : 16), v6 ? 16 : 4);
 	else if (!strcmp(m, "mf") && !v6)
 		ip[6] |= 0x20;
 	else if (!strcmp(m, "fragoff") && !v6)
