@@ -251,3 +251,22 @@ zero_config() {
 	assert_success
 	assert_output ""
 }
+
+@test "a change to a shared backend's state or weight names the other services it affects, text and JSON" {
+	svc-add -q 10.96.5.1:80 10.0.9.1:80 10.0.9.2:80
+	svc-add -q 10.96.5.2:80 10.0.9.1:80 10.0.9.3:80
+	svc-add -q 10.96.5.3:80 10.0.9.4:80
+	run svc-add 10.96.5.1:80 10.0.9.1:80,state=terminating 10.0.9.2:80
+	assert_success
+	assert_line "updated 10.96.5.1:80/tcp id 3"
+	assert_line "updated 10.96.5.2:80/tcp id 4: it shares backend 10.0.9.1:80/tcp, whose state or weight changed"
+	refute_output --partial 10.96.5.3
+	run --separate-stderr svc-add -j 10.96.5.1:80 10.0.9.1:80,weight=2 10.0.9.2:80
+	assert_success
+	[ "$(jq -c '[.services[] | [.frontend, .shares_changed_backend]]' <<<"$output")" = \
+	  '[["10.96.5.1:80/tcp",null],["10.96.5.2:80/tcp","10.0.9.1:80/tcp"]]' ]
+	# the other service follows in the datapath's terms too
+	run svc-list -j 10.96.5.2:80
+	[ "$(jq -c '[.services[0].backends[] | [.backend, .state, .weight]] | sort' <<<"$output")" = \
+	  '[["10.0.9.1:80/tcp","active",2],["10.0.9.3:80/tcp","active",1]]' ]
+}

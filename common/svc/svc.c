@@ -773,8 +773,13 @@ static int resync(struct txn *t, kpr_change_fn report, struct kpr_batch_result *
 							       info.svc.active, &t->cfg) ?: KPR_UPDATED;
 		}
 		if (ret > 0) {
+			const struct kpr_l4addr *via = NULL;
+
+			for (__u32 i = 0; i < info.svc.total && !via; i++)
+				if (bsearch(&info.be_ids[i], t->touched, t->n_touched, sizeof(__u32), cmp_u32))
+					via = &info.be[i].be;
 			res->updated++;
-			report(KPR_UPDATED, &sp.key, id);
+			report(KPR_UPDATED, &sp.key, id, via);
 			ret = 0;
 		}
 		kpr_svc_spec_free(&sp);
@@ -862,7 +867,7 @@ static int delete_keys(struct txn *t, const struct kpr_svc_key *keys, size_t n, 
 			res->deleted++;
 		else
 			res->unchanged++;
-		report((enum kpr_change)ret, &keys[i], ret == KPR_DELETED ? id : 0);
+		report((enum kpr_change)ret, &keys[i], ret == KPR_DELETED ? id : 0, NULL);
 		ret = 0;
 	}
 	return flush_mg_del(t) ?: ret;
@@ -1115,7 +1120,7 @@ int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 				if (ret < 0)
 					goto out;
 				res->deleted++;
-				report(KPR_DELETED, &keys[i], id);
+				report(KPR_DELETED, &keys[i], id, NULL);
 			}
 			/* their ids may go to the lines that wait */
 			ret = flush_mg_del(&t);
@@ -1146,7 +1151,7 @@ int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 			case KPR_UPDATED: res->updated++; break;
 			default: res->unchanged++; break;
 			}
-			report((enum kpr_change)ret, &sp[i].key, id);
+			report((enum kpr_change)ret, &sp[i].key, id, NULL);
 		}
 	}
 	ret = dry_run ? 0 : flush_pending(&t) ?: resync(&t, report, res);

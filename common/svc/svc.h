@@ -101,7 +101,10 @@ void kpr_svc_info_free(struct kpr_svc_info *info, size_t n);
 struct kpr_batch_result {
 	size_t added, updated, deleted, unchanged;
 };
-typedef void (*kpr_change_fn)(enum kpr_change c, const struct kpr_svc_key *key, __u32 id);
+/* via: for a service written again because it shares a backend whose state
+ * or weight another line changed, that backend; NULL otherwise. */
+typedef void (*kpr_change_fn)(enum kpr_change c, const struct kpr_svc_key *key, __u32 id,
+			      const struct kpr_l4addr *via);
 int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 		  bool replace, bool dry_run, kpr_change_fn report,
 		  struct kpr_batch_result *res);
@@ -133,6 +136,7 @@ int kpr_svc_delete_all(struct kpr_state *st, bool dry_run, kpr_change_fn report,
 
 /* Reporting changes the same way in svc-add and svc-del: a text line each,
  * or an entry of the JSON "services" array. */
-void kpr_svc_report(enum kpr_change c, const struct kpr_svc_key *key, __u32 id);
+void kpr_svc_report(enum kpr_change c, const struct kpr_svc_key *key, __u32 id,
+		    const struct kpr_l4addr *via);
 void kpr_svc_report_summary(const struct kpr_batch_result *r, bool dry_run);
 #endif

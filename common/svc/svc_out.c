@@ -12,7 +12,8 @@ static const char *const change_names[] = {
 	[KPR_DELETED] = "deleted",
 };
 
-void kpr_svc_report(enum kpr_change c, const struct kpr_svc_key *key, __u32 id)
+void kpr_svc_report(enum kpr_change c, const struct kpr_svc_key *key, __u32 id,
+		    const struct kpr_l4addr *via)
 {
 	char a[KPR_ADDRSTRLEN];
 
@@ -23,7 +24,11 @@ void kpr_svc_report(enum kpr_change c, const struct kpr_svc_key *key, __u32 id)
 	out_obj_open(NULL);
 	out_str("action", "%s", change_names[c]);
 	out_str("frontend", " %s", a);
-	if (id)
+	if (id && via) {
+		out_uint("id", " id %llu", id);
+		out_str("shares_changed_backend", ": it shares backend %s, whose state or weight changed\n",
+			kpr_fmt_l4addr(via, false, a, sizeof(a)));
+	} else if (id)
 		out_uint("id", " id %llu\n", id);
 	else if (c == KPR_UNCHANGED)
 		out_str("id", " (no such service)\n", NULL);	/* svc-del of an absent one */
