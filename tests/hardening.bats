@@ -270,3 +270,30 @@ zero_config() {
 	[ "$(jq -c '[.services[0].backends[] | [.backend, .state, .weight]] | sort' <<<"$output")" = \
 	  '[["10.0.9.1:80/tcp","active",2],["10.0.9.3:80/tcp","active",1]]' ]
 }
+
+@test "-n and -v show each change as svc-add lines before and after, text and JSON" {
+	svc-add -q 10.96.5.1:80 10.0.9.1:80 10.0.9.2:80
+	svc-add -q 10.96.5.2:80 10.0.9.1:80
+	maps_snapshot "$BATS_TEST_TMPDIR/before"
+	printf '10.96.5.1:80 10.0.9.1:80\n10.96.5.9:80 10.0.9.1:80\n' >"$BATS_TEST_TMPDIR/f"
+	run --separate-stderr svc-add -n -f "$BATS_TEST_TMPDIR/f" --replace
+	assert_success
+	assert_line "  - -t clusterip --id 3 10.96.5.1:80/tcp 10.0.9.1:80/tcp 10.0.9.2:80/tcp"
+	assert_line "  + -t clusterip --id 3 10.96.5.1:80/tcp 10.0.9.1:80/tcp"
+	assert_line "  + -t clusterip 10.96.5.9:80/tcp 10.0.9.1:80/tcp"
+	assert_line "  - -t clusterip --id 4 10.96.5.2:80/tcp 10.0.9.1:80/tcp"
+	unchanged
+	run --separate-stderr svc-add -nj -f "$BATS_TEST_TMPDIR/f" --replace
+	assert_success
+	[ "$(jq -c '[.services[] | select(.frontend | startswith("10.96.5.")) | [.action, .before != null, .after != null]]' <<<"$output")" = \
+	  '[["updated",true,true],["added",false,true],["deleted",true,false]]' ]
+	unchanged
+	# -v for real: the same lines, and the after line is what svc-list saves now
+	run --separate-stderr svc-add -v 10.96.5.1:80 10.0.9.1:80 10.0.9.3:80
+	assert_success
+	assert_line "  + -t clusterip --id 3 10.96.5.1:80/tcp 10.0.9.1:80/tcp 10.0.9.3:80/tcp"
+	[ "$(svc-list -o save 10.96.5.1:80 | grep -v '^#')" = "-t clusterip --id 3 10.96.5.1:80/tcp 10.0.9.1:80/tcp 10.0.9.3:80/tcp" ]
+	# without -n or -v: no diff
+	run svc-add 10.96.5.1:80 10.0.9.1:80
+	refute_output --partial "  - "
+}

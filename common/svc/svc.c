@@ -775,11 +775,14 @@ static int resync(struct txn *t, kpr_change_fn report, struct kpr_batch_result *
 		if (ret > 0) {
 			const struct kpr_l4addr *via = NULL;
 
+			struct kpr_change_note note = {};
+
 			for (__u32 i = 0; i < info.svc.total && !via; i++)
 				if (bsearch(&info.be_ids[i], t->touched, t->n_touched, sizeof(__u32), cmp_u32))
 					via = &info.be[i].be;
+			note.via = via;
 			res->updated++;
-			report(KPR_UPDATED, &sp.key, id, via);
+			report(KPR_UPDATED, &sp.key, id, &note);
 			ret = 0;
 		}
 		kpr_svc_spec_free(&sp);
@@ -1074,7 +1077,8 @@ int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 		  struct kpr_batch_result *res)
 {
 	struct kpr_svc_key *sorted, *keys = NULL;
-	bool in_txn = false;
+	/* -n and -v show each change as its save lines, before and after */
+	bool in_txn = false, diff = dry_run || kpr_verbose;
 	__u8 *done = NULL;
 	size_t nkeys = 0;
 	struct txn t;
@@ -1114,13 +1118,21 @@ int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 			if (ret)
 				goto out;
 			for (size_t i = 0; i < nkeys; i++) {
+				struct kpr_change_note note = {};
+				char *before;
+
 				if (bsearch(&keys[i], sorted, n, sizeof(*sorted), cmp_key))
 					continue;
+				before = diff ? kpr_svc_line(st, &keys[i]) : NULL;
 				ret = svc_delete(&t, &keys[i], dry_run, &id);
-				if (ret < 0)
+				if (ret < 0) {
+					free(before);
 					goto out;
+				}
 				res->deleted++;
-				report(KPR_DELETED, &keys[i], id, NULL);
+				note.before = before;
+				report(KPR_DELETED, &keys[i], id, &note);
+				free(before);
 			}
 			/* their ids may go to the lines that wait */
 			ret = flush_mg_del(&t);
@@ -1128,13 +1140,17 @@ int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 				goto out;
 		}
 		for (size_t i = 0; i < n; i++) {
+			struct kpr_change_note note = {};
 			struct kpr_svc_key owner;
 			bool blocked = sp[i].id && !kpr_svc_key_by_id(st, sp[i].id, &owner) &&
 				       cmp_key(&owner, &sp[i].key);
+			char *before = NULL, *after = NULL;
 
 			if (done[i] || (blocked && pass == 0))
 				continue;
 			done[i] = 1;
+			if (diff)
+				before = kpr_svc_line(st, &sp[i].key);
 			if (dry_run && blocked) {
 				/* The owner of the id has not really moved away. */
 				struct kpr_svc cur;
@@ -1144,14 +1160,23 @@ int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 			} else {
 				ret = upsert(&t, &sp[i], dry_run, &id);
 			}
-			if (ret < 0)
+			if (ret < 0) {
+				free(before);
 				goto out;
+			}
 			switch (ret) {
 			case KPR_ADDED: res->added++; break;
 			case KPR_UPDATED: res->updated++; break;
 			default: res->unchanged++; break;
 			}
-			report((enum kpr_change)ret, &sp[i].key, id, NULL);
+			if (diff && ret != KPR_UNCHANGED) {
+				after = kpr_svc_spec_line(&sp[i], id);
+				note.before = before;
+				note.after = after;
+			}
+			report((enum kpr_change)ret, &sp[i].key, id, &note);
+			free(before);
+			free(after);
 		}
 	}
 	ret = dry_run ? 0 : flush_pending(&t) ?: resync(&t, report, res);

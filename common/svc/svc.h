@@ -101,10 +101,18 @@ void kpr_svc_info_free(struct kpr_svc_info *info, size_t n);
 struct kpr_batch_result {
 	size_t added, updated, deleted, unchanged;
 };
-/* via: for a service written again because it shares a backend whose state
- * or weight another line changed, that backend; NULL otherwise. */
+/*
+ * What a report may add (each field NULL when it does not apply): via, for a
+ * service written again because it shares a backend whose state or weight
+ * another line changed, that backend; before and after, with -n or -v, the
+ * service's save lines before and after the change (svc-add's --diff).
+ */
+struct kpr_change_note {
+	const struct kpr_l4addr *via;
+	const char *before, *after;
+};
 typedef void (*kpr_change_fn)(enum kpr_change c, const struct kpr_svc_key *key, __u32 id,
-			      const struct kpr_l4addr *via);
+			      const struct kpr_change_note *note);
 int kpr_svc_apply(struct kpr_state *st, const struct kpr_svc_spec *sp, size_t n,
 		  bool replace, bool dry_run, kpr_change_fn report,
 		  struct kpr_batch_result *res);
@@ -122,6 +130,10 @@ int kpr_svc_stats(struct kpr_state *st, __u32 kind, __u32 id, struct kpr_stats *
 
 /* The svc-add line that recreates a service (svc-list -o save). */
 void kpr_svc_save_line(const struct kpr_svc_info *info, FILE *f);
+/* The save line (no newline, malloc()ed) of the service at key as the maps
+ * hold it, NULL when there is none; and of a spec about to be written. */
+char *kpr_svc_line(struct kpr_state *st, const struct kpr_svc_key *key);
+char *kpr_svc_spec_line(const struct kpr_svc_spec *sp, __u32 id);
 
 
 
@@ -137,6 +149,6 @@ int kpr_svc_delete_all(struct kpr_state *st, bool dry_run, kpr_change_fn report,
 /* Reporting changes the same way in svc-add and svc-del: a text line each,
  * or an entry of the JSON "services" array. */
 void kpr_svc_report(enum kpr_change c, const struct kpr_svc_key *key, __u32 id,
-		    const struct kpr_l4addr *via);
+		    const struct kpr_change_note *note);
 void kpr_svc_report_summary(const struct kpr_batch_result *r, bool dry_run);
 #endif

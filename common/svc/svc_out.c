@@ -13,8 +13,9 @@ static const char *const change_names[] = {
 };
 
 void kpr_svc_report(enum kpr_change c, const struct kpr_svc_key *key, __u32 id,
-		    const struct kpr_l4addr *via)
+		    const struct kpr_change_note *note)
 {
+	const struct kpr_l4addr *via = note ? note->via : NULL;
 	char a[KPR_ADDRSTRLEN];
 
 	/* Unchanged services would drown a 10,000-line batch: -v shows them. */
@@ -34,6 +35,17 @@ void kpr_svc_report(enum kpr_change c, const struct kpr_svc_key *key, __u32 id,
 		out_str("id", " (no such service)\n", NULL);	/* svc-del of an absent one */
 	else
 		out_str("id", " (new id)\n", NULL);
+	/* a diff, as Ansible's --diff shows it: the lines svc-add reads */
+	if (note && (note->before || note->after)) {
+		if (note->before)
+			out_str("before", "  - %s\n", note->before);
+		else
+			out_null("before");
+		if (note->after)
+			out_str("after", "  + %s\n", note->after);
+		else
+			out_null("after");
+	}
 	out_obj_close();
 }
 

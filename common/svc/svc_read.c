@@ -265,7 +265,9 @@ void kpr_svc_save_line(const struct kpr_svc_info *info, FILE *f)
 {
 	char a[KPR_ADDRSTRLEN];
 
-	fprintf(f, "-t %s --id %u", kpr_svc_type_name(info->svc.type, false), info->svc.id);
+	fprintf(f, "-t %s", kpr_svc_type_name(info->svc.type, false));
+	if (info->svc.id)	/* 0: a dry run's new service, whose id is not chosen */
+		fprintf(f, " --id %u", info->svc.id);
 	if (info->svc.affinity_timeout)
 		fprintf(f, " --affinity %u", info->svc.affinity_timeout);
 	if (info->svc.algorithm)
@@ -279,4 +281,60 @@ void kpr_svc_save_line(const struct kpr_svc_info *info, FILE *f)
 		fprintf(f, " %s", kpr_fmt_backend(&info->be[i], b, sizeof(b)));
 	}
 	fputc('\n', f);
+}
+
+/* A save line without its newline, malloc()ed; NULL when out of memory. */
+static char *line_of(const struct kpr_svc_info *info)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return NULL;
+	kpr_svc_save_line(info, m);
+	if (fclose(m)) {
+		free(buf);
+		return NULL;
+	}
+	if (len && buf[len - 1] == '\n')
+		buf[len - 1] = '\0';
+	return buf;
+}
+
+char *kpr_svc_line(struct kpr_state *st, const struct kpr_svc_key *key)
+{
+	struct kpr_svc_info info;
+	char *s;
+
+	if (kpr_svc_get(st, key, &info))
+		return NULL;
+	s = line_of(&info);
+	free(info.be_ids);
+	free(info.be);
+	return s;
+}
+
+char *kpr_svc_spec_line(const struct kpr_svc_spec *sp, __u32 id)
+{
+	struct kpr_svc_info info = { .key = sp->key };
+	char *s;
+
+	info.svc.id = id;
+	info.svc.type = sp->type;
+	info.svc.algorithm = sp->algorithm;
+	info.svc.mode = sp->mode;
+	info.svc.affinity_timeout = sp->affinity;
+	info.svc.total = (__u16)sp->n_be;
+	info.be = calloc(sp->n_be + 1u, sizeof(*info.be));
+	if (!info.be)
+		return NULL;
+	for (unsigned int i = 0; i < sp->n_be; i++) {
+		info.be[i].be = sp->be[i].addr;
+		info.be[i].state = sp->be[i].state;
+		info.be[i].weight = sp->be[i].weight;
+	}
+	s = line_of(&info);
+	free(info.be);
+	return s;
 }
