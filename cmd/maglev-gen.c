@@ -27,6 +27,10 @@ static const struct kpr_opt opts[] = {
 	{ "size", 0, "M", "table size, a prime (default 16381)", OPT_SIZE,
 	  .type = KPR_OPT_UINT, .list = kpr_maglev_sizes, .n_list = KPR_MAGLEV_NSIZES },
 	{ "seed", 0, "SEED", "base64 of 12 bytes (default " KPR_MAGLEV_DEFAULT_SEED ", Cilium's)", OPT_SEED, .type = KPR_OPT_STRING },
+	/* lb-mode's spellings, so that one command line serves both tools */
+	{ "maglev-table-size", 0, "M", "same as --size", OPT_SIZE,
+	  .type = KPR_OPT_UINT, .list = kpr_maglev_sizes, .n_list = KPR_MAGLEV_NSIZES },
+	{ "maglev-seed", 0, "SEED", "same as --seed", OPT_SEED, .type = KPR_OPT_STRING },
 	{ "compare", 0, "OLD,OLD,...", "print the share of slots that move from the OLD backends to BACKEND...", OPT_COMPARE, .type = KPR_OPT_STRING },
 	{ "new-seed", 0, NULL, "print a fresh random seed and exit", OPT_NEW_SEED, .type = KPR_OPT_FLAG },
 	{ "service", 0, "FRONTEND", "print the live table of a loaded service; exit 1 unless it is the expected one", OPT_SERVICE, .type = KPR_OPT_STRING },

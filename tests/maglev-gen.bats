@@ -380,3 +380,14 @@ cfg_algorithm_maglev() { cfg_patch 9 2; }
 	diff <(maglev-gen -o table --service '[2001:db8::10]:443') \
 		<(maglev-gen -o table '[fd00::5]:8443/tcp' '[fd00::6]:8443/tcp,weight=3' '[fd00::7]:8443/tcp')
 }
+
+@test "lb-mode's spellings --maglev-table-size and --maglev-seed give the same table as --size and --seed" {
+	run maglev-gen -o table --size 251 --seed AAAAAAAAAAAAAAAA 10.0.0.1:80 10.0.0.2:80,weight=3
+	assert_success
+	local want=$output
+	run maglev-gen -o table --maglev-table-size 251 --maglev-seed AAAAAAAAAAAAAAAA 10.0.0.1:80 10.0.0.2:80,weight=3
+	assert_success
+	[ "$output" = "$want" ]
+	run maglev-gen --maglev-table-size 250 10.0.0.1:80
+	assert_failure 2
+}
