@@ -7,27 +7,46 @@
  */
 #include "lib/sock.h"
 
-static __always_inline void sa_get(const struct bpf_sock_addr *ctx, bool v6,
+/*
+ * An IPv6 socket's ::ffff:a.b.c.d is IPv4 on the wire (a dual-stack socket,
+ * as Java and Go open them): it is looked up, balanced and shown again as
+ * the IPv4 address it is, and written back in the mapped form.
+ */
+static __always_inline bool kpr_v4_mapped(const __u32 *w)
+{
+	return !w[0] && !w[1] && w[2] == bpf_htonl(0xffff);
+}
+
+/* The socket's address; *v6 false after when it is IPv4-mapped. */
+static __always_inline void sa_get(const struct bpf_sock_addr *ctx, bool *v6,
 				   struct kpr_l4addr *a)
 {
 	__builtin_memset(a, 0, sizeof(*a));
-	if (v6) {
+	if (*v6) {
 		a->addr.w[0] = ctx->user_ip6[0];
 		a->addr.w[1] = ctx->user_ip6[1];
 		a->addr.w[2] = ctx->user_ip6[2];
 		a->addr.w[3] = ctx->user_ip6[3];
+		if (kpr_v4_mapped(a->addr.w)) {
+			a->addr.w[0] = a->addr.w[3];
+			a->addr.w[2] = a->addr.w[3] = 0;
+			*v6 = false;
+		}
 	} else {
 		a->addr.v4 = ctx->user_ip4;
 	}
 	a->port = (__be16)ctx->user_port;
 	a->proto = (__u8)ctx->protocol;
-	a->family = v6 ? KPR_FAM_V6 : KPR_FAM_V4;
+	a->family = *v6 ? KPR_FAM_V6 : KPR_FAM_V4;
 }
 
-static __always_inline void sa_set(struct bpf_sock_addr *ctx, bool v6,
+/* mapped: the socket is IPv6 and its address IPv4-mapped. */
+static __always_inline void sa_set(struct bpf_sock_addr *ctx, bool v6, bool mapped,
 				   const struct kpr_l4addr *a)
 {
-	if (v6) {
+	if (mapped) {
+		ctx->user_ip6[3] = a->addr.v4;
+	} else if (v6) {
 		ctx->user_ip6[0] = a->addr.w[0];
 		ctx->user_ip6[1] = a->addr.w[1];
 		ctx->user_ip6[2] = a->addr.w[2];
@@ -49,25 +68,27 @@ static __always_inline int errno_ret(int err)
 static __always_inline int fwd(struct bpf_sock_addr *ctx, bool v6)
 {
 	struct kpr_l4addr a, old;
+	bool fam6 = v6;
 	int err;
 
-	sa_get(ctx, v6, &a);
+	sa_get(ctx, &fam6, &a);
 	old = a;
 	err = kpr_sock_fwd(ctx->sk, bpf_get_socket_cookie(ctx), bpf_get_netns_cookie(ctx), &a);
 	if (!err && !kpr_l4addr_eq(&a, &old))
-		sa_set(ctx, v6, &a);
+		sa_set(ctx, v6, v6 != fam6, &a);
 	return errno_ret(err);
 }
 
 static __always_inline int rev(struct bpf_sock_addr *ctx, bool v6)
 {
 	struct kpr_l4addr a, old;
+	bool fam6 = v6;
 
-	sa_get(ctx, v6, &a);
+	sa_get(ctx, &fam6, &a);
 	old = a;
 	kpr_sock_rev(bpf_get_socket_cookie(ctx), &a);
 	if (!kpr_l4addr_eq(&a, &old))
-		sa_set(ctx, v6, &a);
+		sa_set(ctx, v6, v6 != fam6, &a);
 	return 1;
 }
 
@@ -84,6 +105,11 @@ static __always_inline int bind_guard(struct bpf_sock *ctx, bool v6)
 		a.addr.w[1] = ctx->src_ip6[1];
 		a.addr.w[2] = ctx->src_ip6[2];
 		a.addr.w[3] = ctx->src_ip6[3];
+		if (kpr_v4_mapped(a.addr.w)) {
+			a.addr.w[0] = a.addr.w[3];
+			a.addr.w[2] = a.addr.w[3] = 0;
+			a.family = KPR_FAM_V4;
+		}
 	} else {
 		a.addr.v4 = ctx->src_ip4;
 	}

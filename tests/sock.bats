@@ -154,6 +154,27 @@ counters() {
 	assert_output --regexp "^from=\[$VIP6\]:5353 backend=b2 "
 }
 
+@test "an IPv6 socket to an IPv4-mapped VIP (::ffff:a.b.c.d) is balanced as IPv4 and shown mapped; bind guards it too" {
+	svc-add -q $VIP:8080 $(be4 8080)
+	svc-add -q $VIP:5353/udp $(be4 5353/udp)
+	svc-add -q -t nodeport '*:30080' $(be4 8080)
+	sock_on
+	before=$(counters)
+	run in_cg node "$KPR_BIN/tests/helper_sock" tcp "::ffff:$VIP" 8080
+	assert_success
+	assert_output --regexp "^peer=\[::ffff:$VIP\]:8080 backend=b[123] peer=10\.77\.2\.1:[0-9]+ ping$"
+	run in_cg node "$KPR_BIN/tests/helper_sock" udpu "::ffff:$VIP" 5353
+	assert_success
+	assert_output --regexp "^from=\[::ffff:$VIP\]:5353 backend=b[123] "
+	run in_cg node "$KPR_BIN/tests/helper_sock" udp "::ffff:$VIP" 5353
+	assert_success
+	assert_output --regexp "^from=\[::ffff:$VIP\]:5353 peer=\[::ffff:$VIP\]:5353 backend=b[123] "
+	[ "$(counters)" = "$before" ] || fail "the packet path translated: $before -> $(counters)"
+	run in_cg node "$KPR_BIN/tests/helper_sock" bind tcp "::ffff:10.77.2.1" 30080
+	assert_failure
+	assert_output --partial "Address already in use"
+}
+
 @test "a process outside the cgroup is untouched" {
 	svc-add -q $VIP:8080 $(be4 8080)
 	sock_on

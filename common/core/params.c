@@ -33,18 +33,18 @@ const char *kpr_enum_name(const struct kpr_enum *e, unsigned int val)
 	return NULL;
 }
 
-/* Any case: Kubernetes spells the types NodePort and ClusterIP. */
-static int enum_find(const struct kpr_enum *e, const char *s, size_t len)
+static int enum_find(const struct kpr_enum *e, const char *s, size_t len, bool icase)
 {
 	for (; e && e->name; e++)
-		if (strlen(e->name) == len && !strncasecmp(e->name, s, len))
+		if (strlen(e->name) == len &&
+		    !(icase ? strncasecmp(e->name, s, len) : strncmp(e->name, s, len)))
 			return (int)e->val;
 	return -1;
 }
 
 int kpr_enum_parse(const struct kpr_enum *e, const char *name)
 {
-	return enum_find(e, name, strlen(name));
+	return enum_find(e, name, strlen(name), false);
 }
 
 /* Appends s to buf, after sep unless buf is empty; truncates silently. */
@@ -157,7 +157,7 @@ static int parse_enum_list(const struct kpr_opt *o, const char *arg, struct kpr_
 	v->u = 0;
 	for (;;) {
 		size_t len = strcspn(p, ",");
-		int one = enum_find(o->names, p, len);
+		int one = enum_find(o->names, p, len, o->icase);
 
 		if (one < 0)
 			return -EINVAL;
@@ -259,7 +259,7 @@ int kpr_opt_parse(const struct kpr_opt *o, const char *arg, struct kpr_optval *v
 		ret = parse_onoff(arg, v);
 		break;
 	case KPR_OPT_ENUM:
-		e = kpr_enum_parse(o->names, arg);
+		e = enum_find(o->names, arg, strlen(arg), o->icase);
 		ret = e < 0 ? -EINVAL : 0;
 		v->u = e < 0 ? 0 : (unsigned int)e;
 		break;

@@ -42,6 +42,7 @@ struct kpr_opt {
 	unsigned int n_list;			/* in the order --help prints */
 	const struct kpr_enum *names;		/* ENUM, ENUM_LIST */
 	const char *what;	/* ENUM: "unknown WHAT 'x'" rather than "bad --NAME 'x'" */
+	bool icase;		/* ENUM: any case (Kubernetes spells types NodePort) */
 };
 
 /* A parsed value. */

@@ -50,7 +50,7 @@ const struct kpr_enum kpr_svc_modes[] = {
 
 const struct kpr_opt kpr_svc_opts[] = {
 	{ "type", 't', "TYPE", "service type (default clusterip)", KPR_SVC_OPT_TYPE,
-	  .type = KPR_OPT_ENUM, .names = kpr_svc_types, .what = "service type" },
+	  .type = KPR_OPT_ENUM, .names = kpr_svc_types, .what = "service type", .icase = true },
 	{ "id", 0, "N", "service id (default: kept, or the lowest free one)", KPR_SVC_OPT_ID,
 	  .type = KPR_OPT_UINT, .min = 1, .max = KPR_MAX_SERVICES - 1 },
 	{ "affinity", 0, "SECONDS", "client-IP session affinity timeout, 0 (default) is off", KPR_SVC_OPT_AFFINITY,

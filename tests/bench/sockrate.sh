@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Socket LB's cost (lb-mode --socket-lb): new connections per second from
 # the node's own namespace to a ClusterIP through socket LB, against the
-# same to the backend directly, and to a LoadBalancer IP from the client
-# through the packet path (XDP, SNAT), with 1 and with 10,000 services
+# same to the backend directly, to a LoadBalancer IP from the client
+# through the packet path (XDP, SNAT), and to a ClusterIP served by
+# kube-proxy's iptables layout in the node's namespace (nat OUTPUT ->
+# KUBE-SERVICES -> KUBE-SVC-* -> KUBE-SEP-* DNAT, loaded with
+# iptables-restore; the measured service last in KUBE-SERVICES, so that a
+# connection's first packet walks every rule, as one to the service
+# kube-proxy happened to list last does), with 1 and with 10,000 services
 # loaded; the rounds interleaved so that all see the same machine. Short
 # connections (tests/unit/helper_storm.c: connect, read the answer, close).
 # Socket LB is attached to a child cgroup this script creates, holding only
@@ -10,8 +15,8 @@
 #   SECONDS_EACH (default 3), ROUNDS (default 3), PARALLEL (default 2).
 #
 # Each configuration reaches the backend on a port of its own (socket LB
-# 9000, direct 9001, packet path 9002), so that none meets the tuples
-# another left in the backend's TIME_WAIT.
+# 9000, direct 9001, packet path 9002, iptables 9003), so that none meets
+# the tuples another left in the backend's TIME_WAIT.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 : "${KPR_BIN:=$top/build}"
@@ -25,6 +30,7 @@ LAB=$top/tests/lab/lab.sh
 STORM=$KPR_BIN/tests/helper_storm
 VIP=10.77.100.1
 LBIP=10.77.100.2
+IPTVIP=10.98.0.1	# the iptables layout's measured ClusterIP, not kpr's
 BE=10.77.2.11
 pids=()
 tmp=$(mktemp -d)
@@ -38,6 +44,7 @@ cleanup() {
 		kill "$p" 2>/dev/null || true
 	done
 	lb-mode -q --socket-lb off 2>/dev/null || true
+	nx node iptables-restore <<<$'*nat\nCOMMIT' 2>/dev/null || true
 	[ -n "$CG" ] && rmdir "$CG" 2>/dev/null
 	"$LAB" down >/dev/null 2>&1 || true
 	rm -rf "$tmp"
@@ -49,12 +56,12 @@ cg2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
 "$LAB" up >/dev/null
 CG=$cg2/kpr-sockrate-$$
 mkdir "$CG"
-for port in 9000 9001 9002; do
+for port in 9000 9001 9002 9003; do
 	nx b1 "$STORM" server $port </dev/null >/dev/null 2>&1 &
 	pids+=($!)
 done
 n=0
-until nx node bash -c "exec 3<>/dev/tcp/$BE/9000 && exec 4<>/dev/tcp/$BE/9001 && exec 5<>/dev/tcp/$BE/9002" 2>/dev/null; do
+until nx node bash -c "exec 3<>/dev/tcp/$BE/9000 && exec 4<>/dev/tcp/$BE/9001 && exec 5<>/dev/tcp/$BE/9002 && exec 6<>/dev/tcp/$BE/9003" 2>/dev/null; do
 	n=$((n + 1)); [ $n -lt 50 ] || { echo "sockrate.sh: the backend does not answer" >&2; exit 1; }
 	sleep 0.2
 done
@@ -73,6 +80,32 @@ services() {
 	svc-add -q -f "$tmp/svc" --replace
 }
 
+# kube-proxy's nat table for N ClusterIPs of one endpoint each, in the
+# node's namespace, where its OUTPUT chain serves the node's own sockets;
+# the one measured ($IPTVIP) comes last. One iptables-restore replaces the
+# whole table.
+iptables_services() {
+	local n=$1
+	awk -v n="$n" -v vip="$IPTVIP" -v be="$BE" 'BEGIN {
+		print "*nat"
+		print ":KUBE-SERVICES - [0:0]"
+		print ":KUBE-MARK-MASQ - [0:0]"
+		for (i = 1; i <= n; i++)
+			printf ":KUBE-SVC-%08X - [0:0]\n:KUBE-SEP-%08X - [0:0]\n", i, i
+		print "-A OUTPUT -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES"
+		print "-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000"
+		for (i = 1; i <= n; i++) {
+			a = i == n ? vip : sprintf("10.99.%d.%d", int(i / 250), i % 250 + 1)
+			printf "-A KUBE-SERVICES -d %s/32 -p tcp -m comment --comment \"ns/svc%d:http cluster IP\" -m tcp --dport 80 -j KUBE-SVC-%08X\n", a, i, i
+			printf "-A KUBE-SVC-%08X -m comment --comment \"ns/svc%d:http -> %s:9003\" -j KUBE-SEP-%08X\n", i, i, be, i
+			printf "-A KUBE-SEP-%08X -s %s/32 -j KUBE-MARK-MASQ\n", i, be
+			printf "-A KUBE-SEP-%08X -p tcp -m tcp -j DNAT --to-destination %s:9003\n", i, be
+		}
+		print "COMMIT"
+	}' >"$tmp/ipt"
+	nx node iptables-restore <"$tmp/ipt"
+}
+
 # One measurement: LABEL NS ADDR PORT [cg]; appends "LABEL|rate|line" to $tmp/res
 measure() {
 	local out
@@ -86,13 +119,15 @@ measure() {
 }
 
 echo "# new connections per second, $PAR processes, ${EACH} s each, $ROUNDS rounds interleaved"
-echo "# kernel $(uname -r), $(nproc) CPUs"
+echo "# kernel $(uname -r), $(nproc) CPUs; $(nx node iptables -V)"
 for r in $(seq 1 "$ROUNDS"); do
 	for n in 1 10000; do
 		services $n
+		iptables_services $n
 		measure "socket LB, ClusterIP, $n services" node $VIP 80 cg
 		measure "backend directly, $n services" node $BE 9001
 		measure "packet path (XDP), LoadBalancer IP, $n services" client $LBIP 80
+		measure "iptables (kube-proxy layout), ClusterIP, $n services" node $IPTVIP 80
 	done
 done
 awk -F'|' '{ print "#   round: " $1 ": " $3 }' "$tmp/res"
