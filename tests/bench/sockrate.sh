@@ -66,6 +66,9 @@ until nx node bash -c "exec 3<>/dev/tcp/$BE/9000 && exec 4<>/dev/tcp/$BE/9001 &&
 	sleep 0.2
 done
 xdp-attach -q -N "${KPR_LAB_PREFIX}node" --mode native eth0 eth1
+# the iptables layout's ClusterIPs are routed as a node's default route
+# would route them; its DNAT then sends them to the backend
+nx node ip route add 10.98.0.0/15 dev eth1
 lb-mode -q -N "${KPR_LAB_PREFIX}node" --socket-lb on --cgroup "$CG"
 
 # N services: the two measured, and N - 1 more ClusterIPs to the same backend
@@ -123,11 +126,15 @@ echo "# kernel $(uname -r), $(nproc) CPUs; $(nx node iptables -V)"
 for r in $(seq 1 "$ROUNDS"); do
 	for n in 1 10000; do
 		services $n
-		iptables_services $n
 		measure "socket LB, ClusterIP, $n services" node $VIP 80 cg
 		measure "backend directly, $n services" node $BE 9001
 		measure "packet path (XDP), LoadBalancer IP, $n services" client $LBIP 80
+		# loaded only for its own run: nat OUTPUT walks KUBE-SERVICES for
+		# every new connection of the node, the others' included
+		iptables_services $n
 		measure "iptables (kube-proxy layout), ClusterIP, $n services" node $IPTVIP 80
+		nx node iptables-restore <<<$'*nat\nCOMMIT'
+		nx node conntrack -F >/dev/null 2>&1 || true
 	done
 done
 awk -F'|' '{ print "#   round: " $1 ": " $3 }' "$tmp/res"
