@@ -14,7 +14,7 @@
 #include <linux/types.h>
 
 #define KPR_MAGIC		0x6b707231	/* "kpr1" */
-#define KPR_LAYOUT_VERSION	11	/* 2: mmapable Maglev tables; 3: revflow folded into
+#define KPR_LAYOUT_VERSION	12	/* 2: mmapable Maglev tables; 3: revflow folded into
 					 * nat; 4: nat an array of port slots; 5: stats count
 					 * nat allocation failures, nat slots who closed first;
 					 * 6: a nat flow may sit in any bucket (homed);
@@ -24,7 +24,8 @@
 					 * flags (internal devices); 10: config's
 					 * dsr_dispatch (opt or ipip); 11: maglev a
 					 * hash of maps (the kernel deletes from those
-					 * in batches, one RCU wait each) */
+					 * in batches, one RCU wait each); 12: backend
+					 * stats per (service, backend) */
 
 /* Default sizes, chosen at creation; lb-mode shows the ones in force. */
 #define KPR_MAX_SERVICES	131072
@@ -366,7 +367,7 @@ struct kpr_lpm_key {
 
 #define KPR_LPM_HDR_BITS	16
 
-/* stats: PERCPU_HASH, per service and per backend */
+/* stats: PERCPU_HASH, per service and per (service, backend) */
 enum kpr_stats_kind {
 	KPR_STATS_SVC = 1,
 	KPR_STATS_BACKEND,
@@ -383,6 +384,8 @@ enum kpr_stats_kind {
 struct kpr_stats_key {
 	__u32 kind;
 	__u32 id;
+	__u32 svc_id;	/* KPR_STATS_BACKEND: the service the backend's packets were
+			 * of, so that a service's backends add up to it; else 0 */
 };
 
 struct kpr_stats {

@@ -110,7 +110,7 @@ static void print_table(struct kpr_state *st, const struct kpr_svc_info *v, size
 			if (x->be[j].weight != 1)
 				out_text(", weight %u", x->be[j].weight);
 			out_text(")");
-			if (stats && !kpr_svc_stats(st, KPR_STATS_BACKEND, x->be_ids[j], &s))
+			if (stats && !kpr_svc_be_stats(st, x->svc.id, x->be_ids[j], &s))
 				stats_text(&s, false);
 			if (j + 1 < x->svc.total)
 				out_text("\n");
@@ -162,7 +162,7 @@ static void print_json(struct kpr_state *st, const struct kpr_svc_info *v, size_
 				out_float("share", NULL, share[j]);
 			else
 				out_null("share");
-			if (stats && !kpr_svc_stats(st, KPR_STATS_BACKEND, x->be_ids[j], &s))
+			if (stats && !kpr_svc_be_stats(st, x->svc.id, x->be_ids[j], &s))
 				stats_json(&s, false);
 			out_obj_close();
 		}

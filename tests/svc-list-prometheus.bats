@@ -27,15 +27,18 @@ val() { awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print "absent" 
 # the sum of every series of NAME whose labels hold MATCH
 sum() { grep "^$1{" "$BATS_TEST_TMPDIR/prom" | grep -F -- "$2" | awk '{ s += $2 } END { print s + 0 }'; }
 
-@test "per service and per backend of a service: the backends' series add up to the service's" {
+@test "per service and per backend of a service: the backends' series add up to the service's, shared backends included" {
 	svc-add -q -t loadbalancer $VIP:80 10.77.2.11:80 10.77.2.12:80 10.77.2.13:80
-	svc-add -q -t loadbalancer $VIP:8080 10.77.2.11:8080
-	svc-add -q -t externalip 10.77.100.2:8080 10.77.2.11:8080
+	svc-add -q -t externalip 10.77.100.2:80 10.77.2.11:80
+	svc-add -q -t loadbalancer $VIP:8080 10.77.2.12:8080
 	ccurl "http://$VIP/[1-9]" >/dev/null
+	ccurl "http://10.77.100.2/[1-3]" >/dev/null
 	prom
-	# ids go on from a rotating hint: the one of $VIP:80 is read back
-	local id; id=$(svc-list -j | jq '.services[] | select(.frontend == "10.77.100.1:80/tcp") | .id')
+	# ids go on from a rotating hint: they are read back
+	local id e; id=$(svc-list -j | jq '.services[] | select(.frontend == "10.77.100.1:80/tcp") | .id')
+	e=$(svc-list -j | jq '.services[] | select(.frontend == "10.77.100.2:80/tcp") | .id')
 	local a="id=\"$id\",frontend=\"10.77.100.1:80/tcp\",type=\"loadbalancer\""
+	local x="id=\"$e\",frontend=\"10.77.100.2:80/tcp\",type=\"externalip\""
 	[ "$(val "kpr_service_flows_total{$a}")" -eq 9 ]
 	[ "$(sum kpr_service_backend_flows_total "$a")" -eq 9 ]
 	local p; p=$(val "kpr_service_packets_total{$a}")
@@ -44,15 +47,24 @@ sum() { grep "^$1{" "$BATS_TEST_TMPDIR/prom" | grep -F -- "$2" | awk '{ s += $2 
 	[ "$(sum kpr_service_backend_bytes_total "$a")" -eq "$(val "kpr_service_bytes_total{$a}")" ]
 	[ "$(grep -c "^kpr_service_backend_flows_total{$a" "$BATS_TEST_TMPDIR/prom")" -eq 3 ]
 	[ "$(val "kpr_service_backends{$a,state=\"active\"}")" -eq 3 ]
-	# the same figures as svc-list --stats
-	[ "$(svc-list --stats -j | jq '.services[0].stats.packets')" -eq "$p" ]
-	# a backend two services share is counted once, in kpr_backend_*, never
-	# as either service's
-	! grep -q '^kpr_service_backend_[a-z]*_total{.*backend="10.77.2.11:8080/tcp"' "$BATS_TEST_TMPDIR/prom"
-	[ "$(val 'kpr_backend_services{backend="10.77.2.11:8080/tcp"}')" -eq 2 ]
-	[ "$(val 'kpr_backend_services{backend="10.77.2.12:80/tcp"}')" -eq 1 ]
+	# the shared backend counts in each service as that service's alone
+	[ "$(val "kpr_service_flows_total{$x}")" -eq 3 ]
+	[ "$(val "kpr_service_backend_flows_total{$x,backend=\"10.77.2.11:80/tcp\"}")" -eq 3 ]
+	[ "$(sum kpr_service_backend_packets_total "$x")" -eq "$(val "kpr_service_packets_total{$x}")" ]
+	local b1; b1=$(val "kpr_service_backend_flows_total{$a,backend=\"10.77.2.11:80/tcp\"}")
+	# the same figures as svc-list --stats, per service and per its backend
+	[ "$(svc-list --stats -j $VIP:80 | jq '.services[0].stats.packets')" -eq "$p" ]
+	[ "$(svc-list --stats -j $VIP:80 | jq '[.services[0].backends[].stats.flows] | add')" -eq 9 ]
+	# kpr_backend_*: every backend once, summed over the services naming it
+	[ "$(val 'kpr_backend_services{backend="10.77.2.11:80/tcp"}')" -eq 2 ]
+	[ "$(val 'kpr_backend_services{backend="10.77.2.12:8080/tcp"}')" -eq 1 ]
+	[ "$(val 'kpr_backend_flows_total{backend="10.77.2.11:80/tcp"}')" -eq $((b1 + 3)) ]
 	[ "$(grep -c '^kpr_backend_flows_total{' "$BATS_TEST_TMPDIR/prom")" -eq 4 ]
-	[ "$(sum kpr_backend_flows_total 'backend="10.77.2.1')" -eq 9 ]
+	[ "$(sum kpr_backend_flows_total 'backend="10.77.2.1')" -eq 12 ]
+	# a service that goes takes its backends' series with it
+	svc-del -q 10.77.100.2:80
+	prom
+	[ "$(val 'kpr_backend_flows_total{backend="10.77.2.11:80/tcp"}')" -eq "$b1" ]
 }
 
 @test "table fill, devices and modes, build info" {

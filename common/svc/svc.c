@@ -337,9 +337,10 @@ static int delete_slots(struct kpr_state *st, const struct kpr_svc *svc)
 	return ret;
 }
 
-static void stats_forget(struct kpr_state *st, __u32 kind, __u32 id)
+/* svc_id: for KPR_STATS_BACKEND, the service whose counters of backend id go. */
+static void stats_forget(struct kpr_state *st, __u32 kind, __u32 id, __u32 svc_id)
 {
-	struct kpr_stats_key k = { .kind = kind, .id = id };
+	struct kpr_stats_key k = { .kind = kind, .id = id, .svc_id = svc_id };
 
 	del(st->stats, &k);
 }
@@ -375,8 +376,6 @@ static int backend_put(struct txn *t, __u32 id)
 	if (be_find(t, id, &be) || idx_find(t, &be.be, &ref) || ref.id != id)
 		return 0;
 	ref.refcnt--;
-	if (!ref.refcnt)
-		stats_forget(t->st, KPR_STATS_BACKEND, id);
 	return idx_write(t, &be.be, &ref);
 }
 
@@ -468,13 +467,15 @@ static int finish(struct txn *t, const struct kpr_svc_key *key, const struct kpr
 	if (old->id != nv->id) {
 		del(st->revnat, &old->id);
 		del(st->maglev, &old->id);
-		stats_forget(st, KPR_STATS_SVC, old->id);
+		stats_forget(st, KPR_STATS_SVC, old->id, 0);
 		if (t->cached)
 			t->svc_used[old->id] = 0;
 	}
 	for (__u32 i = 0; i < old->total; i++)
-		if (old->id != nv->id || !has_id(new_ids, nv->total, old_ids[i]))
+		if (old->id != nv->id || !has_id(new_ids, nv->total, old_ids[i])) {
+			stats_forget(st, KPR_STATS_BACKEND, old_ids[i], old->id);
 			backend_put(t, old_ids[i]);
+		}
 	return 0;
 }
 
@@ -842,10 +843,12 @@ static int svc_delete(struct txn *t, const struct kpr_svc_key *key, bool dry_run
 	if (t->cached && svc.id < t->svc_max)
 		t->svc_used[svc.id] = 0;
 	delete_slots(st, &svc);
-	stats_forget(st, KPR_STATS_SVC, svc.id);
+	stats_forget(st, KPR_STATS_SVC, svc.id, 0);
 	if (!ret)
-		for (__u32 i = 0; i < svc.total; i++)
+		for (__u32 i = 0; i < svc.total; i++) {
+			stats_forget(st, KPR_STATS_BACKEND, ids[i], svc.id);
 			backend_put(t, ids[i]);
+		}
 	ret = KPR_DELETED;
 out:
 	free(ids);

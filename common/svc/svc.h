@@ -127,6 +127,8 @@ const char *kpr_dsr_dispatch_name(__u8 dispatch);
  * or DSR and Hybrid with their dispatch ("DSR, IPIP"). */
 const char *kpr_fwd_label(__u8 mode, __u8 dispatch);
 int kpr_svc_stats(struct kpr_state *st, __u32 kind, __u32 id, struct kpr_stats *sum);
+/* Backend be_id's counters within service svc_id: what the service sent it. */
+int kpr_svc_be_stats(struct kpr_state *st, __u32 svc_id, __u32 be_id, struct kpr_stats *sum);
 
 /* The svc-add line that recreates a service (svc-list -o save). */
 void kpr_svc_save_line(const struct kpr_svc_info *info, FILE *f);

@@ -595,6 +595,29 @@ static int write_table(struct kpr_state *st, const struct kpr_fault *f)
 	return ret;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The per-backend counters of services that are gone (a writer killed
+ * between deleting a service and its counters): one pass over the keys. */
+static void forget_be_stats(struct kpr_state *st, __u32 *ids, size_t n)
+{
+	struct kpr_stats_key k, next;
+	void *prev = NULL;
+
+	qsort(ids, n, sizeof(*ids), cmp_id);
+	while (!bpf_map_get_next_key(st->stats, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (k.kind == KPR_STATS_BACKEND && bsearch(&k.svc_id, ids, n, sizeof(*ids), cmp_id))
+			bpf_map_delete_elem(st->stats, &k);
+	}
+}
+
 static int apply(struct kpr_state *st, struct heal *h, kpr_stale_fn stale, void *ctx)
 {
 	struct keys slots = { .size = sizeof(struct kpr_slot_key) };
@@ -653,6 +676,8 @@ static int apply(struct kpr_state *st, struct heal *h, kpr_stale_fn stale, void 
 	ret = ret ?: err;
 	err = kpr_map_delete_n(st->revnat, rn.k, rn.n);
 	ret = ret ?: err;
+	if (rn.n)
+		forget_be_stats(st, rn.k, rn.n);
 
 	for (size_t i = 0; i < h->n; i++) {
 		const struct kpr_fault *f = &h->f[i];

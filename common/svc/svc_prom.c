@@ -3,12 +3,12 @@
  * svc-list -o prometheus: the services' counters and the tables' fill in
  * node_exporter's textfile format.
  *
- * The datapath counts per service and per backend, and a backend is shared
- * by every service that names the same address:port/protocol. A backend's
- * counters are therefore a service's only where no other service names it:
- * kpr_service_backend_* holds those backends, so that summing them never
- * counts a packet twice; kpr_backend_* holds every backend once, across the
- * services that share it.
+ * The datapath counts per service and per (service, backend), though a
+ * backend is shared by every service that names the same
+ * address:port/protocol: kpr_service_backend_* holds every backend of every
+ * service, and a service's backends add up to the service's own series;
+ * kpr_backend_* holds every backend once, summed over the services that
+ * share it.
  */
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -25,9 +25,19 @@
 
 struct prom_svc {
 	struct kpr_stats s;
+	struct kpr_stats *be;	/* per backend of the service, in slot order */
 	char fe[KPR_ADDRSTRLEN];
 	char id[16];
 };
+
+static void stats_acc(struct kpr_stats *to, const struct kpr_stats *s)
+{
+	to->packets += s->packets;
+	to->bytes += s->bytes;
+	to->flows += s->flows;
+	to->drops += s->drops;
+	to->nat_fail += s->nat_fail;
+}
 
 static void svc_labels(FILE *f, const struct prom_svc *p, const struct kpr_svc_info *x)
 {
@@ -73,13 +83,17 @@ int kpr_prom_services(struct kpr_state *st, const struct kpr_svc_info *v, size_t
 		kpr_fmt_l4addr(&v[i].key.fe, false, p[i].fe, sizeof(p[i].fe));
 		snprintf(p[i].id, sizeof(p[i].id), "%u", v[i].svc.id);
 		ret = kpr_svc_stats(st, KPR_STATS_SVC, v[i].svc.id, &p[i].s);
+		p[i].be = calloc(v[i].svc.total + 1u, sizeof(*p[i].be));
+		if (!ret && !p[i].be)
+			ret = -ENOMEM;
 		for (__u32 j = 0; !ret && j < v[i].svc.total; j++) {
 			__u32 id = v[i].be_ids[j];
 
 			if (id >= be_max)
 				continue;
-			if (!users[id]++)
-				ret = kpr_svc_stats(st, KPR_STATS_BACKEND, id, &bs[id]);
+			users[id]++;
+			ret = kpr_svc_be_stats(st, v[i].svc.id, id, &p[i].be[j]);
+			stats_acc(&bs[id], &p[i].be[j]);
 		}
 	}
 	if (ret)
@@ -113,20 +127,20 @@ int kpr_prom_services(struct kpr_state *st, const struct kpr_svc_info *v, size_t
 	for (size_t c = 0; c < 3; c++) {
 		snprintf(name, sizeof(name), "kpr_service_backend_%s_total", svc_counters[c].name);
 		kpr_prom_family(f, name, "counter", c == 0 ?
-				"Packets of the service forwarded to this backend, for backends no other service names (a shared backend is in kpr_backend_packets_total)." :
-				c == 1 ? "Bytes of the service forwarded to this backend, for backends no other service names." :
-				"New flows of the service sent to this backend, for backends no other service names.");
+				"Packets of the service forwarded to or from this backend (a service's backends add up to it)." :
+				c == 1 ? "Bytes of the service forwarded to or from this backend." :
+				"New flows of the service sent to this backend.");
 		for (size_t i = 0; i < n; i++) {
 			for (__u32 j = 0; j < v[i].svc.total; j++) {
 				__u32 id = v[i].be_ids[j];
 				char b[KPR_ADDRSTRLEN];
 
-				if (id >= be_max || users[id] != 1)
+				if (id >= be_max)
 					continue;
 				fputs(name, f);
 				svc_labels(f, &p[i], &v[i]);
 				kpr_prom_label(f, ',', "backend", kpr_fmt_l4addr(&v[i].be[j].be, false, b, sizeof(b)));
-				fprintf(f, "} %llu\n", (unsigned long long)stat_of(&bs[id], svc_counters[c].off));
+				fprintf(f, "} %llu\n", (unsigned long long)stat_of(&p[i].be[j], svc_counters[c].off));
 			}
 		}
 	}
@@ -156,6 +170,8 @@ int kpr_prom_services(struct kpr_state *st, const struct kpr_svc_info *v, size_t
 		}
 	}
 out:
+	for (size_t i = 0; p && i < n; i++)
+		free(p[i].be);
 	free(p);
 	free(users);
 	free(bs);

@@ -236,9 +236,8 @@ int kpr_svc_list(struct kpr_state *st, struct kpr_svc_info **out, size_t *n)
 	return 0;
 }
 
-int kpr_svc_stats(struct kpr_state *st, __u32 kind, __u32 id, struct kpr_stats *sum)
+static int stats_sum(struct kpr_state *st, const struct kpr_stats_key *k, struct kpr_stats *sum)
 {
-	struct kpr_stats_key k = { .kind = kind, .id = id };
 	int ncpu = libbpf_num_possible_cpus();
 	struct kpr_stats *v;
 
@@ -248,7 +247,7 @@ int kpr_svc_stats(struct kpr_state *st, __u32 kind, __u32 id, struct kpr_stats *
 	v = calloc((size_t)ncpu, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	if (!bpf_map_lookup_elem(st->stats, &k, v)) {
+	if (!bpf_map_lookup_elem(st->stats, k, v)) {
 		for (int c = 0; c < ncpu; c++) {
 			sum->packets += v[c].packets;
 			sum->bytes += v[c].bytes;
@@ -259,6 +258,20 @@ int kpr_svc_stats(struct kpr_state *st, __u32 kind, __u32 id, struct kpr_stats *
 	}
 	free(v);
 	return 0;
+}
+
+int kpr_svc_stats(struct kpr_state *st, __u32 kind, __u32 id, struct kpr_stats *sum)
+{
+	struct kpr_stats_key k = { .kind = kind, .id = id };
+
+	return stats_sum(st, &k, sum);
+}
+
+int kpr_svc_be_stats(struct kpr_state *st, __u32 svc_id, __u32 be_id, struct kpr_stats *sum)
+{
+	struct kpr_stats_key k = { .kind = KPR_STATS_BACKEND, .id = be_id, .svc_id = svc_id };
+
+	return stats_sum(st, &k, sum);
 }
 
 void kpr_svc_save_line(const struct kpr_svc_info *info, FILE *f)
