@@ -381,12 +381,20 @@ enum kpr_stats_kind {
  * of an address of the family on the device. */
 #define KPR_MASQ_ST_REPLY	0x100
 
+/*
+ * kind: an enum kpr_stats_kind; for KPR_STATS_BACKEND the id of the service
+ * whose packets these were sits above it (KPR_STATS_BE_KIND), so that a
+ * service's backends add up to the service. Eight bytes, as before the
+ * service was in it: the key is hashed twice per packet, and a larger one
+ * costs stack that the datapath's deepest paths do not have.
+ */
 struct kpr_stats_key {
 	__u32 kind;
 	__u32 id;
-	__u32 svc_id;	/* KPR_STATS_BACKEND: the service the backend's packets were
-			 * of, so that a service's backends add up to it; else 0 */
 };
+
+#define KPR_STATS_SVC_SHIFT	8
+#define KPR_STATS_BE_KIND(svc_id)	(KPR_STATS_BACKEND | (__u32)(svc_id) << KPR_STATS_SVC_SHIFT)
 
 struct kpr_stats {
 	__u64 packets;

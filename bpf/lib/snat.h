@@ -54,8 +54,8 @@ static __always_inline enum kpr_verdict kpr_reverse(kpr_ctx_t *ctx, struct kpr_p
 	kpr_rewrite(ctx, p, &rf->frontend.addr, rf->frontend.port, &rf->client.addr,
 		    rf->client.port);
 	if (rf->svc_id) {
+		kpr_stats_add(KPR_STATS_BE_KIND(rf->svc_id), rf->backend_id, p->len, 0, 0);
 		kpr_stats_add(KPR_STATS_SVC, rf->svc_id, p->len, 0, 0);
-		kpr_stats_be_add(rf->svc_id, rf->backend_id, p->len, 0);
 	} else {	/* a masqueraded flow's (lib/masq.h) */
 		kpr_stats_add(KPR_STATS_MASQ, KPR_MASQ_ST_REPLY | p->key.family, p->len, 0, 0);
 	}

@@ -10,29 +10,26 @@
 /* The first value of a counter: read-only data, not the 512-byte stack. */
 static const struct kpr_stats kpr_stats_zero;
 
-static __always_inline struct kpr_stats *kpr_stats_at(const struct kpr_stats_key *k)
+static __always_inline struct kpr_stats *kpr_stats_get(__u32 kind, __u32 id)
 {
-	struct kpr_stats *s = bpf_map_lookup_elem(&stats, k);
+	struct kpr_stats_key k = { .kind = kind, .id = id };
+	struct kpr_stats *s = bpf_map_lookup_elem(&stats, &k);
 
 	if (!s) {
 		/* The control plane deletes counters with their service or
 		 * backend; the first packet after a (re)creation starts them. */
-		bpf_map_update_elem(&stats, k, &kpr_stats_zero, BPF_NOEXIST);
-		s = bpf_map_lookup_elem(&stats, k);
+		bpf_map_update_elem(&stats, &k, &kpr_stats_zero, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&stats, &k);
 	}
 	return s;
 }
 
-static __always_inline struct kpr_stats *kpr_stats_get(__u32 kind, __u32 id)
+/* Inline, saving a call per packet and counter. */
+static __always_inline void kpr_stats_add(__u32 kind, __u32 id, __u32 bytes,
+					  __u32 flows, __u32 drops)
 {
-	struct kpr_stats_key k = { .kind = kind, .id = id };
+	struct kpr_stats *s = kpr_stats_get(kind, id);
 
-	return kpr_stats_at(&k);
-}
-
-static __always_inline void kpr_stats_count(struct kpr_stats *s, __u32 bytes, __u32 flows,
-					    __u32 drops)
-{
 	if (!s)
 		return;
 	s->packets += !drops;
@@ -41,26 +38,14 @@ static __always_inline void kpr_stats_count(struct kpr_stats *s, __u32 bytes, __
 	s->drops += drops;
 }
 
-/* Inline, saving a call per packet and counter. */
-static __always_inline void kpr_stats_add(__u32 kind, __u32 id, __u32 bytes,
-					  __u32 flows, __u32 drops)
-{
-	kpr_stats_count(kpr_stats_get(kind, id), bytes, flows, drops);
-}
-
-/* A packet of service svc_id that backend be_id sent or took. */
-static __always_inline void kpr_stats_be_add(__u32 svc_id, __u32 be_id, __u32 bytes, __u32 flows)
-{
-	struct kpr_stats_key k = { .kind = KPR_STATS_BACKEND, .id = be_id, .svc_id = svc_id };
-
-	kpr_stats_count(kpr_stats_at(&k), bytes, flows, 0);
-}
-
 /* A packet of service svc_id sent on to backend be_id. */
 static __always_inline void kpr_stats_fwd(__u32 svc_id, __u32 be_id, __u32 bytes, bool new_flow)
 {
+	/* the backend's first: then no more values outlive the first
+	 * update than before the service id was in its key (the verifier
+	 * counts every byte of the stack on the deepest path) */
+	kpr_stats_add(KPR_STATS_BE_KIND(svc_id), be_id, bytes, new_flow, 0);
 	kpr_stats_add(KPR_STATS_SVC, svc_id, bytes, new_flow, 0);
-	kpr_stats_be_add(svc_id, be_id, bytes, new_flow);
 }
 
 /* A new flow of service svc_id dropped for want of a nat port: counted for

@@ -340,7 +340,8 @@ static int delete_slots(struct kpr_state *st, const struct kpr_svc *svc)
 /* svc_id: for KPR_STATS_BACKEND, the service whose counters of backend id go. */
 static void stats_forget(struct kpr_state *st, __u32 kind, __u32 id, __u32 svc_id)
 {
-	struct kpr_stats_key k = { .kind = kind, .id = id, .svc_id = svc_id };
+	struct kpr_stats_key k = { .kind = kind == KPR_STATS_BACKEND ? KPR_STATS_BE_KIND(svc_id) : kind,
+				   .id = id };
 
 	del(st->stats, &k);
 }

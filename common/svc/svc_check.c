@@ -613,7 +613,10 @@ static void forget_be_stats(struct kpr_state *st, __u32 *ids, size_t n)
 	while (!bpf_map_get_next_key(st->stats, prev, &next)) {
 		k = next;
 		prev = &k;
-		if (k.kind == KPR_STATS_BACKEND && bsearch(&k.svc_id, ids, n, sizeof(*ids), cmp_id))
+		__u32 svc_id = k.kind >> KPR_STATS_SVC_SHIFT;
+
+		if ((k.kind & ((1u << KPR_STATS_SVC_SHIFT) - 1)) == KPR_STATS_BACKEND &&
+		    bsearch(&svc_id, ids, n, sizeof(*ids), cmp_id))
 			bpf_map_delete_elem(st->stats, &k);
 	}
 }

@@ -269,7 +269,7 @@ int kpr_svc_stats(struct kpr_state *st, __u32 kind, __u32 id, struct kpr_stats *
 
 int kpr_svc_be_stats(struct kpr_state *st, __u32 svc_id, __u32 be_id, struct kpr_stats *sum)
 {
-	struct kpr_stats_key k = { .kind = KPR_STATS_BACKEND, .id = be_id, .svc_id = svc_id };
+	struct kpr_stats_key k = { .kind = KPR_STATS_BE_KIND(svc_id), .id = be_id };
 
 	return stats_sum(st, &k, sum);
 }

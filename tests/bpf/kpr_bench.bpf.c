@@ -63,11 +63,16 @@ static __always_inline struct bench_save *save(struct xdp_md *ctx)
 	return s;
 }
 
-static __always_inline void restore(struct xdp_md *ctx, struct bench_save *s)
+/* The saved bytes are looked up again rather than kept: a pointer held
+ * across the datapath is one more value its deepest path must keep on the
+ * stack, which the verifier's 512 bytes do not always have room for. */
+static __always_inline void restore(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u32 zero = 0;
+	struct bench_save *s = bpf_map_lookup_elem(&bench_saved, &zero);
 
-	if (data + BENCH_SAVE <= end)
+	if (s && data + BENCH_SAVE <= end)
 		copy54(data, s);
 }
 
@@ -85,7 +90,7 @@ int bench_wrap_empty(struct xdp_md *ctx)
 	if (!s)
 		return XDP_ABORTED;
 	asm volatile("" ::: "memory");
-	restore(ctx, s);
+	restore(ctx);
 	return XDP_PASS;
 }
 
@@ -105,7 +110,7 @@ int bench_flow(struct xdp_md *ctx)
 	if (!s)
 		return XDP_ABORTED;
 	rc = kpr_xdp(ctx);
-	restore(ctx, s);
+	restore(ctx);
 	return rc;
 }
 
@@ -127,7 +132,7 @@ int bench_new_flow(struct xdp_md *ctx)
 	th->source = bpf_htons(1024 + (*n & 0x7fff));
 	((__u16 *)&ip->saddr)[1] = bpf_htons((__u16)(*n >> 15));
 	rc = kpr_xdp(ctx);
-	restore(ctx, s);
+	restore(ctx);
 	return rc;
 }
 
@@ -165,7 +170,7 @@ static __always_inline int bench_dsr(struct xdp_md *ctx, bool syn)
 	grown = (int)(bpf_xdp_get_buff_len(ctx) - len);
 	if (grown && bpf_xdp_adjust_head(ctx, grown))
 		return XDP_ABORTED;
-	restore(ctx, s);
+	restore(ctx);
 	return rc;
 }
 
@@ -196,14 +201,19 @@ int bench_syn_warm(struct xdp_md *ctx)
 	struct tcphdr *th = (void *)(ip + 1);
 	struct kpr_flow_key *k;
 	struct kpr_nat *rf;
+	__u32 zero = 0;
 	int rc;
 
 	if (!s || (void *)(th + 1) > end)
 		return XDP_ABORTED;
-	k = &s->k;
-	flow_key_of(k, ip, th);
-	bpf_map_delete_elem(&ct, k);
+	flow_key_of(&s->k, ip, th);
+	bpf_map_delete_elem(&ct, &s->k);
 	rc = kpr_xdp(ctx);
+	/* looked up again, as restore() does, rather than held across */
+	s = bpf_map_lookup_elem(&bench_saved, &zero);
+	if (!s)
+		return XDP_ABORTED;
+	k = &s->k;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 	ip = data + sizeof(struct ethhdr);
@@ -216,7 +226,7 @@ int bench_syn_warm(struct xdp_md *ctx)
 	rf = kpr_nat_lookup(&k->saddr, th->dest, IPPROTO_TCP, KPR_FAM_V4, &k->daddr, th->source);
 	if (rf)
 		rf->last_seen = 0;
-	restore(ctx, s);
+	restore(ctx);
 	return rc;
 }
 
