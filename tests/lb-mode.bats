@@ -228,3 +228,24 @@ teardown() {
 	cmp "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
 	[ ! -e "$KPR_PIN_ROOT/links" ] || [ -z "$(ls "$KPR_PIN_ROOT/links")" ]
 }
+
+@test "a table size too small for a service's active backends is refused, exit 2, nothing changed" {
+	svc-add -q --algorithm maglev 10.0.0.2:80 $(for i in $(seq 1 300); do echo "10.1.$((i / 200)).$((i % 200 + 1)):80"; done) 2>/dev/null
+	maps_snapshot "$BATS_TEST_TMPDIR/before"
+	run lb-mode --maglev-table-size 251
+	assert_failure 2
+	assert_output --partial "service 10.0.0.2:80/tcp has 300 active backends, more than a table of 251 slots holds"
+	maps_snapshot "$BATS_TEST_TMPDIR/after"
+	cmp "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
+	# a weighted random service needs the room too, once Maglev is off
+	svc-del -q --all
+	lb-mode -q --maglev-table-size 509
+	svc-add -q 10.0.0.3:80 10.1.9.1:80,weight=2 $(for i in $(seq 1 300); do echo "10.1.$((i / 200)).$((i % 200 + 1)):80"; done)
+	run lb-mode --maglev-table-size 251
+	assert_failure 2
+	assert_output --partial "service 10.0.0.3:80/tcp has 301 active backends"
+	run lb-mode --maglev-table-size 1021
+	assert_success
+	run svc-list --verify
+	assert_success
+}

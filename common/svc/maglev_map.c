@@ -399,13 +399,37 @@ static bool maglev_settings_differ(const struct kpr_config *x, const struct kpr_
  * goes first and the tables after. A packet that meets a table of the other
  * size falls back to random, and established flows keep their backend.
  */
+/* Every table cfg would have holds its service's active backends: a
+ * smaller size, or Maglev for more services, is refused before any write. */
+static int check_fit(struct kpr_state *st, const struct kpr_config *cfg)
+{
+	struct kpr_svc_info *v = NULL;
+	size_t n = 0;
+	int ret = kpr_svc_list(st, &v, &n), bad = 0;
+
+	for (size_t i = 0; !ret && i < n; i++) {
+		char a[KPR_ADDRSTRLEN];
+
+		if (!kpr_maglev_wanted(&v[i].svc, cfg) || v[i].svc.active <= cfg->maglev_size)
+			continue;
+		if (bad++ < 20)
+			kpr_err("service %s has %u active backends, more than a table of %u slots holds: give a larger --maglev-table-size",
+				kpr_fmt_l4addr(&v[i].key.fe, false, a, sizeof(a)), v[i].svc.active,
+				cfg->maglev_size);
+	}
+	kpr_svc_info_free(v, n);
+	return ret ?: bad ? -E2BIG : 0;
+}
+
 int kpr_config_apply(struct kpr_state *st, const struct kpr_config *old,
 		     const struct kpr_config *cfg)
 {
 	bool regen = maglev_settings_differ(old, cfg);
 	bool tables_first = cfg->algorithm == KPR_ALG_MAGLEV || old->algorithm == cfg->algorithm;
-	int ret = 0;
+	int ret = regen ? check_fit(st, cfg) : 0;
 
+	if (ret)
+		return ret;
 	if (regen && tables_first)
 		ret = kpr_maglev_regen_all(st, cfg);
 	if (ret >= 0)
