@@ -36,7 +36,9 @@
 #define KPR_MAX_AFFINITY	65536
 #define KPR_MAX_NODE_ADDRS	256
 #define KPR_MAX_NATIVE_CIDRS	1024	/* masq_native: pod and non-masquerade CIDRs */
-#define KPR_MAX_STATS		(KPR_MAX_SERVICES + KPR_MAX_BACKENDS)
+/* stats: every service, every (service, backend) slot of one generation,
+ * the node's and masquerade's few */
+#define KPR_MAX_STATS		(KPR_MAX_SERVICES + KPR_MAX_SLOTS / 2 + 64)
 #define KPR_MAX_SOCK_REVNAT	65536
 #define KPR_MAGLEV_INNER_MAX	131071	/* the largest table size */
 #define KPR_MAX_DEVS		256

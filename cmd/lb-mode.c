@@ -233,7 +233,11 @@ int main(int argc, char **argv)
 		goto out;
 	cfg = old;
 	changed = kpr_config_change_apply(c, &cfg);
-	ret = kpr_sock_config_apply(&st, &old, &cfg, c->socket_lb, c->cgroup, ctx.dry_run, &changed);
+	/* before socket LB's step, and in a dry run too */
+	ret = kpr_maglev_check_fit(&st, &old, &cfg);
+	if (!ret)
+		ret = kpr_sock_config_apply(&st, &old, &cfg, c->socket_lb, c->cgroup, ctx.dry_run,
+					    &changed);
 	if (ret)
 		goto out;
 	out_changed(changed);

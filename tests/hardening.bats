@@ -149,7 +149,7 @@ zero_config() {
 	unchanged
 	run svc-add 10.96.1.2:80 10.0.0.1:80
 	assert_success
-	[ "$(bpftool -j map dump pinned "$KPR_PIN_ROOT/config" | jq '.[0].formatted.value.magic')" != 0 ]
+	bpftool -j map dump pinned "$KPR_PIN_ROOT/config" | jq -e '.[0].formatted.value.magic > 0'
 }
 
 @test "every run asked for JSON prints one document with error and errors: parse errors, invalid UTF-8, -V" {
@@ -216,6 +216,18 @@ zero_config() {
 	run svc-add --algorithm maglev 10.96.1.9:80 10.0.0.1:80 10.0.0.2:80 10.0.0.3:80
 	assert_success
 	assert_output --partial "3 active backends in a Maglev table of 251 slots, fewer than 100 each"
+	# an inactive backend's weight makes no service weighted
+	run svc-add 10.96.1.10:80 10.0.0.9:80,state=terminating,weight=5 $(for i in $(seq 1 252); do echo "10.1.$((i / 200)).$((i % 200 + 1)):80"; done)
+	assert_success
+	# a shared backend's new weight reaches a service too large for a
+	# weighted table: it keeps its even draw, warned, and the batch goes on
+	run svc-add 10.96.1.11:80 10.1.0.2:80,weight=2 10.0.0.1:80
+	assert_success
+	assert_output --partial "10.96.1.10:80/tcp: 252 active backends do not fit a weighted table of 251 slots: its weights are ignored"
+	run svc-list -j 10.96.1.10:80
+	jq -e '.services[0].weighted | not' <<<"$output"
+	run svc-list --verify
+	assert_success
 }
 
 @test "Kubernetes' spellings of types are taken; svc-del of the wrong protocol names the service that differs" {

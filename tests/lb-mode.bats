@@ -235,6 +235,12 @@ teardown() {
 	run lb-mode --maglev-table-size 251
 	assert_failure 2
 	assert_output --partial "service 10.0.0.2:80/tcp has 300 active backends, more than a table of 251 slots holds"
+	# a dry run says the same, and so does a socket LB switch beside it
+	run lb-mode -n --maglev-table-size 251
+	assert_failure 2
+	run lb-mode --socket-lb on --cgroup /nonexistent-kpr-test --maglev-table-size 251
+	assert_failure 2
+	assert_output --partial "more than a table of 251 slots holds"
 	maps_snapshot "$BATS_TEST_TMPDIR/after"
 	cmp "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
 	# a weighted random service needs the room too, once Maglev is off

@@ -119,19 +119,20 @@ int kpr_buf_read_input(const char *path, struct kpr_buf *b)
 		}
 		if (!r)
 			break;
+		/* checked as it comes: /dev/zero must end, not fill the memory */
+		nul = memchr(b->s + b->len, '\0', (size_t)r);
 		b->len += (size_t)r;
-	}
-	if (!is_stdin)
-		close(fd);
-	if (!ret) {
-		b->s[b->len] = '\0';
-		nul = memchr(b->s, '\0', b->len);
 		if (nul) {
 			kpr_err("%s:%d: a NUL byte: this is not a text file (a torn write leaves zeros); nothing was changed",
 				name, line_of(b->s, (size_t)(nul - b->s)));
 			ret = -EINVAL;
+			break;
 		}
 	}
+	if (!is_stdin)
+		close(fd);
+	if (!ret)
+		b->s[b->len] = '\0';
 	if (ret)
 		kpr_buf_free(b);
 	return ret;

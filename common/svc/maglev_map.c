@@ -75,62 +75,65 @@ int kpr_maglev_queue_flush(struct kpr_state *st, struct kpr_mg_queue *q)
 	return ret;
 }
 
+struct share_rem {
+	double rem;
+	__u32 i;
+};
+
+static int cmp_rem_desc(const void *a, const void *b)
+{
+	const struct share_rem *x = a, *y = b;
+
+	return x->rem < y->rem ? 1 : x->rem > y->rem ? -1 : (x->i > y->i) - (x->i < y->i);
+}
+
 /*
  * The table of weighted random: each backend holds round(M * w / W) slots
- * (largest remainders first, every backend at least one), dealt round-robin
- * so that no backend holds a run. A random index then draws by weight
- * exactly to 1/M, where Maglev's weighted walk follows Cilium's rule (weights
- * count only when W / N, in integers, is above 1: 2 and 1 would be equal).
+ * (largest remainders first, every backend at least one), in one run each:
+ * the index is drawn at random, so where a backend's slots lie does not
+ * matter. A random index then draws by weight exactly to 1/M, where Maglev's
+ * weighted walk follows Cilium's rule (weights count only when W / N, in
+ * integers, is above 1: 2 and 1 would be equal). O(N log N + M).
  */
 static int build_even(const struct kpr_maglev_be *mbe, unsigned int n, __u32 m, __u32 *table)
 {
 	__u32 *want = calloc(n + 1u, sizeof(*want)), given = 0, k = 0;
-	double *rem = calloc(n + 1u, sizeof(*rem));
+	struct share_rem *r = calloc(n + 1u, sizeof(*r));
 	__u64 wsum = 0;
 
-	if (!want || !rem || n > m) {
+	if (!want || !r || n > m || !n) {
 		free(want);
-		free(rem);
-		return n > m ? -E2BIG : -ENOMEM;
+		free(r);
+		return n > m || !n ? -E2BIG : -ENOMEM;
 	}
 	for (unsigned int i = 0; i < n; i++)
-		wsum += mbe[i].weight;
+		wsum += mbe[i].weight ? mbe[i].weight : 1;
 	for (unsigned int i = 0; i < n; i++) {
-		double exact = (double)m * mbe[i].weight / (double)wsum;
+		double exact = (double)m * (mbe[i].weight ? mbe[i].weight : 1) / (double)wsum;
 
 		want[i] = (__u32)exact;
 		if (!want[i])
 			want[i] = 1;
-		rem[i] = exact - want[i];
+		r[i] = (struct share_rem){ exact - want[i], i };
 		given += want[i];
 	}
-	/* settle the rounding: the largest remainders gain, the smallest lose */
-	while (given != m) {
-		unsigned int best = n;
-
-		for (unsigned int i = 0; i < n; i++) {
-			if (given < m ? (best == n || rem[i] > rem[best]) :
-			    (want[i] > 1 && (best == n || rem[i] < rem[best])))
-				best = i;
-		}
-		if (given < m) {
-			want[best]++;
-			rem[best] -= 1;
-			given++;
-		} else {
-			want[best]--;
-			rem[best] += 1;
-			given--;
-		}
-	}
-	while (k < m)
-		for (unsigned int i = 0; i < n && k < m; i++)
-			if (want[i]) {
-				want[i]--;
-				table[k++] = i;
+	/* settle the rounding: the largest remainders gain, the smallest lose
+	 * (those at one slot keep it); floors lose less than one each, so one
+	 * pass gains enough, and each pass that loses takes at least one */
+	qsort(r, n, sizeof(*r), cmp_rem_desc);
+	for (unsigned int j = 0; given < m && j < n; j++, given++)
+		want[r[j].i]++;
+	while (given > m)
+		for (unsigned int j = n; j-- > 0 && given > m;)
+			if (want[r[j].i] > 1) {
+				want[r[j].i]--;
+				given--;
 			}
+	for (unsigned int i = 0; i < n; i++)
+		for (__u32 w = 0; w < want[i] && k < m; w++)
+			table[k++] = i;
 	free(want);
-	free(rem);
+	free(r);
 	return 0;
 }
 
@@ -399,8 +402,6 @@ static bool maglev_settings_differ(const struct kpr_config *x, const struct kpr_
  * goes first and the tables after. A packet that meets a table of the other
  * size falls back to random, and established flows keep their backend.
  */
-/* Every table cfg would have holds its service's active backends: a
- * smaller size, or Maglev for more services, is refused before any write. */
 static int check_fit(struct kpr_state *st, const struct kpr_config *cfg)
 {
 	struct kpr_svc_info *v = NULL;
@@ -419,6 +420,12 @@ static int check_fit(struct kpr_state *st, const struct kpr_config *cfg)
 	}
 	kpr_svc_info_free(v, n);
 	return ret ?: bad ? -E2BIG : 0;
+}
+
+int kpr_maglev_check_fit(struct kpr_state *st, const struct kpr_config *old,
+			 const struct kpr_config *cfg)
+{
+	return maglev_settings_differ(old, cfg) ? check_fit(st, cfg) : 0;
 }
 
 int kpr_config_apply(struct kpr_state *st, const struct kpr_config *old,

@@ -70,6 +70,12 @@ int kpr_maglev_queue_flush(struct kpr_state *st, struct kpr_mg_queue *q);
  */
 int kpr_maglev_regen_all(struct kpr_state *st, const struct kpr_config *cfg);
 
+/* Whether every table cfg would have (going from old) holds its service's
+ * active backends: -E2BIG, naming each service that does not fit, before
+ * anything is written; 0 when the Maglev settings do not change. */
+int kpr_maglev_check_fit(struct kpr_state *st, const struct kpr_config *old,
+			 const struct kpr_config *cfg);
+
 /* Writes cfg over old (as read), with every Maglev table rewritten when the
  * algorithm, size or seed changes, in the order that keeps packets served. */
 int kpr_config_apply(struct kpr_state *st, const struct kpr_config *old,

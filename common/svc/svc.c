@@ -543,6 +543,16 @@ static int upsert(struct txn *t, const struct kpr_svc_spec *sp, bool dry_run, __
 	for (unsigned int i = 1; i < nv.active; i++)
 		if (ord[i]->weight != ord[0]->weight)
 			nv.flags = KPR_SVC_F_WEIGHTED;
+	/* A table of M slots holds at most M backends. A line is refused before
+	 * (validate); a service a shared backend's new weight reaches keeps its
+	 * even draw rather than fail halfway through a batch. */
+	if ((nv.flags & KPR_SVC_F_WEIGHTED) && nv.active > t->cfg.maglev_size) {
+		char a[KPR_ADDRSTRLEN];
+
+		nv.flags &= (__u8)~KPR_SVC_F_WEIGHTED;
+		kpr_warn("%s: %u active backends do not fit a weighted table of %u slots: its weights are ignored (an even draw)",
+			 kpr_fmt_l4addr(&sp->key.fe, false, a, sizeof(a)), nv.active, t->cfg.maglev_size);
+	}
 	if (exists) {
 		ret = kpr_svc_read_slots(st, &old, old_ids);
 		if (ret)
@@ -972,15 +982,18 @@ static const char *loc(const struct kpr_svc_spec *sp, char *buf, size_t len)
 static int check_table_fit(const struct kpr_svc_spec *sp, const struct kpr_config *cfg)
 {
 	bool maglev = (sp->algorithm ? sp->algorithm : cfg->algorithm) == KPR_ALG_MAGLEV;
-	unsigned int active = 0, uneven = 0;
+	unsigned int active = 0, uneven = 0, w0 = 0;
 	char at[32], a[KPR_ADDRSTRLEN];
 
 	for (unsigned int i = 0; i < sp->n_be; i++) {
 		if (sp->be[i].state != KPR_BE_ACTIVE)
 			continue;
-		uneven |= active && sp->be[i].weight != sp->be[0].weight;
-		active++;
+		if (!active++)
+			w0 = sp->be[i].weight;	/* as upsert: the first active one */
+		uneven |= sp->be[i].weight != w0;
 	}
+	/* weighted random with too many backends falls back to an even draw
+	 * (upsert), warned there: only Maglev's table must hold them all */
 	if (!maglev && !uneven)
 		return 0;
 	kpr_fmt_l4addr(&sp->key.fe, false, a, sizeof(a));

@@ -602,23 +602,44 @@ static int cmp_id(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The per-backend counters of services that are gone (a writer killed
- * between deleting a service and its counters): one pass over the keys. */
-static void forget_be_stats(struct kpr_state *st, __u32 *ids, size_t n)
+/*
+ * Counters of what is gone: of a service without its revnat entry (a writer
+ * killed between deleting a service and its counters), and of a backend no
+ * service uses. The keys are gathered first, then deleted in one batch: a
+ * delete under a key walk sends the walk back to the start.
+ */
+static void forget_stats(struct kpr_state *st, __u32 *svcs, size_t n_svc, __u32 *bes, size_t n_be)
 {
-	struct kpr_stats_key k, next;
-	void *prev = NULL;
+	struct kpr_stats_key k, cur, *gone = NULL;
+	size_t n = 0, cap = 0;
+	bool first = true;
 
-	qsort(ids, n, sizeof(*ids), cmp_id);
-	while (!bpf_map_get_next_key(st->stats, prev, &next)) {
-		k = next;
-		prev = &k;
-		__u32 svc_id = k.kind >> KPR_STATS_SVC_SHIFT;
+	qsort(svcs, n_svc, sizeof(*svcs), cmp_id);
+	qsort(bes, n_be, sizeof(*bes), cmp_id);
+	while (!bpf_map_get_next_key(st->stats, first ? NULL : &cur, &k)) {
+		__u32 kind = k.kind & ((1u << KPR_STATS_SVC_SHIFT) - 1);
+		__u32 svc_id = kind == KPR_STATS_BACKEND ? k.kind >> KPR_STATS_SVC_SHIFT :
+			       kind == KPR_STATS_SVC ? k.id : 0;
 
-		if ((k.kind & ((1u << KPR_STATS_SVC_SHIFT) - 1)) == KPR_STATS_BACKEND &&
-		    bsearch(&svc_id, ids, n, sizeof(*ids), cmp_id))
-			bpf_map_delete_elem(st->stats, &k);
+		if ((svc_id && n_svc && bsearch(&svc_id, svcs, n_svc, sizeof(*svcs), cmp_id)) ||
+		    (kind == KPR_STATS_BACKEND && n_be && bsearch(&k.id, bes, n_be, sizeof(*bes), cmp_id))) {
+			if (n == cap) {
+				size_t nc = cap ? cap * 2 : 256;
+				struct kpr_stats_key *ng = realloc(gone, nc * sizeof(*gone));
+
+				if (!ng)
+					break;
+				gone = ng;
+				cap = nc;
+			}
+			gone[n++] = k;
+		}
+		cur = k;
+		first = false;
 	}
+	if (n)
+		kpr_map_delete_n(st->stats, gone, (__u32)n);
+	free(gone);
 }
 
 static int apply(struct kpr_state *st, struct heal *h, kpr_stale_fn stale, void *ctx)
@@ -640,7 +661,6 @@ static int apply(struct kpr_state *st, struct heal *h, kpr_stale_fn stale, void 
 	 * address of an orphan backend's entry. */
 	for (size_t i = 0; i < h->n; i++) {
 		const struct kpr_fault *f = &h->f[i];
-		struct kpr_stats_key sk = { .kind = KPR_STATS_BACKEND, .id = f->be_id };
 		struct kpr_backend_ref ref;
 
 		switch (f->kind) {
@@ -651,16 +671,12 @@ static int apply(struct kpr_state *st, struct heal *h, kpr_stale_fn stale, void 
 			keys_add(&bes, &f->be_id);
 			if (!bpf_map_lookup_elem(st->backend_idx, &f->addr, &ref) && ref.id == f->be_id)
 				keys_add(&idx, &f->addr);
-			bpf_map_delete_elem(st->stats, &sk);
 			break;
 		case KPR_FAULT_INDEX_ORPHAN:
 			keys_add(&idx, &f->addr);
 			break;
 		case KPR_FAULT_REVNAT_ORPHAN:
 			keys_add(&rn, &f->svc_id);
-			sk.kind = KPR_STATS_SVC;
-			sk.id = f->svc_id;
-			bpf_map_delete_elem(st->stats, &sk);
 			break;
 		case KPR_FAULT_MAGLEV_ORPHAN:
 			keys_add(&mg, &f->svc_id);
@@ -679,8 +695,8 @@ static int apply(struct kpr_state *st, struct heal *h, kpr_stale_fn stale, void 
 	ret = ret ?: err;
 	err = kpr_map_delete_n(st->revnat, rn.k, rn.n);
 	ret = ret ?: err;
-	if (rn.n)
-		forget_be_stats(st, rn.k, rn.n);
+	if (rn.n || bes.n)
+		forget_stats(st, rn.k, rn.n, bes.k, bes.n);
 
 	for (size_t i = 0; i < h->n; i++) {
 		const struct kpr_fault *f = &h->f[i];

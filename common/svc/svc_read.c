@@ -342,11 +342,15 @@ char *kpr_svc_spec_line(const struct kpr_svc_spec *sp, __u32 id)
 	info.be = calloc(sp->n_be + 1u, sizeof(*info.be));
 	if (!info.be)
 		return NULL;
-	for (unsigned int i = 0; i < sp->n_be; i++) {
-		info.be[i].be = sp->be[i].addr;
-		info.be[i].state = sp->be[i].state;
-		info.be[i].weight = sp->be[i].weight;
-	}
+	/* in slot order, as svc-list -o save prints it: active ones first */
+	for (int pass = 0, k = 0; pass < 2; pass++)
+		for (unsigned int i = 0; i < sp->n_be; i++) {
+			if ((sp->be[i].state == KPR_BE_ACTIVE) != !pass)
+				continue;
+			info.be[k].be = sp->be[i].addr;
+			info.be[k].state = sp->be[i].state;
+			info.be[k++].weight = sp->be[i].weight;
+		}
 	s = line_of(&info);
 	free(info.be);
 	return s;
