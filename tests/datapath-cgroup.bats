@@ -24,6 +24,9 @@ teardown() {
 		"$KPR_BIN/tests/helper_cgroup_link" detach "$CG" connect4 2>/dev/null
 		rmdir "$CG" 2>/dev/null
 	fi
+	# whatever still runs in the namespace goes with it (a listener's
+	# socat outlives a killed subshell)
+	[ -n "${NS:-}" ] && ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
 	[ -n "${NS:-}" ] && ip netns del "$NS" 2>/dev/null
 	kpr_root_teardown
 }
@@ -31,8 +34,10 @@ teardown() {
 nx() { nsenter --net="/run/netns/$NS" "$@"; }
 
 listen() {	# ADDR:PORT, answering with its address (socat splits its own line at colons)
-	nx socat "TCP4-LISTEN:${1#*:},bind=${1%:*},fork,reuseaddr" SYSTEM:"echo ${1%:*}" \
-		</dev/null >/dev/null 2>&1 3>&- &
+	# nsenter itself in the background, not the nx function's subshell:
+	# $! is then the listener (nsenter execs socat), which teardown kills
+	nsenter --net="/run/netns/$NS" socat "TCP4-LISTEN:${1#*:},bind=${1%:*},fork,reuseaddr" \
+		SYSTEM:"echo ${1%:*}" </dev/null >/dev/null 2>&1 3>&- &
 	PIDS="${PIDS:-} $!"
 }
 
