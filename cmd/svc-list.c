@@ -53,29 +53,6 @@ static const struct kpr_tool_desc tool = {
 	.handle = handle,
 };
 
-static void stats_text(const struct kpr_stats *s, bool svc)
-{
-	out_text("  packets %llu bytes %llu flows %llu drops %llu",
-		 (unsigned long long)s->packets, (unsigned long long)s->bytes,
-		 (unsigned long long)s->flows, (unsigned long long)s->drops);
-	/* a datapath counts nat allocation failures per service, not per
-	 * backend: a backend's line would always say 0 */
-	if (svc)
-		out_text(" nat-fail %llu", (unsigned long long)s->nat_fail);
-}
-
-static void stats_json(const struct kpr_stats *s, bool svc)
-{
-	out_obj_open("stats");
-	out_uint("packets", NULL, s->packets);
-	out_uint("bytes", NULL, s->bytes);
-	out_uint("flows", NULL, s->flows);
-	out_uint("drops", NULL, s->drops);
-	if (svc)
-		out_uint("nat_alloc_failures", NULL, s->nat_fail);
-	out_obj_close();
-}
-
 static void print_table(struct kpr_state *st, const struct kpr_svc_info *v, size_t n, bool stats)
 {
 	int wid = 2, wfe = 8, wty = 12;
@@ -99,7 +76,7 @@ static void print_table(struct kpr_state *st, const struct kpr_svc_info *v, size
 		if (!x->svc.total)
 			out_text("(no backends)");
 		if (stats && !kpr_svc_stats(st, KPR_STATS_SVC, x->svc.id, &s)) {
-			stats_text(&s, true);
+			kpr_svc_stats_out(&s, true);
 			out_text("\n%*s", wid + wfe + wty + 9, "");
 		}
 		for (__u32 j = 0; j < x->svc.total; j++) {
@@ -111,7 +88,7 @@ static void print_table(struct kpr_state *st, const struct kpr_svc_info *v, size
 				out_text(", weight %u", x->be[j].weight);
 			out_text(")");
 			if (stats && !kpr_svc_be_stats(st, x->svc.id, x->be_ids[j], &s))
-				stats_text(&s, false);
+				kpr_svc_stats_out(&s, false);
 			if (j + 1 < x->svc.total)
 				out_text("\n");
 		}
@@ -145,7 +122,7 @@ static void print_json(struct kpr_state *st, const struct kpr_svc_info *v, size_
 		out_uint("active", NULL, x->svc.active);
 		out_bool("weighted", NULL, x->svc.flags & KPR_SVC_F_WEIGHTED);
 		if (stats && !kpr_svc_stats(st, KPR_STATS_SVC, x->svc.id, &s))
-			stats_json(&s, true);
+			kpr_svc_stats_out(&s, true);
 		out_arr_open("backends");
 		for (__u32 j = 0; j < x->svc.total; j++) {
 			const struct kpr_backend *b = &x->be[j];
@@ -163,7 +140,7 @@ static void print_json(struct kpr_state *st, const struct kpr_svc_info *v, size_
 			else
 				out_null("share");
 			if (stats && !kpr_svc_be_stats(st, x->svc.id, x->be_ids[j], &s))
-				stats_json(&s, false);
+				kpr_svc_stats_out(&s, false);
 			out_obj_close();
 		}
 		out_arr_close();

@@ -153,4 +153,7 @@ int kpr_svc_delete_all(struct kpr_state *st, bool dry_run, kpr_change_fn report,
 void kpr_svc_report(enum kpr_change c, const struct kpr_svc_key *key, __u32 id,
 		    const struct kpr_change_note *note);
 void kpr_svc_report_summary(const struct kpr_batch_result *r, bool dry_run);
+/* A service's counters (svc) or a backend's within it: a text tail of its
+ * table line, or a "stats" object in JSON. */
+void kpr_svc_stats_out(const struct kpr_stats *s, bool svc);
 #endif

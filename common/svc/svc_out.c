@@ -59,3 +59,25 @@ void kpr_svc_report_summary(const struct kpr_batch_result *r, bool dry_run)
 	out_uint("unchanged", "%llu unchanged", r->unchanged);
 	out_text("%s\n", dry_run ? " (dry run: nothing was changed)" : "");
 }
+
+void kpr_svc_stats_out(const struct kpr_stats *s, bool svc)
+{
+	if (!out_json()) {
+		out_text("  packets %llu bytes %llu flows %llu drops %llu",
+			 (unsigned long long)s->packets, (unsigned long long)s->bytes,
+			 (unsigned long long)s->flows, (unsigned long long)s->drops);
+		/* a datapath counts nat allocation failures per service, not
+		 * per backend: a backend's line would always say 0 */
+		if (svc)
+			out_text(" nat-fail %llu", (unsigned long long)s->nat_fail);
+		return;
+	}
+	out_obj_open("stats");
+	out_uint("packets", NULL, s->packets);
+	out_uint("bytes", NULL, s->bytes);
+	out_uint("flows", NULL, s->flows);
+	out_uint("drops", NULL, s->drops);
+	if (svc)
+		out_uint("nat_alloc_failures", NULL, s->nat_fail);
+	out_obj_close();
+}
