@@ -38,8 +38,16 @@ SEC("tc")
 int kpr_tc_egress(struct __sk_buff *skb)
 {
 	struct kpr_pkt p = {};
+	struct kpr_frag *e;
+	int rc = kpr_parse(skb, &p);
 
-	if (kpr_parse(skb, &p)) {
+	/* a later fragment leaves as its first did (lib/frag.h) */
+	if (rc == KPR_PARSE_FRAG) {
+		e = kpr_frag_find(&p);
+		if (e)
+			kpr_frag_rewrite(skb, &p, e);
+	}
+	if (rc) {
 		kpr_tc_count(KPR_TC_OTHER);
 		return kpr_to_tc(skb, KPR_PASS);
 	}

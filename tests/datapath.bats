@@ -96,6 +96,25 @@ be6() {
 	assert_output --partial "peer=[fd00:0077:0002:0000:0000:0000:0000:0001]"
 }
 
+@test "a 3,000-byte UDP datagram to a service, fragmented both ways, is answered whole, IPv4 and IPv6" {
+	svc-add -q -t loadbalancer $VIP:5353/udp $(be4 5353/udp)
+	svc-add -q -t loadbalancer [$VIP6]:5353/udp $(be6 5353/udp)
+	local big
+	big=$(head -c 3000 /dev/zero | tr '\0' x)
+	for fam in 4 6; do
+		local a=$VIP out
+		[ $fam = 6 ] && a="[$VIP6]"
+		out=$(echo "$big" | lab client socat -t 2 -b 8192 - "UDP$fam:$a:5353") ||
+			fail "no answer over IPv$fam"
+		[[ "$out" =~ ^backend=b[123]\ peer=[^\ ]+\ x{3000}$ ]] ||
+			fail "IPv$fam: not the whole datagram back: ${out:0:200} (${#out} bytes)"
+	done
+	# the later fragments were the datapath's: the stack of the node saw none
+	run lab node nstat -az IpReasmReqds Ip6ReasmReqds
+	assert_output --regexp 'IpReasmReqds +0 '
+	assert_output --regexp 'Ip6ReasmReqds +0 '
+}
+
 @test "300 requests over three backends: each gets at least 60" {
 	svc-add -q -t loadbalancer $VIP:80 $(be4 80)
 	run ccurl "http://$VIP/[1-300]"

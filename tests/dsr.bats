@@ -256,6 +256,49 @@ captured_hex() {
 	assert_output --partial "peer=$CLIENT:"
 }
 
+@test "DSR: a 3,000-byte datagram in fragments: the first carries the option, the later ones follow it; the pod's reply leaves the backend node from the frontend, every fragment" {
+	svc_both -t loadbalancer --mode dsr $VIP:5353/udp $B1:5353/udp
+	local big out end=$((SECONDS + 10))
+	big=$(head -c 3000 /dev/zero | tr '\0' x)
+	# the first fragment fills the MTU: no room for the option, and the
+	# client learns MTU-8 from the answer, though a fragment has no DF
+	echo "$big" | lab client socat -t 1 -b 8192 - UDP4:$VIP:5353 >/dev/null 2>&1 || true
+	until lab client ip route get $VIP | grep -q 'mtu 1492'; do
+		[ $SECONDS -lt $end ] || fail "route: $(lab client ip route get $VIP)"
+		sleep 0.2
+	done
+	out=$(echo "$big" | lab client socat -t 2 -b 8192 - UDP4:$VIP:5353) || fail "no answer"
+	[[ "$out" =~ ^backend=b1\ peer=$CLIENT:[0-9]+\ x{3000}$ ]] ||
+		fail "not the whole datagram back, from the frontend: ${out:0:200} (${#out} bytes)"
+}
+
+# DISPATCH FAMILY MTU: a 3,000-byte datagram, once to learn the MTU the
+# option or outer header leaves, then answered whole from the frontend.
+big_datagram() {
+	local big out vip=$VIP n=4 end=$((SECONDS + 10))
+	[ "$2" = 6 ] && vip="[$VIP6]" n=6
+	lb-mode -q --dsr-dispatch "$1"
+	big=$(head -c 3000 /dev/zero | tr '\0' x)
+	echo "$big" | lab client socat -t 1 -b 8192 - "UDP$n:$vip:5353" >/dev/null 2>&1 || true
+	until lab client ip -"$n" route get "${vip//[\[\]]/}" | grep -q "mtu $3"; do
+		[ $SECONDS -lt $end ] || fail "$1, IPv$2: $(lab client ip -"$n" route get "${vip//[\[\]]/}")"
+		sleep 0.2
+	done
+	out=$(echo "$big" | lab client socat -t 2 -b 8192 - "UDP$n:$vip:5353") || fail "$1, IPv$2: no answer"
+	[[ "$out" =~ ^backend=b1\ peer=[^\ ]+\ x{3000}$ ]] ||
+		fail "$1, IPv$2: not the whole datagram back: ${out:0:200} (${#out} bytes)"
+}
+
+@test "DSR in fragments, IPv6 and IPIP dispatch both families: the first fragment carries the header, the answers are whole" {
+	svc_both -t loadbalancer --mode dsr [$VIP6]:5353/udp [$B16]:5353/udp
+	svc_both -t loadbalancer --mode dsr $VIP:5353/udp $B1:5353/udp
+	big_datagram opt 6 1476
+	lab client ip route flush cache
+	lab client ip -6 route flush cache
+	big_datagram ipip 4 1480
+	big_datagram ipip 6 1460
+}
+
 @test "IPv6: TCP and UDP by DSR, the pod sees the client; the Destination Options header is Cilium's" {
 	svc_both -t loadbalancer "[$VIP6]:80" "[$B16]:80"
 	svc_both -t loadbalancer "[$VIP6]:5353/udp" "[$B16]:5353/udp"

@@ -132,8 +132,8 @@ static __always_inline void *kpr_dsr_find4(struct iphdr *ip, void *end, struct k
 	__u8 *o = (void *)(ip + 1);
 	__u32 off;
 
-	if ((void *)(ip + 1) > end || ip->ihl < 7 ||
-	    (ip->frag_off & bpf_htons(KPR_IP_MF | KPR_IP_OFFSET)))
+	/* a first fragment carries the option; the later ones have no ports */
+	if ((void *)(ip + 1) > end || ip->ihl < 7 || (ip->frag_off & bpf_htons(KPR_IP_OFFSET)))
 		return NULL;
 	if ((void *)(o + KPR_DSR_OPT4_LEN) > end || o[0] != KPR_DSR_OPT4_TYPE ||
 	    o[1] != KPR_DSR_OPT4_LEN)
@@ -167,7 +167,15 @@ static __always_inline void *kpr_dsr_find6(struct ipv6hdr *ip6, void *end, struc
 	__builtin_memcpy(&k->daddr, &ip6->daddr, 16);
 	k->proto = o[0];
 	k->family = KPR_FAM_V6;
-	return o + KPR_DSR_EXT6_LEN;
+	o += KPR_DSR_EXT6_LEN;
+	/* a first fragment carries the header, ahead of its fragment header */
+	if (k->proto == KPR_IP6_FRAGMENT) {
+		if ((void *)(o + 8) > end || (bpf_ntohs(*(__be16 *)(o + 2)) & 0xfff8))
+			return NULL;
+		k->proto = o[0];
+		o += 8;
+	}
+	return o;
 }
 
 /*
@@ -182,7 +190,8 @@ static __always_inline void *kpr_dsr_ipip4(struct iphdr *ip, void *end, struct k
 	struct iphdr *in = (void *)(ip + 1);
 
 	if ((void *)(in + 1) > end || ip->ihl != 5 || in->ihl != 5 || in->version != 4 ||
-	    ((ip->frag_off | in->frag_off) & bpf_htons(KPR_IP_MF | KPR_IP_OFFSET)))
+	    (ip->frag_off & bpf_htons(KPR_IP_MF | KPR_IP_OFFSET)) ||
+	    (in->frag_off & bpf_htons(KPR_IP_OFFSET)))
 		return NULL;
 	k->daddr.v4 = ip->daddr;
 	k->family = KPR_FAM_V4;
@@ -215,6 +224,15 @@ static __always_inline void *kpr_dsr_ipip6(struct ipv6hdr *ip6, void *end, struc
 	__builtin_memcpy(&k->saddr, &in->saddr, 16);
 	__builtin_memcpy(&k->daddr, &in->daddr, 16);
 	k->proto = in->nexthdr;
+	/* a datagram's first fragment; its later ones come untunnelled */
+	if (k->proto == KPR_IP6_FRAGMENT) {
+		__u8 *fh = (void *)(in + 1);
+
+		if ((void *)(fh + 8) > end || (bpf_ntohs(*(__be16 *)(fh + 2)) & 0xfff8))
+			return NULL;
+		k->proto = fh[0];
+		return fh + 8;
+	}
 	return in + 1;
 }
 
@@ -234,8 +252,9 @@ static __always_inline enum kpr_verdict kpr_dsr_decap(kpr_ctx_t *ctx, __u32 len)
 }
 
 /*
- * XDP ingress, for a packet the service parser left alone (it takes no IP
- * options, extension headers or tunnels): a TCP SYN or UDP datagram that
+ * XDP ingress, for a tunnelled packet or one with IPv4 options or IPv6
+ * extension headers to no frontend of this node: a TCP SYN or UDP datagram
+ * (or a datagram's first fragment) that
  * carries a DSR option where Cilium puts it (the first IPv4 option, of
  * length 8; the first IPv6 extension header, a Destination Options header
  * holding only the option) and names one of our frontends is recorded.

@@ -15,9 +15,12 @@
  * A packet the option or the outer header would push over the egress MTU
  * is answered with ICMP fragmentation needed (ICMPv6 packet too big),
  * carrying the MTU less that overhead and quoting the packet as the client
- * sent it: the client lowers its path MTU and the next packet fits. The
- * parser takes no IPv4 options, so the option is always the only one and
- * never passes the header's 40 bytes.
+ * sent it: the client lowers its path MTU and the next packet fits. A flow
+ * that begins with IPv4 options goes by SNAT (kpr_dsr_wanted()), so the
+ * option is always the only one and never passes the header's 40 bytes; a
+ * later datagram of a DSR flow that comes with options of its own is
+ * dropped, counted. A first fragment carries the option like any datagram,
+ * its later fragments go as they are to the backend (lib/frag.h).
  *
  * A backend this node hosts (reached by a device that is not attached) gets
  * no option and no outer header: this node records the flow in dsr itself,
@@ -44,11 +47,17 @@
 #define KPR_DSR_IPIP_TTL	64	/* the outer header's, as IPDEFTTL */
 
 /* Whether a new flow p of service svc goes by DSR: the service's mode, else
- * the node's; hybrid is DSR for TCP only. */
+ * the node's; hybrid is DSR for TCP only. A flow that begins with IPv4
+ * options or IPv6 extension headers (a fragment header aside) goes by SNAT:
+ * Cilium's option must be the first, and an IPv6 hop-by-hop header must
+ * stay first too, so neither has a place. */
 static __always_inline bool kpr_dsr_wanted(const struct kpr_svc *svc,
 					   const struct kpr_config *cfg, const struct kpr_pkt *p)
 {
 	__u8 mode = svc->mode ? svc->mode : cfg->mode;
+
+	if (p->opts)
+		return false;
 
 	if (mode == KPR_MODE_HYBRID)
 		return p->key.proto == IPPROTO_TCP;
@@ -292,7 +301,8 @@ static __always_inline enum kpr_verdict kpr_dsr_forward(kpr_ctx_t *ctx, struct k
 		kpr_dsr_note(&x->fk, &x->dsr, p->now);
 	}
 	kpr_rewrite(ctx, p, &p->key.saddr, p->key.sport, &be->be.addr, be->be.port);
-	if (opt && !local && kpr_dsr_push(ctx, p, &fe, fe_port, ipip, &x->fib))
+	/* options of its own leave the option no place */
+	if (opt && !local && ((p->opts && !ipip) || kpr_dsr_push(ctx, p, &fe, fe_port, ipip, &x->fib)))
 		goto drop;
 	kpr_stats_fwd(svc_id, be_id, p->len, new_flow);
 	return kpr_redirect(ctx, p, &x->fib, rc);

@@ -18,19 +18,19 @@
 
 #include "csum.h"
 #include "ct.h"
+#include "frag.h"
 #include "maps.h"
 #include "nat_slot.h"
 #include "parse.h"
 
-/* Rewrites source and destination of the packet p describes. In tc the
- * checksum helpers leave p's pointers stale: a caller parses again. */
-static __always_inline void kpr_rewrite(kpr_ctx_t *ctx, struct kpr_pkt *p,
-					const union kpr_addr *saddr, __be16 sport,
-					const union kpr_addr *daddr, __be16 dport)
+/* The addresses of the packet p describes, and the IPv4 header's sum; the
+ * change of the L4 pseudo-header's sum is returned for the caller's. */
+static __always_inline __u64 kpr_rewrite_l3(kpr_ctx_t *ctx, struct kpr_pkt *p,
+					    struct kpr_csum_upd *u, const union kpr_addr *saddr,
+					    const union kpr_addr *daddr)
 {
-	struct kpr_csum_upd u = {};
 	bool v6 = p->ip6 != NULL;
-	__u64 d = 0, dp = 0;
+	__u64 d = 0;
 
 	d = kpr_csum_diff_addr(d, p->key.saddr.w, saddr->w, v6);
 	d = kpr_csum_diff_addr(d, p->key.daddr.w, daddr->w, v6);
@@ -38,10 +38,25 @@ static __always_inline void kpr_rewrite(kpr_ctx_t *ctx, struct kpr_pkt *p,
 		__builtin_memcpy(&p->ip6->saddr, saddr, 16);
 		__builtin_memcpy(&p->ip6->daddr, daddr, 16);
 	} else if (p->ip4) {
-		kpr_csum_ip(ctx, &u, &p->ip4->check, d);
+		kpr_csum_ip(ctx, u, &p->ip4->check, d);
 		p->ip4->saddr = saddr->v4;
 		p->ip4->daddr = daddr->v4;
 	}
+	return d;
+}
+
+/* Rewrites source and destination of the packet p describes; a first
+ * fragment's are noted for the later ones (lib/frag.h). In tc the checksum
+ * helpers leave p's pointers stale: a caller parses again. */
+static __always_inline void kpr_rewrite(kpr_ctx_t *ctx, struct kpr_pkt *p,
+					const union kpr_addr *saddr, __be16 sport,
+					const union kpr_addr *daddr, __be16 dport)
+{
+	struct kpr_csum_upd u = {};
+	bool v6 = p->ip6 != NULL;
+	__u64 d, dp = 0;
+
+	d = kpr_rewrite_l3(ctx, p, &u, saddr, daddr);
 	/* the ports as parsed are the old ones: no reading back through
 	 * another type, which strict aliasing would let the compiler skip */
 	((__be16 *)p->l4)[0] = sport;
@@ -51,6 +66,19 @@ static __always_inline void kpr_rewrite(kpr_ctx_t *ctx, struct kpr_pkt *p,
 	/* IPv4 UDP without a checksum stays without */
 	if (p->key.proto != IPPROTO_UDP || v6 || *p->l4csum)
 		kpr_csum_l4(ctx, &u, p->l4csum, d, dp, p->key.proto == IPPROTO_UDP);
+	kpr_csum_commit(ctx, &u);
+	if (p->frag)
+		kpr_frag_note(p, saddr, daddr);
+}
+
+/* A later fragment (KPR_PARSE_FRAG) of the datagram whose first fragment
+ * left as e says (kpr_frag_find()): the same addresses. */
+static __always_inline void kpr_frag_rewrite(kpr_ctx_t *ctx, struct kpr_pkt *p,
+					     const struct kpr_frag *e)
+{
+	struct kpr_csum_upd u = {};
+
+	kpr_rewrite_l3(ctx, p, &u, &e->saddr, &e->daddr);
 	kpr_csum_commit(ctx, &u);
 }
 

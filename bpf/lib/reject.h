@@ -129,16 +129,28 @@ static __noinline enum kpr_verdict kpr_icmp_quote(kpr_ctx_t *ctx, bool v6, __u8 
 	__u32 quote = l3 + sizeof(struct udphdr);
 	int grow = l3 + 8;		/* new IP header + ICMP header */
 	struct ethhdr *eth, *old_eth;
+	struct ipv6hdr *q6 = data + sizeof(struct ethhdr);
+	bool frag6 = false;
 	__u8 *icmp;
 
 	if (data + sizeof(struct ethhdr) + quote > end)
 		return KPR_DROP;
+	/* an IPv6 first fragment's ports are past its fragment header, and
+	 * the sender looks for them there (RFC 4443 quotes as much as fits) */
+	if (v6 && q6->nexthdr == KPR_IP6_FRAGMENT) {
+		frag6 = true;
+		quote += 8;
+		if (data + sizeof(struct ethhdr) + quote > end)
+			return KPR_DROP;
+	}
 	if (kpr_ctx_adjust_tail(ctx, (int)(sizeof(struct ethhdr) + quote) - (int)(end - data)))
 		return KPR_DROP;
 	if (kpr_ctx_adjust_head(ctx, -grow))
 		return KPR_DROP;
 	data = kpr_ctx_data(ctx);
 	end = kpr_ctx_data_end(ctx);
+	if (frag6 && data + sizeof(struct ethhdr) + grow + sizeof(struct ipv6hdr) + 16 > end)
+		return KPR_DROP;
 	if (data + sizeof(struct ethhdr) + grow + quote > end)
 		return KPR_DROP;
 	eth = data;
@@ -161,9 +173,13 @@ static __noinline enum kpr_verdict kpr_icmp_quote(kpr_ctx_t *ctx, bool v6, __u8 
 		ip6->hop_limit = 64;
 		ip6->saddr = in->daddr;
 		ip6->daddr = in->saddr;
-		*(__u16 *)(icmp + 2) = kpr_csum_full(icmp, 8 + sizeof(struct ipv6hdr) + sizeof(struct udphdr),
-			kpr_pseudo_sum((__u32 *)&ip6->saddr, (__u32 *)&ip6->daddr, true,
-				       IPPROTO_ICMPV6, 8 + quote));
+		__u64 ps = kpr_pseudo_sum((__u32 *)&ip6->saddr, (__u32 *)&ip6->daddr, true,
+					  IPPROTO_ICMPV6, 8 + quote);
+
+		if (frag6)
+			*(__u16 *)(icmp + 2) = kpr_csum_full(icmp, 8 + sizeof(struct ipv6hdr) + 16, ps);
+		else
+			*(__u16 *)(icmp + 2) = kpr_csum_full(icmp, 8 + sizeof(struct ipv6hdr) + 8, ps);
 	} else {
 		struct iphdr *ip = data + sizeof(struct ethhdr);
 		struct iphdr *in = data + sizeof(struct ethhdr) + grow;

@@ -70,6 +70,9 @@ static __always_inline enum kpr_verdict kpr_no_backend(kpr_ctx_t *ctx, struct kp
 	bool v6 = p->ip6 != NULL;
 
 	kpr_stats_add(KPR_STATS_SVC, svc_id, p->len, 0, 1);
+	/* the answers are built for plain headers and whole datagrams */
+	if (p->opts || p->frag)
+		return KPR_DROP;
 	if (p->key.proto == IPPROTO_TCP)
 		return kpr_reject_tcp(ctx, v6);
 	return kpr_reject_udp(ctx, v6);

@@ -57,6 +57,27 @@ static __always_inline enum kpr_verdict kpr_xdp_icmp(kpr_ctx_t *ctx, struct kpr_
 	return rc < 0 ? KPR_PASS : rc;
 }
 
+/* A later fragment: its datagram's translation (lib/frag.h), then the way
+ * its first fragment went, by the route to its new destination. Counted
+ * nowhere: the counters count a datagram by its first fragment. */
+static __always_inline enum kpr_verdict kpr_xdp_frag(kpr_ctx_t *ctx, struct kpr_pkt *p)
+{
+	struct kpr_scratch *x = kpr_scratch();
+	struct kpr_frag *e = kpr_frag_find(p);
+	int rc;
+
+	if (!x || !e)
+		return KPR_PASS;
+	if ((p->ip4 && p->ip4->ttl <= 1) || (p->ip6 && p->ip6->hop_limit <= 1))
+		return KPR_PASS;
+	p->now = kpr_now();
+	rc = kpr_fib_cached(ctx, p, &e->daddr, &x->fib, NULL);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH)
+		return KPR_PASS;
+	kpr_frag_rewrite(ctx, p, e);
+	return kpr_redirect(ctx, p, &x->fib, rc);
+}
+
 static __always_inline enum kpr_verdict kpr_xdp_verdict(kpr_ctx_t *ctx)
 {
 	struct kpr_pkt p = {};
@@ -68,8 +89,10 @@ static __always_inline enum kpr_verdict kpr_xdp_verdict(kpr_ctx_t *ctx)
 
 	if (rc == KPR_PARSE_BAD)
 		return KPR_PASS;
+	if (rc == KPR_PARSE_FRAG)
+		return kpr_xdp_frag(ctx, &p);
 	if (rc)
-		return kpr_dsr_recv(ctx);	/* IPv4 options: a DSR flow to a backend here? */
+		return kpr_dsr_recv(ctx);	/* a tunnel: kpr's IPIP dispatch here? */
 	cfg = kpr_cfg();
 	if (!cfg)
 		return KPR_PASS;
@@ -78,6 +101,10 @@ static __always_inline enum kpr_verdict kpr_xdp_verdict(kpr_ctx_t *ctx)
 		return kpr_xdp_icmp(ctx, &p, cfg);
 	svc = kpr_svc_exact(&p.key, &sk);
 	if (!svc) {
+		/* IPv4 options or IPv6 extension headers to no frontend: a DSR
+		 * flow to a backend here? */
+		if (p.opts)
+			return kpr_dsr_recv(ctx);
 		/* replies and "*:PORT" NodePorts are addressed to the node */
 		if (!kpr_is_node_addr(&p.key))
 			return kpr_masq_inbound(&p);

@@ -14,10 +14,17 @@
  *             ping4 ping6 (an echo request to the service address)
  *   MUTATION  - | ttl=N | ver=N | totlen=N | totlen=+N (past the frame) |
  *             doff=N | udplen=N | udplen=+N | hop=N | plen=+N | mf | fragoff |
- *             src=0 | src=bcast | src=mcast | src=vip (the source address) |
- *             opt=nop4 (4 bytes of IPv4 NOPs) | ext=dst (an IPv6 Destination
- *             Options header of padding) | trunc (every length from the
- *             Ethernet header to one byte short, each a case)
+ *             ihl=N | src=0 | src=bcast | src=mcast | src=vip (the source
+ *             address) | opt=nop4 (4 bytes of IPv4 NOPs) | ext=CHAIN (IPv6
+ *             extension headers of 8 bytes, a letter each: d destination
+ *             options, h hop-by-hop, f a first fragment, a an atomic
+ *             fragment, l a later fragment; ext=dst is ext=d) | extlen=+N
+ *             (the last one's length past the payload by N 8-byte units) |
+ *             trunc (every length from the Ethernet header to one byte
+ *             short, each a case). A mutation ending in +later is that
+ *             first fragment, then a later fragment of its datagram (no L4
+ *             header): the row's verdict and ct count are the later one's,
+ *             which must leave with the addresses its first left with.
  *   VERDICT   PASS DROP TX REDIRECT
  *   CT        ct entries the packet leaves (0, or 1 for the flow)
  * Each row's packets come from their own source port, so rows never meet.
@@ -65,9 +72,10 @@ static void ip4_csum(__u8 *ip, size_t hlen)
 	*(__u16 *)(ip + 10) = htons(csum_fold(s));
 }
 
-/* A packet of base from source port sport, with olen bytes of IPv4 options
- * (NOPs) or, for IPv6, an olen-byte Destination Options header. */
-static int build(struct pkt *p, const char *base, __u16 sport, size_t olen)
+/* A packet of base from source port sport (and IP ID sport), with olen bytes
+ * of IPv4 options (NOPs) or, for IPv6, the extension headers of chain, 8
+ * bytes each. */
+static int build(struct pkt *p, const char *base, __u16 sport, size_t olen, const char *chain)
 {
 	bool v6 = base[3] == '6' || !strcmp(base, "udp6") || !strcmp(base, "ping6");
 	bool tcp = !strncmp(base, "tcp", 3), icmp = !strcmp(base, "icmp4err");
@@ -86,20 +94,30 @@ static int build(struct pkt *p, const char *base, __u16 sport, size_t olen)
 	l4p = ip + iphl + olen;
 	if (v6) {
 		ip[0] = 0x60;
+		__u8 *nh = ip + 6;
+
 		*(__u16 *)(ip + 4) = htons((__u16)(olen + l4 + pay));
-		ip[6] = olen ? 60 : ping ? IPPROTO_ICMPV6 : (tcp ? IPPROTO_TCP : IPPROTO_UDP);
 		ip[7] = 64;
 		inet_pton(AF_INET6, CLIENT6, ip + 8);
 		inet_pton(AF_INET6, VIP6, ip + 24);
-		if (olen) {	/* next header, length in 8-byte units less one, PadN */
-			ip[40] = tcp ? IPPROTO_TCP : IPPROTO_UDP;
-			ip[41] = (__u8)(olen / 8 - 1);
-			ip[42] = 1;
-			ip[43] = (__u8)(olen - 4);
+		for (size_t i = 0; i < olen / 8; i++) {
+			__u8 *h = ip + 40 + 8 * i;
+
+			*nh = chain[i] == 'd' ? 60 : chain[i] == 'h' ? 0 : 44;
+			if (*nh == 44) {	/* offset 1 (8 bytes) or 0, M, ID */
+				*(__u16 *)(h + 2) = htons(chain[i] == 'l' ? 8 : chain[i] == 'f');
+				*(__u32 *)(h + 4) = htonl(sport);
+			} else {	/* length 0 (8 bytes), PadN of 4 */
+				h[2] = 1;
+				h[3] = 4;
+			}
+			nh = h;
 		}
+		*nh = ping ? IPPROTO_ICMPV6 : (tcp ? IPPROTO_TCP : IPPROTO_UDP);
 	} else {
 		ip[0] = 0x40 | (__u8)((20 + olen) / 4);
 		*(__u16 *)(ip + 2) = htons((__u16)(20 + olen + l4 + pay));
+		*(__u16 *)(ip + 4) = htons(sport);
 		ip[8] = 64;
 		ip[9] = icmp || ping ? IPPROTO_ICMP : tcp ? IPPROTO_TCP : IPPROTO_UDP;
 		inet_pton(AF_INET, CLIENT4, ip + 12);
@@ -141,7 +159,7 @@ static int mutate(struct pkt *p, const char *base, const char *m)
 
 	if (eq)
 		n = strtol(eq + 1, NULL, 10);
-	if (!strcmp(m, "-") || !strcmp(m, "opt=nop4") || !strcmp(m, "ext=dst") || !strcmp(m, "trunc"))
+	if (!strcmp(m, "-") || !strcmp(m, "opt=nop4") || !strncmp(m, "ext=", 4) || !strcmp(m, "trunc"))
 		return 0;	/* built so, or done by the caller */
 	if (!strncmp(m, "ttl=", 4) && !v6)
 		ip[8] = (__u8)n;
@@ -165,6 +183,10 @@ static int mutate(struct pkt *p, const char *base, const char *m)
 		inet_pton(v6 ? AF_INET6 : AF_INET, v6 ? "ff02::1" : "224.0.0.1", ip + (v6 ? 8 : 12));
 	else if (!strcmp(m, "src=vip"))
 		memcpy(ip + (v6 ? 8 : 12), ip + (v6 ? 24 : 16), v6 ? 16 : 4);
+	else if (!strncmp(m, "ihl=", 4) && !v6)
+		ip[0] = (__u8)(0x40 | n);
+	else if (!strncmp(m, "extlen=+", 8) && v6 && ip[6] == 60)
+		ip[41] = (__u8)((p->len - ETH_HLEN - 40) / 8 - 1 + n);
 	else if (!strcmp(m, "mf") && !v6)
 		ip[6] |= 0x20;
 	else if (!strcmp(m, "fragoff") && !v6)
@@ -198,9 +220,32 @@ static void clear(int map)
 		bpf_map_delete_elem(map, &k);
 }
 
+static __u8 out[512], first_out[512];
+
+/* The first fragment p becomes a later fragment of its datagram: offset 8,
+ * no more fragments; the bytes that were its L4 header are data now. */
+static int make_later(struct pkt *p)
+{
+	__u8 *ip = p->b + ETH_HLEN;
+
+	if (p->b[12] == 0x08) {
+		ip[6] = 0;
+		ip[7] = 1;
+		ip4_csum(ip, (ip[0] & 0xf) * 4);
+		return 0;
+	}
+	for (__u8 *nh = ip + 6, *h = ip + 40; h + 8 <= p->b + p->len; h += 8) {
+		if (*nh == 44) {
+			*(__u16 *)(h + 2) = htons(8);
+			return 0;
+		}
+		nh = h;
+	}
+	return -1;
+}
+
 static int run(int prog, unsigned int ifindex, const struct pkt *p)
 {
-	static __u8 out[512];
 	struct xdp_md ctx = { .data_end = (__u32)p->len, .ingress_ifindex = ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->b, .data_size_in = (__u32)p->len,
 		    .data_out = out, .data_size_out = sizeof(out),
@@ -254,7 +299,9 @@ int main(int argc, char **argv)
 		struct pkt p, full;
 		size_t olen;
 		int want, got;
-		bool bad = false;
+		bool bad = false, same;
+		const char *chain;
+		char *later;
 
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
@@ -264,16 +311,37 @@ int main(int argc, char **argv)
 			ok(false, "row %d of the table is not BASE MUTATION VERDICT CT WHAT: %s", row, line);
 			continue;
 		}
-		olen = !strcmp(mut, "opt=nop4") ? 4 : !strcmp(mut, "ext=dst") ? 8 : 0;
-		if (build(&full, base, (__u16)(41000 + row), olen) || mutate(&full, base, mut)) {
+		later = strstr(mut, "+later");
+		if (later)
+			*later = '\0';
+		chain = !strcmp(mut, "ext=dst") || !strncmp(mut, "extlen=", 7) ? "d" :
+			!strncmp(mut, "ext=", 4) ? mut + 4 : "";
+		olen = !strcmp(mut, "opt=nop4") ? 4 : strlen(chain) * 8;
+		if (olen > 64 || build(&full, base, (__u16)(41000 + row), olen, chain) ||
+		    mutate(&full, base, mut)) {
 			ok(false, "%s: unknown base %s or mutation %s", what, base, mut);
 			continue;
 		}
 		clear(ct);
+		if (later) {
+			got = run(prog, ifindex, &full);
+			memcpy(first_out, out, sizeof(out));
+			if (got != XDP_REDIRECT || make_later(&full)) {
+				ok(false, "%s %s+later: the first fragment was %s, not REDIRECT", base,
+				   mut, name(got));
+				continue;
+			}
+		}
 		if (strcmp(mut, "trunc")) {
 			got = run(prog, ifindex, &full);
-			ok(got == want && count(ct) == want_ct, "%s %s: %s (%s, %d ct entries; want %s, %d)",
-			   base, mut, what, name(got), count(ct), vs, want_ct);
+			/* the addresses: IPv4's at 12, IPv6's at 8, after Ethernet */
+			same = !later || !memcmp(out + ETH_HLEN + (full.b[12] == 0x86 ? 8 : 12),
+						 first_out + ETH_HLEN + (full.b[12] == 0x86 ? 8 : 12),
+						 full.b[12] == 0x86 ? 32 : 8);
+			ok(got == want && count(ct) == want_ct && same,
+			   "%s %s%s: %s (%s, %d ct entries%s; want %s, %d)", base, mut,
+			   later ? "+later" : "", what, name(got), count(ct),
+			   same ? "" : ", addresses not its first's", vs, want_ct);
 			continue;
 		}
 		for (size_t len = ETH_HLEN; len < full.len && !bad; len++) {

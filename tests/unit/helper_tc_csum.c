@@ -259,9 +259,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* The datapath's headers declare every pinned map; this program uses
-	 * none of them and creates none (nor pins one on the host). */
+	 * none of them and creates none (nor pins one on the host). The
+	 * fragments' maps are its own, unpinned: a first fragment would note
+	 * itself there (lib/frag.h). */
 	bpf_object__for_each_map(m, skel->obj)
-		if (m != skel->maps.bss)
+		if (m != skel->maps.bss && m != skel->maps.frag && m != skel->maps.frag_tmp)
 			bpf_map__set_autocreate(m, false);
 	if (tc_csum_bpf__load(skel)) {
 		fprintf(stderr, "helper_tc_csum: cannot load tc_csum: %s\n", strerror(errno));
