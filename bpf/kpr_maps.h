@@ -42,7 +42,7 @@
 #define KPR_MAX_SOCK_REVNAT	65536
 #define KPR_MAGLEV_INNER_MAX	131071	/* the largest table size */
 #define KPR_MAX_DEVS		256
-#define KPR_MAX_SVC_ADDRS	KPR_MAX_SERVICES
+#define KPR_MAX_SVC_ADDRS	(2 * KPR_MAX_SERVICES)	/* both classes of every address */
 #define KPR_MAX_DSR		KPR_MAX_CT
 
 #define KPR_MAX_BACKENDS_PER_SVC 65535
@@ -448,13 +448,21 @@ struct kpr_dev_addrs {
 /*
  * svc_addrs: every service frontend address -> number of frontends on it,
  * kept by the control plane, so that the datapath can answer ICMP echo
- * requests to a service address, which carry no port to look a service up by.
+ * requests to a service address, which carry no port to look a service up
+ * by. Each address has an entry of class KPR_SVC_ADDR_ALL and, when a
+ * frontend on it is reachable from outside the node (any type but
+ * ClusterIP), one of KPR_SVC_ADDR_EXT counting those: an address of
+ * ClusterIPs alone answers only where its TCP would be served.
  */
 struct kpr_svc_addr_key {
 	union kpr_addr addr;
 	__u8 family;
-	__u8 pad[3];
+	__u8 class;	/* KPR_SVC_ADDR_* */
+	__u8 pad[2];
 };
+
+#define KPR_SVC_ADDR_ALL	0
+#define KPR_SVC_ADDR_EXT	1
 
 /*
  * dsr: on a backend's node, a flow that came in with a DSR option (or from

@@ -173,6 +173,39 @@ be6() {
 	assert_failure
 }
 
+@test "a ClusterIP answers pings only where its TCP is served: not from outside, unless external ClusterIP is on" {
+	svc-add -q -t clusterip 10.77.100.5:80 $(be4 80)
+	svc-add -q -t clusterip [fd00:77:100::5]:80 $(be6 80)
+	run lab client ping -c 1 -W 1 10.77.100.5
+	assert_failure
+	run lab client ping -6 -c 1 -W 1 fd00:77:100::5
+	assert_failure
+	lb-mode -q --external-clusterip on
+	run lab client ping -c 1 -W 1 10.77.100.5
+	assert_success
+	run lab client ping -6 -c 1 -W 1 fd00:77:100::5
+	assert_success
+	# an address that a LoadBalancer shares with a ClusterIP answers from anywhere
+	lb-mode -q --external-clusterip off
+	svc-add -q -t loadbalancer 10.77.100.5:443 $(be4 80)
+	run lab client ping -c 1 -W 1 10.77.100.5
+	assert_success
+	svc-del -q 10.77.100.5:443
+	run lab client ping -c 1 -W 1 10.77.100.5
+	assert_failure
+	# the ClusterIP becomes a LoadBalancer on its own frontend, and back
+	svc-add -q -t loadbalancer 10.77.100.5:80 $(be4 80)
+	run lab client ping -c 1 -W 1 10.77.100.5
+	assert_success
+	run svc-list --verify
+	assert_success
+	svc-add -q -t clusterip 10.77.100.5:80 $(be4 80)
+	run lab client ping -c 1 -W 1 10.77.100.5
+	assert_failure
+	run svc-list --verify
+	assert_success
+}
+
 @test "traffic through the node that is not for a service is unaffected" {
 	svc-add -q -t loadbalancer $VIP:80 $(be4 80)
 	run ccurl http://10.77.2.12/

@@ -27,6 +27,8 @@ setup() {
 		-t loadbalancer 10.96.55.1:53/udp 10.55.1.5:53/udp
 		-t loadbalancer [fd00:96:55::1]:80 [fd00:55:1::5]:80
 		-t loadbalancer [fd00:96:55::1]:53/udp [fd00:55:1::5]:53/udp
+		-t clusterip 10.96.55.2:80 10.55.1.5:80
+		-t clusterip [fd00:96:55::2]:80 [fd00:55:1::5]:80
 	EOF2
 	xdp-attach -q -N "$NS" --mode generic v0 v1
 }

@@ -8,6 +8,7 @@
 #define KPR_LIB_ICMP_H
 
 #include "csum.h"
+#include "lb.h"
 #include "maps.h"
 #include "parse.h"
 
@@ -20,11 +21,21 @@ static __always_inline void kpr_swap_eth(struct ethhdr *eth)
 	__builtin_memcpy(eth->h_dest, tmp, ETH_ALEN);
 }
 
-static __always_inline bool kpr_is_svc_addr(const struct kpr_pkt *p)
+/* Whether the echo request p is to a service address that answers it: one
+ * with a frontend reachable from outside the node, or of ClusterIPs alone
+ * where their TCP would be served (external ClusterIP on, or from an
+ * internal device: the node's pods). */
+static __always_inline bool kpr_is_svc_addr(kpr_ctx_t *ctx, const struct kpr_pkt *p)
 {
-	struct kpr_svc_addr_key k = { .addr = p->key.daddr, .family = p->key.family };
+	struct kpr_svc_addr_key k = { .addr = p->key.daddr, .family = p->key.family,
+				      .class = KPR_SVC_ADDR_EXT };
 
-	return bpf_map_lookup_elem(&svc_addrs, &k) != NULL;
+	if (bpf_map_lookup_elem(&svc_addrs, &k))
+		return true;
+	k.class = KPR_SVC_ADDR_ALL;
+	if (!bpf_map_lookup_elem(&svc_addrs, &k))
+		return false;
+	return (p->cfg->flags & KPR_CFG_EXTERNAL_CLUSTERIP) || kpr_dev_internal(kpr_ctx_ifindex_in(ctx));
 }
 
 /*
@@ -60,7 +71,7 @@ static __always_inline int kpr_icmp_echo(kpr_ctx_t *ctx, struct kpr_pkt *p)
 
 		if (ih->type != KPR_ICMP_ECHO || ih->code || !kpr_echo_src_ok(p))
 			return -1;
-		if (!kpr_is_svc_addr(p))
+		if (!kpr_is_svc_addr(ctx, p))
 			return -1;
 		ih->type = KPR_ICMP_ECHOREPLY;
 		kpr_csum_l4(ctx, &u, &ih->checksum, 0, kpr_csum_diff16(0, old, *w), false);
@@ -77,7 +88,7 @@ static __always_inline int kpr_icmp_echo(kpr_ctx_t *ctx, struct kpr_pkt *p)
 
 		if (ih->icmp6_type != ICMPV6_ECHO_REQUEST || ih->icmp6_code || !kpr_echo_src_ok(p))
 			return -1;
-		if (!kpr_is_svc_addr(p))
+		if (!kpr_is_svc_addr(ctx, p))
 			return -1;
 		ih->icmp6_type = ICMPV6_ECHO_REPLY;
 		/* the pseudo-header is symmetric in the addresses */

@@ -349,16 +349,16 @@ static void stats_forget(struct kpr_state *st, __u32 kind, __u32 id, __u32 svc_i
 /*
  * svc_addrs counts the frontends on each address, so the datapath can tell
  * a service address from any other when an ICMP echo request (no port)
- * arrives. "*:PORT" NodePorts live on the node addresses, which the kernel
- * answers itself.
+ * arrives, and those reachable from outside the node apart (class
+ * KPR_SVC_ADDR_EXT). "*:PORT" NodePorts live on the node addresses, which
+ * the kernel answers itself.
  */
-static int svc_addr_ref(struct kpr_state *st, const struct kpr_svc_key *key, int delta)
+static int svc_addr_ref1(struct kpr_state *st, const struct kpr_svc_key *key, __u8 class, int delta)
 {
-	struct kpr_svc_addr_key k = { .addr = key->fe.addr, .family = key->fe.family };
+	struct kpr_svc_addr_key k = { .addr = key->fe.addr, .family = key->fe.family,
+				      .class = class };
 	__u32 n = 0;
 
-	if (key->fe.family == KPR_FAM_ANY)
-		return 0;
 	lookup(st->svc_addrs, &k, &n);
 	if (delta < 0 && n <= 1) {
 		del(st->svc_addrs, &k);
@@ -366,6 +366,22 @@ static int svc_addr_ref(struct kpr_state *st, const struct kpr_svc_key *key, int
 	}
 	n += delta;
 	return update(st->svc_addrs, &k, &n, "svc_addrs");
+}
+
+/* The frontend key of type `type` (KPR_SVC_*, 0 for none) becomes one of
+ * type `now` (0: it goes). */
+static int svc_addr_ref(struct kpr_state *st, const struct kpr_svc_key *key, __u8 type, __u8 now)
+{
+	bool was_ext = type && type != KPR_SVC_CLUSTERIP, is_ext = now && now != KPR_SVC_CLUSTERIP;
+	int ret = 0;
+
+	if (key->fe.family == KPR_FAM_ANY)
+		return 0;
+	if (!type != !now)
+		ret = svc_addr_ref1(st, key, KPR_SVC_ADDR_ALL, now ? 1 : -1);
+	if (!ret && was_ext != is_ext)
+		ret = svc_addr_ref1(st, key, KPR_SVC_ADDR_EXT, is_ext ? 1 : -1);
+	return ret;
 }
 
 /* Drops one reference; the last one frees the backend. */
@@ -455,8 +471,8 @@ static int finish(struct txn *t, const struct kpr_svc_key *key, const struct kpr
 	/* Counts go up before the flip and down after it: a kill in between
 	 * leaves them above their use, which the next batch repairs. */
 	ret = update(st->revnat, &nv->id, key, "revnat");
-	if (!ret && !old)
-		ret = svc_addr_ref(st, key, 1);
+	if (!ret)
+		ret = svc_addr_ref(st, key, old ? old->type : 0, nv->type);
 	if (!ret)
 		ret = update(st->services, key, nv, "services");
 	if (ret || !old)
@@ -838,7 +854,7 @@ static int svc_delete(struct txn *t, const struct kpr_svc_key *key, bool dry_run
 		kpr_err("cannot delete service %u: %s", svc.id, strerror(errno));
 		goto out;
 	}
-	svc_addr_ref(st, key, -1);
+	svc_addr_ref(st, key, svc.type, 0);
 	del(st->revnat, &svc.id);
 	if (t->mg_del) {
 		__u32 inner;

@@ -457,7 +457,9 @@ static int walk_addrs(const void *k, const void *v, void *ctx)
 	f.want = e ? e->n : 0;
 	f.key.fe.addr = key.key.addr;
 	f.key.fe.family = key.key.family;
-	return report(c, &f, true, "svc_addrs counts %u frontends on %s, the services have %u", have,
+	f.addr_class = key.key.class;
+	return report(c, &f, true, "svc_addrs counts %u frontends%s on %s, the services have %u", have,
+		      key.key.class ? " reachable from outside" : "",
 		      kpr_fmt_addr(&key.key.addr, key.key.family, a, sizeof(a)), f.want);
 }
 
@@ -467,7 +469,7 @@ static int check_addrs(struct chk *c)
 	size_t n = 0;
 	int ret;
 
-	c->ac = calloc(c->n + 1, sizeof(*c->ac));
+	c->ac = calloc(2 * c->n + 1, sizeof(*c->ac));
 	if (!c->ac)
 		return -ENOMEM;
 	for (size_t i = 0; i < c->n; i++) {
@@ -475,6 +477,10 @@ static int check_addrs(struct chk *c)
 			continue;
 		c->ac[n].key.addr = c->sv[i].key.fe.addr;
 		c->ac[n++].key.family = c->sv[i].key.fe.family;
+		if (c->sv[i].svc.type == KPR_SVC_CLUSTERIP)
+			continue;
+		c->ac[n] = c->ac[n - 1];
+		c->ac[n++].key.class = KPR_SVC_ADDR_EXT;
 	}
 	qsort(c->ac, n, sizeof(*c->ac), cmp_ac);
 	for (size_t i = 0; i < n; i++) {
@@ -493,8 +499,10 @@ static int check_addrs(struct chk *c)
 			continue;
 		f.key.fe.addr = c->ac[i].key.addr;
 		f.key.fe.family = c->ac[i].key.family;
-		ret = report(c, &f, true, "svc_addrs has no entry for %s, which %u frontends use",
-			     kpr_fmt_addr(&f.key.fe.addr, f.key.fe.family, a, sizeof(a)), f.want);
+		f.addr_class = c->ac[i].key.class;
+		ret = report(c, &f, true, "svc_addrs has no entry for %s, which %u frontends%s use",
+			     kpr_fmt_addr(&f.key.fe.addr, f.key.fe.family, a, sizeof(a)), f.want,
+			     f.addr_class ? " reachable from outside" : "");
 	}
 	return ret;
 }
@@ -700,7 +708,8 @@ static int apply(struct kpr_state *st, struct heal *h, kpr_stale_fn stale, void 
 
 	for (size_t i = 0; i < h->n; i++) {
 		const struct kpr_fault *f = &h->f[i];
-		struct kpr_svc_addr_key ak = { .addr = f->key.fe.addr, .family = f->key.fe.family };
+		struct kpr_svc_addr_key ak = { .addr = f->key.fe.addr, .family = f->key.fe.family,
+					       .class = f->addr_class };
 		struct kpr_backend_ref ref = { .id = f->be_id, .refcnt = f->want };
 
 		err = 0;

@@ -42,6 +42,7 @@ struct kpr_fault {
 	struct kpr_l4addr addr;		/* INDEX_*, REFCNT, BACKEND_*: the backend's address */
 	struct kpr_svc_key key;		/* REVNAT_WRONG, SVC_ADDRS: the frontend */
 	__u32 want, have;		/* REFCNT, SVC_ADDRS: counts */
+	__u8 addr_class;		/* SVC_ADDRS: KPR_SVC_ADDR_* */
 	char msg[192];
 };
 

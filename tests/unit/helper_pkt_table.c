@@ -14,7 +14,7 @@
  *             ping4 ping6 (an echo request to the service address)
  *   MUTATION  - | ttl=N | ver=N | totlen=N | totlen=+N (past the frame) |
  *             doff=N | udplen=N | udplen=+N | hop=N | plen=+N | mf | fragoff |
- *             ihl=N | src=0 | src=bcast | src=mcast | src=vip (the source
+ *             ihl=N | dst=cip (to an address of ClusterIPs alone) | src=0 | src=bcast | src=mcast | src=vip (the source
  *             address) | opt=nop4 (4 bytes of IPv4 NOPs) | ext=CHAIN (IPv6
  *             extension headers of 8 bytes, a letter each: d destination
  *             options, h hop-by-hop, f a first fragment, a an atomic
@@ -49,6 +49,8 @@
 #define CLIENT6	"fd00:55::2"
 #define VIP6	"fd00:96:55::1"
 #define NODE4	"10.55.0.1"
+#define CIP4	"10.96.55.2"
+#define CIP6	"fd00:96:55::2"
 
 struct pkt {
 	__u8 b[256];
@@ -181,6 +183,8 @@ static int mutate(struct pkt *p, const char *base, const char *m)
 		memset(ip + 12, 0xff, 4);
 	else if (!strcmp(m, "src=mcast"))
 		inet_pton(v6 ? AF_INET6 : AF_INET, v6 ? "ff02::1" : "224.0.0.1", ip + (v6 ? 8 : 12));
+	else if (!strcmp(m, "dst=cip"))	/* an address of ClusterIPs alone */
+		inet_pton(v6 ? AF_INET6 : AF_INET, v6 ? CIP6 : CIP4, ip + (v6 ? 24 : 16));
 	else if (!strcmp(m, "src=vip"))
 		memcpy(ip + (v6 ? 8 : 12), ip + (v6 ? 24 : 16), v6 ? 16 : 4);
 	else if (!strncmp(m, "ihl=", 4) && !v6)
