@@ -14,7 +14,7 @@
 #include <linux/types.h>
 
 #define KPR_MAGIC		0x6b707231	/* "kpr1" */
-#define KPR_LAYOUT_VERSION	12	/* 2: mmapable Maglev tables; 3: revflow folded into
+#define KPR_LAYOUT_VERSION	13	/* 2: mmapable Maglev tables; 3: revflow folded into
 					 * nat; 4: nat an array of port slots; 5: stats count
 					 * nat allocation failures, nat slots who closed first;
 					 * 6: a nat flow may sit in any bucket (homed);
@@ -25,7 +25,8 @@
 					 * dsr_dispatch (opt or ipip); 11: maglev a
 					 * hash of maps (the kernel deletes from those
 					 * in batches, one RCU wait each); 12: backend
-					 * stats per (service, backend) */
+					 * stats per (service, backend); 13: a "*:PORT"
+					 * frontend names its family (KPR_ANY_FAMILY) */
 
 /* Default sizes, chosen at creation; lb-mode shows the ones in force. */
 #define KPR_MAX_SERVICES	131072
@@ -72,6 +73,14 @@ union kpr_addr {
 	__u32 w[4];
 	__u32 v4;		/* network order, in w[0] */
 };
+
+/*
+ * A "*:PORT" (IPv4) or "[*]:PORT" (IPv6) NodePort frontend has family
+ * KPR_FAM_ANY and, as its address, the family of the node addresses it
+ * serves in the first word, the rest zero: one NodePort of each family on
+ * a port, as a dual-stack Service has.
+ */
+#define KPR_ANY_FAMILY(a)	((a)->w[0])
 
 /* An endpoint: the common prefix of frontends and backends. */
 struct kpr_l4addr {

@@ -214,8 +214,10 @@ static int check_service(const struct kpr_ctx *ctx, struct args *a)
 		return -EINVAL;
 	}
 	ret = kpr_ctx_state_open(&st, ctx, 0);
-	if (!ret)
+	if (!ret) {
+		kpr_svc_key_resolve(&st, &key);
 		ret = kpr_maglev_check_service(&st, &key, a->service, &c);
+	}
 	if (ret)
 		goto out;
 	if (!c.m) {

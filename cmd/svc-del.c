@@ -67,6 +67,7 @@ static int resolve(struct kpr_state *st, const struct args *a, const struct kpr_
 			kpr_err("%s", err);
 			return -EINVAL;
 		}
+		kpr_svc_key_resolve(st, &keys[i]);
 	}
 	return 0;
 }

@@ -253,6 +253,7 @@ int main(int argc, char **argv)
 		ret = kpr_ctx_state_open(&st, &ctx, 0);
 		if (ret)
 			goto out;
+		kpr_svc_key_resolve(&st, &key);
 		ret = kpr_svc_get(&st, &key, &one);
 		if (ret == -ENOENT) {
 			kpr_err("no service %s", ctx.argv[0]);

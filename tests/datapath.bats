@@ -53,6 +53,19 @@ be6() {
 	done
 }
 
+@test "a NodePort of each family on one port, from one file: both answer, each from its own backends" {
+	svc-add -q -f - <<-EOF
+		-t nodeport *:30080 10.77.2.11:80
+		-t nodeport [*]:30080 [fd00:77:2::12]:80
+	EOF
+	run ccurl http://10.77.1.1:30080/
+	assert_success
+	assert_output --partial "backend=b1 peer=10.77.2.1:"
+	run ccurl "http://[fd00:77:1::1]:30080/"
+	assert_success
+	assert_output --partial "backend=b2 "
+}
+
 @test "a NodePort with IPv6 backends answers on every IPv6 node address, and on one given address" {
 	svc-add -q -t nodeport '*:30080' $(be6 80)
 	for a in fd00:77:1::1 fd00:77:2::1; do

@@ -151,6 +151,39 @@ teardown() { kpr_root_teardown; }
 	[ "$(jq .unchanged <<<"$output")" -eq 3 ]
 }
 
+@test "*:PORT and [*]:PORT in one file: a NodePort of each family, saved as given, deleted one by one" {
+	svc-add -f - <<-EOF
+		-t nodeport *:30080 10.0.1.5:8080
+		-t nodeport *:30080 [fd00::5]:8080
+		-t nodeport [*]:30081/udp
+	EOF
+	run svc-list -o save
+	assert_success
+	assert_line --partial "*:30080/tcp 10.0.1.5:8080/tcp"
+	assert_line --partial "[*]:30080/tcp [fd00::5]:8080/tcp"
+	assert_line --partial "[*]:30081/udp"
+	# the save loads back unchanged
+	svc-list -o save >"$BATS_TEST_TMPDIR/s"
+	run svc-add -f "$BATS_TEST_TMPDIR/s" --replace
+	assert_success
+	assert_output --partial "0 added, 0 updated, 0 deleted, 3 unchanged"
+	run svc-add -t nodeport '[*]:30082' 10.0.1.5:8080
+	assert_failure 2
+	assert_output --partial "serves IPv6 node addresses"
+	# *:PORT names the IPv4 one, then the IPv6 one once it is alone
+	svc-del '*:30080'
+	run svc-list -o save
+	refute_output --partial "*:30080/tcp"
+	assert_output --partial "[*]:30080/tcp"
+	svc-del '*:30080'
+	run svc-list -o save
+	refute_output --partial ":30080/"
+	svc-del '[*]:30081/udp'
+	[ -z "$(svc-list -o save | grep -v '^#')" ]
+	run svc-list --verify
+	assert_success
+}
+
 @test "malformed input: exit 2, a message naming the problem, maps byte-identical" {
 	svc-add --id 5 10.96.0.1:80 10.0.0.1:80
 	svc-add -t nodeport '*:30080' 10.0.0.1:80

@@ -73,6 +73,7 @@ static __always_inline bool kpr_dsr_is_frontend(const struct kpr_l4addr *fe)
 		return true;
 	/* a "*:PORT" NodePort, reached at another node's address */
 	__builtin_memset(&sk.fe.addr, 0, sizeof(sk.fe.addr));
+	KPR_ANY_FAMILY(&sk.fe.addr) = fe->family;
 	sk.fe.family = KPR_FAM_ANY;
 	return bpf_map_lookup_elem(&services, &sk) != NULL;
 }

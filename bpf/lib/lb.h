@@ -47,6 +47,7 @@ static __always_inline struct kpr_svc *kpr_svc_any(struct kpr_svc_key *sk)
 	struct kpr_svc_key any = *sk;
 
 	__builtin_memset(&any.fe.addr, 0, sizeof(any.fe.addr));
+	KPR_ANY_FAMILY(&any.fe.addr) = sk->fe.family;
 	any.fe.family = KPR_FAM_ANY;
 	return bpf_map_lookup_elem(&services, &any);
 }

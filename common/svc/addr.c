@@ -75,9 +75,16 @@ static int parse_endpoint(const char *s, const char *what, bool allow_any,
 			fail("%s '%s': bad IPv6 address", what, s);
 		memcpy(host, s + 1, hlen);
 		host[hlen] = '\0';
-		if (inet_pton(AF_INET6, host, out->addr.b) != 1)
+		if (!strcmp(host, "*")) {
+			if (!allow_any)
+				fail("%s '%s': '[*]' is only for NodePort frontends (-t nodeport)", what, s);
+			out->family = KPR_FAM_ANY;
+			out->addr.w[0] = KPR_FAM_V6;
+		} else if (inet_pton(AF_INET6, host, out->addr.b) != 1) {
 			fail("%s '%s': '%s' is not an IPv6 address", what, s, host);
-		out->family = KPR_FAM_V6;
+		} else {
+			out->family = KPR_FAM_V6;
+		}
 		port = close + 2;
 	} else {
 		colon = strchr(s, ':');
@@ -206,7 +213,7 @@ const char *kpr_addr_unusable(const struct kpr_l4addr *a)
 const char *kpr_fmt_addr(const union kpr_addr *a, __u8 family, char *buf, size_t len)
 {
 	if (family == KPR_FAM_ANY)
-		snprintf(buf, len, "*");
+		snprintf(buf, len, KPR_ANY_FAMILY(a) == KPR_FAM_V6 ? "[*]" : "*");
 	else if (!inet_ntop(family == KPR_FAM_V6 ? AF_INET6 : AF_INET, a->b, buf, (socklen_t)len))
 		snprintf(buf, len, "?");
 	return buf;

@@ -687,14 +687,15 @@ static void parse_service(struct k8s_ctx *c, json_t *it, int idx)
 			fe.family = cfam[k];
 			add_spec(c, &ks, pname ? pname : "", &fe, KPR_SVC_CLUSTERIP, cfam[k]);
 		}
-		if (np && kt != KPR_SVC_CLUSTERIP) {
+		/* a NodePort of each of the Service's families: "*:PORT" and
+		 * "[*]:PORT", each with its family's endpoints */
+		for (size_t k = 0; np && kt != KPR_SVC_CLUSTERIP && k < (n_cip ? n_cip : 1); k++) {
+			__u8 fam = n_cip ? cfam[k] : primary;
 			struct kpr_l4addr any = { .port = htons((__u16)np), .proto = (__u8)proto,
 						  .family = KPR_FAM_ANY };
 
-			add_spec(c, &ks, pname ? pname : "", &any, KPR_SVC_NODEPORT, primary);
-			if (n_cip > 1)
-				unsaid_add(&u, "nodePort %lld on IPv%u (a *:PORT service's endpoints are of one family: IPv%u only)",
-					   np, cfam[0] == primary ? cfam[1] : cfam[0], primary);
+			KPR_ANY_FAMILY(&any.addr) = fam;
+			add_spec(c, &ks, pname ? pname : "", &any, KPR_SVC_NODEPORT, fam);
 		}
 		for (size_t k = 0; k < n_lip; k++) {
 			fe.addr = lip[k];

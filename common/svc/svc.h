@@ -86,6 +86,9 @@ void kpr_be_mirror_free(struct kpr_be_mirror *m);
 /* The backend ids in a service's current generation of slots: ids[svc->total]. */
 int kpr_svc_read_slots(struct kpr_state *st, const struct kpr_svc *svc, __u32 *ids);
 int kpr_svc_key_by_id(struct kpr_state *st, __u32 id, struct kpr_svc_key *key);
+/* A "*:PORT" named on a command line is the IPv4 NodePort, or the IPv6 one
+ * when only that exists ("[*]:PORT" names the IPv6 one). */
+void kpr_svc_key_resolve(struct kpr_state *st, struct kpr_svc_key *key);
 
 /* Every service, sorted by id. */
 int kpr_svc_list(struct kpr_state *st, struct kpr_svc_info **out, size_t *n);

@@ -198,6 +198,9 @@ int kpr_svc_set_endpoints(struct kpr_svc_spec *sp, int argc, char **argv, char *
 		else if (fe.family != KPR_FAM_ANY && b->addr.family != fe.family)
 			snprintf(err, errlen, "backend '%s' is IPv%u but frontend '%s' is IPv%u: no NAT46/64",
 				 argv[i], b->addr.family, argv[0], fe.family);
+		else if (KPR_ANY_FAMILY(&fe.addr) == KPR_FAM_V6 && b->addr.family != KPR_FAM_V6)
+			snprintf(err, errlen, "backend '%s' is IPv%u but frontend '%s' serves IPv6 node addresses: no NAT46/64",
+				 argv[i], b->addr.family, argv[0]);
 		else if (kpr_addr_unusable(&b->addr))
 			snprintf(err, errlen, "backend '%s' is %s: no flow can be sent there", argv[i],
 				 kpr_addr_unusable(&b->addr));
@@ -212,6 +215,10 @@ int kpr_svc_set_endpoints(struct kpr_svc_spec *sp, int argc, char **argv, char *
 		sp->n_be += !ret;
 	}
 	kpr_hidx_free(&seen);
+	/* "*:PORT" serves the node addresses of its backends' family, IPv4
+	 * without backends; "[*]:PORT" the IPv6 ones */
+	if (!ret && fe.family == KPR_FAM_ANY && !KPR_ANY_FAMILY(&fe.addr))
+		KPR_ANY_FAMILY(&sp->key.fe.addr) = be_family ? be_family : KPR_FAM_V4;
 	return ret;
 }
 

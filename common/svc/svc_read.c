@@ -34,6 +34,20 @@ int kpr_svc_key_by_id(struct kpr_state *st, __u32 id, struct kpr_svc_key *key)
 	return bpf_map_lookup_elem(st->revnat, &id, key) ? -errno : 0;
 }
 
+void kpr_svc_key_resolve(struct kpr_state *st, struct kpr_svc_key *key)
+{
+	struct kpr_svc svc;
+
+	if (key->fe.family != KPR_FAM_ANY || KPR_ANY_FAMILY(&key->fe.addr))
+		return;
+	KPR_ANY_FAMILY(&key->fe.addr) = KPR_FAM_V4;
+	if (!bpf_map_lookup_elem(st->services, key, &svc))
+		return;
+	KPR_ANY_FAMILY(&key->fe.addr) = KPR_FAM_V6;
+	if (bpf_map_lookup_elem(st->services, key, &svc))
+		KPR_ANY_FAMILY(&key->fe.addr) = KPR_FAM_V4;
+}
+
 int kpr_svc_get(struct kpr_state *st, const struct kpr_svc_key *key, struct kpr_svc_info *info)
 {
 	int ret;
