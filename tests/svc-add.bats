@@ -214,6 +214,7 @@ teardown() { kpr_root_teardown; }
 		"is IPv6 but frontend|10.0.0.1:80 [fd00::1]:80"
 		"is udp but frontend|10.0.0.1:80/tcp 10.1.1.1:80/udp"
 		"only for NodePort|*:80 10.1.1.1:80"
+		"the quotes are not part of it|-t nodeport '*:30080' 10.1.1.1:80"
 		"weight and state belong to backends|10.0.0.1:80,weight=2 10.1.1.1:80"
 		"unknown option '--bogus'|--bogus 10.0.0.1:80"
 		"unknown option '-Z'|-Z 10.0.0.1:80"

@@ -62,6 +62,10 @@ static int parse_endpoint(const char *s, const char *what, bool allow_any,
 	memset(out, 0, sizeof(*out));
 	if (!*s)
 		fail("empty %s: expected ADDR:PORT[/tcp|/udp]", what);
+	/* pasted from a shell line into a file, or quoted twice */
+	if (*s == '\'' || *s == '"')
+		fail("%s %s: the quotes are not part of it (they are the shell's): write it without them",
+		     what, s);
 
 	if (s[0] == '[') {
 		const char *close = strchr(s, ']');
