@@ -49,14 +49,16 @@ teardown() {
 	return 0
 }
 
-# Frames the switch forwards from the LB node to the client, counted by an
-# nft bridge counter from now on: count_start, then count_frames.
+# Replies (from $VIP:80) the switch forwards from the LB node to the client,
+# counted by an nft bridge counter from now on: count_start, then
+# count_frames. Only those: the node's own IPv6 neighbour and multicast
+# listener frames reach the client port too, whatever the mode.
 count_start() {
 	lab switch nft -f - <<-EOF
 		table bridge kdsr {
 			chain forward {
 				type filter hook forward priority 0;
-				iifname "pnode" oifname "pclient" ether type { ip, ip6 } counter
+				iifname "pnode" oifname "pclient" ip saddr $VIP tcp sport 80 counter
 			}
 		}
 	EOF
