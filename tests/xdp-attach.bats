@@ -243,7 +243,7 @@ xdp_of() {	# the XDP program line of ip link, empty when none
 	A=kxa$$a$BATS_TEST_NUMBER B=kxa$$b$BATS_TEST_NUMBER
 	node_add "$A"
 	node_add "$B"
-	svc-add -q "$VIP:80" 10.89.0.2:80
+	svc-add -q -t loadbalancer "$VIP:80" 10.89.0.2:80
 	silent "$A"
 	xdp-attach -q -N "$A" --mode generic kx0
 	xdp-attach -q -N "$B" --mode generic kx0
@@ -284,7 +284,7 @@ xdp_of() {	# the XDP program line of ip link, empty when none
 	A=kxa$$a$BATS_TEST_NUMBER H=kxa$$h$BATS_TEST_NUMBER
 	node_add "$A"
 	node_add "$H"
-	svc-add -q "$VIP:80" 10.89.0.2:80
+	svc-add -q -t loadbalancer "$VIP:80" 10.89.0.2:80
 	xdp-attach -q -N "$A" --mode generic kx0
 	a_xdp=$(link_id_of "$A" xdp)
 	# H plays the host: no -N, the tool runs in it
