@@ -66,12 +66,12 @@ teardown() { kpr_root_teardown; }
 	TEXTFILE_DIR=$d run kpr-prometheus
 	assert_success
 	"$BATS_TEST_DIRNAME/prom_check.py" "$d/kpr.prom"
-	[ "$(grep -c '^kpr_service_packets_total{' "$d/kpr.prom")" -eq 20 ]
+	[ "$(grep -c '^kpr_service_packets_total{' "$d/kpr.prom")" -eq 22 ]
 	[ "$(stat -c %a "$d/kpr.prom")" = 644 ]
 	local ino; ino=$(stat -c %i "$d/kpr.prom")
-	svc-del -q --id 20
+	svc-del -q --id 22
 	TEXTFILE_DIR=$d kpr-prometheus
-	[ "$(grep -c '^kpr_service_packets_total{' "$d/kpr.prom")" -eq 19 ]
+	[ "$(grep -c '^kpr_service_packets_total{' "$d/kpr.prom")" -eq 21 ]
 	# a new file put in place, not the old one written over
 	[ "$(stat -c %i "$d/kpr.prom")" != "$ino" ]
 	cp "$d/kpr.prom" "$BATS_TEST_TMPDIR/kept"
