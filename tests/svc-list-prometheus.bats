@@ -126,8 +126,8 @@ sum() { grep "^$1{" "$BATS_TEST_TMPDIR/prom" | grep -F -- "$2" | awk '{ s += $2 
 	export KPR_PIN_ROOT=$KPR_PIN_ROOT-fixture
 	svc-add -q --format kubernetes -f "$BATS_TEST_DIRNAME/fixtures/k8s/cluster.json" --replace 2>/dev/null
 	prom
-	[ "$(grep -c '^kpr_service_packets_total{' "$BATS_TEST_TMPDIR/prom")" -eq 20 ]
-	[ "$(grep -c '^kpr_service_backends{' "$BATS_TEST_TMPDIR/prom")" -eq 80 ]
+	[ "$(grep -c '^kpr_service_packets_total{' "$BATS_TEST_TMPDIR/prom")" -eq 22 ]
+	[ "$(grep -c '^kpr_service_backends{' "$BATS_TEST_TMPDIR/prom")" -eq 88 ]
 	grep -qx 'kpr_service_packets_total{id="11",frontend="\*:31443/tcp",type="nodeport"} 0' "$BATS_TEST_TMPDIR/prom"
 	grep -qF 'kpr_service_backends{id="15",frontend="[fd00:10:96::20]:80/tcp",type="clusterip",state="active"} 2' "$BATS_TEST_TMPDIR/prom"
 	grep -qF 'kpr_service_backends{id="14",frontend="10.96.10.20:80/tcp",type="clusterip",state="terminating"} 1' "$BATS_TEST_TMPDIR/prom"
