@@ -107,8 +107,12 @@ static int build(struct pkt *p, const char *base, __u16 sport, size_t olen, cons
 
 			*nh = chain[i] == 'd' ? 60 : chain[i] == 'h' ? 0 : 44;
 			if (*nh == 44) {	/* offset 1 (8 bytes) or 0, M, ID */
-				*(__u16 *)(h + 2) = htons(chain[i] == 'l' ? 8 : chain[i] == 'f');
-				*(__u32 *)(h + 4) = htonl(sport);
+				__u16 fo = htons(chain[i] == 'l' ? 8 : chain[i] == 'f');
+				__u32 id = htonl(sport);
+
+				/* the ID lies 2 bytes off a 4-byte boundary here */
+				memcpy(h + 2, &fo, sizeof(fo));
+				memcpy(h + 4, &id, sizeof(id));
 			} else {	/* length 0 (8 bytes), PadN of 4 */
 				h[2] = 1;
 				h[3] = 4;
