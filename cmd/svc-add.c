@@ -54,8 +54,8 @@ static int handle(void *priv, int id, const struct kpr_optval *v)
 static const struct kpr_tool_desc tool = {
 	.name = "svc-add",
 	.usage = "[OPTIONS] FRONTEND [BACKEND...]\n[OPTIONS] [--format kubernetes] -f FILE|- [--replace [--allow-empty]]",
-	.summary = "Create or update services: FRONTEND is ADDR:PORT[/tcp|/udp] ([IPv6]:PORT, or *:PORT\n"
-		   "for a NodePort on every node address); a BACKEND may add ,weight=N and\n"
+	.summary = "Create or update services: FRONTEND is ADDR:PORT[/tcp|/udp] ([IPv6]:PORT; *:PORT\n"
+		   "or [*]:PORT for a NodePort on every IPv4 or IPv6 node address); a BACKEND may add ,weight=N and\n"
 		   ",state=active|terminating|quarantined|maintenance. The same command twice\n"
 		   "changes nothing.",
 	.opts = opts,

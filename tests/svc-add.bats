@@ -170,6 +170,9 @@ teardown() { kpr_root_teardown; }
 	run svc-add -t nodeport '[*]:30082' 10.0.1.5:8080
 	assert_failure 2
 	assert_output --partial "serves IPv6 node addresses"
+	# an address whose first word reads 6 is an address, not a family
+	svc-add -q 6.0.0.0:80 10.0.1.5:8080
+	svc-del -q 6.0.0.0:80
 	# *:PORT names the IPv4 one, then the IPv6 one once it is alone
 	svc-del '*:30080'
 	run svc-list -o save

@@ -107,7 +107,6 @@ static __always_inline void kpr_dsr_note(struct kpr_flow_key *k, struct kpr_dsr 
 #define KPR_DSR_OPT6_TYPE	0x1b
 #define KPR_DSR_OPT6_LEN	20
 #define KPR_DSR_EXT6_LEN	24	/* the whole header */
-#define KPR_IPPROTO_DSTOPTS	60
 
 static __always_inline void kpr_dsr_opt6_write(__u8 *o, __u8 nexthdr, const union kpr_addr *fe,
 					       __be16 port)
@@ -156,7 +155,7 @@ static __always_inline void *kpr_dsr_find6(struct ipv6hdr *ip6, void *end, struc
 {
 	__u8 *o = (void *)(ip6 + 1);
 
-	if ((void *)(ip6 + 1) > end || ip6->nexthdr != KPR_IPPROTO_DSTOPTS)
+	if ((void *)(ip6 + 1) > end || ip6->nexthdr != KPR_IP6_DSTOPTS)
 		return NULL;
 	if ((void *)(o + KPR_DSR_EXT6_LEN) > end || o[1] != KPR_DSR_EXT6_LEN / 8 - 1 ||
 	    o[2] != KPR_DSR_OPT6_TYPE || o[3] != KPR_DSR_OPT6_LEN)
@@ -170,12 +169,8 @@ static __always_inline void *kpr_dsr_find6(struct ipv6hdr *ip6, void *end, struc
 	k->family = KPR_FAM_V6;
 	o += KPR_DSR_EXT6_LEN;
 	/* a first fragment carries the header, ahead of its fragment header */
-	if (k->proto == KPR_IP6_FRAGMENT) {
-		if ((void *)(o + 8) > end || (bpf_ntohs(*(__be16 *)(o + 2)) & 0xfff8))
-			return NULL;
-		k->proto = o[0];
-		o += 8;
-	}
+	if (k->proto == KPR_IP6_FRAGMENT)
+		return kpr_ip6_first_frag(o, end, &k->proto);
 	return o;
 }
 
@@ -226,14 +221,8 @@ static __always_inline void *kpr_dsr_ipip6(struct ipv6hdr *ip6, void *end, struc
 	__builtin_memcpy(&k->daddr, &in->daddr, 16);
 	k->proto = in->nexthdr;
 	/* a datagram's first fragment; its later ones come untunnelled */
-	if (k->proto == KPR_IP6_FRAGMENT) {
-		__u8 *fh = (void *)(in + 1);
-
-		if ((void *)(fh + 8) > end || (bpf_ntohs(*(__be16 *)(fh + 2)) & 0xfff8))
-			return NULL;
-		k->proto = fh[0];
-		return fh + 8;
-	}
+	if (k->proto == KPR_IP6_FRAGMENT)
+		return kpr_ip6_first_frag((__u8 *)(in + 1), end, &k->proto);
 	return in + 1;
 }
 

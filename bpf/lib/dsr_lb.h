@@ -119,7 +119,7 @@ static __noinline int kpr_dsr_opt6_push(kpr_ctx_t *ctx, const union kpr_addr *fe
 	kpr_dsr_move(data, data + KPR_DSR_EXT6_LEN, sizeof(struct ethhdr) + sizeof(struct ipv6hdr));
 	ip6 = data + sizeof(struct ethhdr);
 	kpr_dsr_opt6_write((__u8 *)(ip6 + 1), ip6->nexthdr, fe, port);
-	ip6->nexthdr = KPR_IPPROTO_DSTOPTS;
+	ip6->nexthdr = KPR_IP6_DSTOPTS;
 	ip6->payload_len = bpf_htons(bpf_ntohs(ip6->payload_len) + KPR_DSR_EXT6_LEN);
 	return 0;
 }

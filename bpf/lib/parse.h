@@ -89,6 +89,21 @@ static __always_inline bool kpr_addr_eq(const union kpr_addr *a, const union kpr
 #define KPR_IP6_FRAGMENT	44
 #define KPR_IP6_DSTOPTS		60
 #define KPR_IP6_EXT_MAX		4	/* headers walked before L4; more: not ours */
+/* where the walk may reach: four headers of the largest size, and slack */
+#define KPR_IP6_EXT_OFF_MAX	(KPR_IP6_EXT_MAX * 2048 + 64)
+/* a fragment header's offset and flags word, host order */
+#define KPR_IP6_FRAG_OFF	0xfff8
+#define KPR_IP6_FRAG_MF		0x0001
+
+/* The IPv6 fragment header at fh (cut by end or not): past it, its next
+ * header in *proto, when it is a first fragment; else NULL. */
+static __always_inline __u8 *kpr_ip6_first_frag(__u8 *fh, const void *end, __u8 *proto)
+{
+	if ((void *)(fh + 8) > end || (bpf_ntohs(*(__be16 *)(fh + 2)) & KPR_IP6_FRAG_OFF))
+		return NULL;
+	*proto = fh[0];
+	return fh + 8;
+}
 
 struct kpr_ext6 {
 	__u32 off;	/* from the packet's start: the header after the walked ones */
@@ -123,7 +138,7 @@ static __noinline int kpr_parse_ext6(const kpr_ctx_t *ctx, struct kpr_pkt *p, st
 
 		if (!kpr_ext6_is(proto))
 			break;
-		if (off > KPR_IP6_EXT_MAX * 2048 + 64)
+		if (off > KPR_IP6_EXT_OFF_MAX)
 			return KPR_PARSE_OTHER;
 		h = data + off;
 		if ((void *)(h + 8) > data_end)
@@ -133,8 +148,8 @@ static __noinline int kpr_parse_ext6(const kpr_ctx_t *ctx, struct kpr_pkt *p, st
 
 			len = 8;
 			/* an atomic fragment (offset 0, no more) is a whole packet */
-			if (fo & 0xfff9) {
-				p->frag = fo & 0xfff8 ? KPR_FRAG_LATER : KPR_FRAG_FIRST;
+			if (fo & (KPR_IP6_FRAG_OFF | KPR_IP6_FRAG_MF)) {
+				p->frag = fo & KPR_IP6_FRAG_OFF ? KPR_FRAG_LATER : KPR_FRAG_FIRST;
 				p->frag_id = *(__be32 *)(h + 4);
 			}
 		} else {
@@ -186,11 +201,11 @@ static __always_inline int kpr_parse(const kpr_ctx_t *ctx, struct kpr_pkt *p)
 	p->len = data_end - data;
 	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = (void *)(eth + 1);
+		__u32 hlen;
 
 		if ((void *)(ip + 1) > data_end)
 			return KPR_PARSE_OTHER;
-		__u32 hlen = ip->ihl * 4;
-
+		hlen = ip->ihl * 4;
 		if (ip->version != 4 || hlen < sizeof(*ip))
 			return KPR_PARSE_BAD;
 		l4len = bpf_ntohs(ip->tot_len);
@@ -230,7 +245,7 @@ static __always_inline int kpr_parse(const kpr_ctx_t *ctx, struct kpr_pkt *p)
 
 			if (rc)
 				return rc;
-			if (w.off > KPR_IP6_EXT_MAX * 2048 + 64 + sizeof(*ip6) + sizeof(*eth))
+			if (w.off > KPR_IP6_EXT_OFF_MAX + sizeof(*ip6) + sizeof(*eth))
 				return KPR_PARSE_OTHER;
 			l4 = data + w.off;
 			l4len = w.l4len;

@@ -83,7 +83,7 @@ static int parse_endpoint(const char *s, const char *what, bool allow_any,
 			if (!allow_any)
 				fail("%s '%s': '[*]' is only for NodePort frontends (-t nodeport)", what, s);
 			out->family = KPR_FAM_ANY;
-			out->addr.w[0] = KPR_FAM_V6;
+			KPR_ANY_FAMILY(&out->addr) = KPR_FAM_V6;
 		} else if (inet_pton(AF_INET6, host, out->addr.b) != 1) {
 			fail("%s '%s': '%s' is not an IPv6 address", what, s, host);
 		} else {

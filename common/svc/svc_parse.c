@@ -198,7 +198,8 @@ int kpr_svc_set_endpoints(struct kpr_svc_spec *sp, int argc, char **argv, char *
 		else if (fe.family != KPR_FAM_ANY && b->addr.family != fe.family)
 			snprintf(err, errlen, "backend '%s' is IPv%u but frontend '%s' is IPv%u: no NAT46/64",
 				 argv[i], b->addr.family, argv[0], fe.family);
-		else if (KPR_ANY_FAMILY(&fe.addr) == KPR_FAM_V6 && b->addr.family != KPR_FAM_V6)
+		else if (fe.family == KPR_FAM_ANY && KPR_ANY_FAMILY(&fe.addr) == KPR_FAM_V6 &&
+			 b->addr.family != KPR_FAM_V6)
 			snprintf(err, errlen, "backend '%s' is IPv%u but frontend '%s' serves IPv6 node addresses: no NAT46/64",
 				 argv[i], b->addr.family, argv[0]);
 		else if (kpr_addr_unusable(&b->addr))
